@@ -26,12 +26,12 @@ let moduleDeps: [(name: String, internal: [String], external: [Target.Dependency
         .product(name: "X509", package: "swift-certificates"),
         .product(name: "Crypto", package: "swift-crypto"),
     ]),
-    ("MailAgents", ["MailSim", "MailMessage", "MailPolicy"], []),
-    ("MailTutor", ["MailAgents"], [
+    ("MailAgents", ["MailCore", "MailMessage", "MailPolicy", "MailSim"], []),
+    ("MailTutor", ["MailCore", "MailMessage", "MailSim", "MailAgents"], [
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Yams", package: "Yams"),
     ]),
-    ("MailBridge", ["MailAgents"], nio + [
+    ("MailBridge", ["MailCore", "MailSim", "MailAgents"], nio + [
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOSSL", package: "swift-nio-ssl"),
     ]),
