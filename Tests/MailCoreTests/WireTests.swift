@@ -1,0 +1,155 @@
+import Testing
+@testable import MailCore
+
+@Suite struct WireBase64Tests {
+    @Test(arguments: [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="),
+                      ("foobar", "Zm9vYmFy"), ("\u{0}alice\u{0}mypassword", "AGFsaWNlAG15cGFzc3dvcmQ="), ("Username:", "VXNlcm5hbWU6")])
+    func roundTrip(plain: String, encoded: String) {
+        #expect(String(decoding: Base64.encode(bytes(plain)), as: UTF8.self) == encoded)
+        #expect(Base64.decode(bytes(encoded)) == bytes(plain))
+    }
+
+    @Test(arguments: ["Zg", "Zg=", "Z===", "Zm9v!", "Zm=v", "Zh==", "Zm9=", "====", "Zm 9v", "Zg==Zg=="])
+    func strictDecoderRefuses(encoded: String) {
+        #expect(Base64.decode(bytes(encoded)) == nil)
+    }
+}
+
+@Suite struct WireLineFramerTests {
+    func lines(_ framer: inout LineFramer) -> [String] {
+        var result: [String] = []
+        while let event = framer.nextLine() {
+            switch event {
+            case .line(let line, let crlf): result.append(String(decoding: line, as: UTF8.self) + (crlf ? "|crlf" : "|lf"))
+            case .tooLong: result.append("TOO LONG")
+            }
+        }
+        return result
+    }
+
+    @Test func framesAndKeepsPartialInput() {
+        var framer = LineFramer(maxLineLength: 20)
+        framer.append(bytes("EHLO a\r\nNOOP\nQU"))
+        #expect(lines(&framer) == ["EHLO a|crlf", "NOOP|lf"])
+        framer.append(bytes("IT\r"))
+        #expect(lines(&framer) == [])
+        framer.append(bytes("\n"))
+        #expect(lines(&framer) == ["QUIT|crlf"])
+        #expect(framer.bufferedCount == 0)
+    }
+
+    @Test func overLongLineReportedOnceAndDrained() {
+        var framer = LineFramer(maxLineLength: 10)
+        var events: [String] = []
+        for _ in 0..<100 {
+            framer.append(bytes("xxxxxxxxxxxxxxxxxxxx"))
+            events += lines(&framer)
+            #expect(framer.bufferedCount <= 10)
+        }
+        framer.append(bytes("yy\r\nok\r\n"))
+        events += lines(&framer)
+        #expect(events == ["TOO LONG", "ok|crlf"])
+    }
+
+    @Test func limitCountsTheLineEnding() {
+        var framer = LineFramer(maxLineLength: 6)
+        framer.append(bytes("abcd\r\nabcde\r\n"))
+        #expect(lines(&framer) == ["abcd|crlf", "TOO LONG"])
+    }
+}
+
+@Suite struct WireDotStuffingTests {
+    func unstuff(_ chunks: [String], normalize: Bool = false) -> (body: String, consumed: Int?, unstuffer: DotUnstuffer) {
+        var unstuffer = DotUnstuffer(normalizeBareLineEndings: normalize)
+        var body: [UInt8] = []
+        var total = 0
+        for chunk in chunks {
+            let data = bytes(chunk)
+            if let consumed = unstuffer.feed(data[...], into: &body) {
+                return (String(decoding: body, as: UTF8.self), total + consumed, unstuffer)
+            }
+            total += data.count
+        }
+        return (String(decoding: body, as: UTF8.self), nil, unstuffer)
+    }
+
+    @Test(arguments: [
+        ("a\r\n.\r\n", "a\r\n"),
+        (".\r\n", ""),
+        ("..\r\n.\r\n", ".\r\n"),
+        ("..x\r\n.\r\n", ".x\r\n"),
+        ("a.\r\n.b\r\n.\r\n", "a.\r\nb\r\n"),
+        ("a\n.\r\nb\r\n.\r\n", "a\n.\r\nb\r\n"),
+        ("a\r.\rb\r\n.\r\n", "a\r.\rb\r\n"),
+        ("a\r\n\u{0}.\r\n.\r\n", "a\r\n\u{0}.\r\n"),
+    ])
+    func unstuffsWholeAndByteByByte(input: String, expected: String) {
+        let whole = unstuff([input])
+        #expect(whole.body == expected)
+        #expect(whole.consumed == input.utf8.count)
+        let single = unstuff(input.map { String($0) }.flatMap { $0 == "\r\n" ? ["\r", "\n"] : [$0] })
+        #expect(single.body == expected)
+    }
+
+    @Test func terminatorSplitAcrossChunksAndTrailingBytesLeft() {
+        let result = unstuff(["body\r", "\n", ".", "\r", "\nQUIT\r\n"])
+        #expect(result.body == "body\r\n")
+        #expect(result.consumed == 9)  // "body\r\n.\r\n"
+    }
+
+    @Test func bareLineEndingsReportedAndNormalized() {
+        let kept = unstuff(["a\nb\rc\r\n.\r\n"])
+        #expect(kept.body == "a\nb\rc\r\n")
+        #expect(kept.unstuffer.sawBareLineEnding)
+        let normalized = unstuff(["a\nb\rc\r\n.\r\n"], normalize: true)
+        #expect(normalized.body == "a\r\nb\r\nc\r\n")
+        #expect(!unstuff(["a\r\n.\r\n"]).unstuffer.sawBareLineEnding)
+    }
+
+    @Test func longestLineAndStorageLimit() {
+        var unstuffer = DotUnstuffer(storageLimit: 5)
+        var body: [UInt8] = []
+        let input = bytes("0123456789\r\nab\r\n.\r\n")
+        #expect(unstuffer.feed(input[...], into: &body) == input.count)
+        #expect(body == bytes("01234"))
+        #expect(unstuffer.exceededStorageLimit)
+        #expect(unstuffer.longestLine == 10)
+        #expect(unstuffer.contentLength == 16)
+    }
+
+    @Test(arguments: [
+        ("a\r\n.b\r\n", "a\r\n..b\r\n.\r\n"),
+        ("a\n.\nb", "a\r\n..\r\nb\r\n.\r\n"),
+        ("", ".\r\n"),
+        (".", "..\r\n.\r\n"),
+        ("x\r\n", "x\r\n.\r\n"),
+        ("a\rb", "a\r\nb\r\n.\r\n"),
+    ])
+    func stuffs(input: String, expected: String) {
+        #expect(String(decoding: DotStuffer.stuff(bytes(input)), as: UTF8.self) == expected)
+        var stuffer = DotStuffer()
+        var output: [UInt8] = []
+        for byte in bytes(input) { stuffer.feed([byte], into: &output) }
+        stuffer.finish(into: &output)
+        #expect(String(decoding: output, as: UTF8.self) == expected)
+    }
+
+    @Test func stuffThenUnstuffRoundTrips() {
+        var seed: UInt64 = 0x5EED
+        for round in 0..<200 {
+            var message: [UInt8] = []
+            for _ in 0..<Int(seed % 60) {
+                seed = seed &* 6364136223846793005 &+ 1442695040888963407
+                let pick = Int(seed >> 60)
+                message += [bytes("."), bytes("\r\n"), bytes("a"), bytes(".."), bytes("b c"), bytes("\r\n.")][pick % 6]
+            }
+            if !message.isEmpty && !(message.count >= 2 && message.suffix(2) == [13, 10]) { message += bytes("\r\n") }
+            var unstuffer = DotUnstuffer()
+            var body: [UInt8] = []
+            let stuffed = DotStuffer.stuff(message)
+            let consumed = unstuffer.feed(stuffed[...], into: &body)
+            #expect(consumed == stuffed.count, "round \(round) seed=\(seed)")
+            #expect(body == message, "round \(round) seed=\(seed)")
+        }
+    }
+}
