@@ -260,12 +260,24 @@ public struct SMTPClient {
             recipients.append(SMTPDeliveryResult.Recipient(path: recipient.path, outcome: outcome))
         }
         var queueID: String?
-        if let messageReply, messageReply.isPositiveCompletion, let range = messageReply.text.range(of: "queued as ") {
-            queueID = String(messageReply.text[range.upperBound...].prefix(while: { $0 != " " }))
+        if let messageReply, messageReply.isPositiveCompletion {
+            queueID = SMTPClient.queueID(in: messageReply.text)
         }
         return SMTPDeliveryResult(recipients: recipients, messageReply: messageReply, queueID: queueID,
                                   sessionFailure: failure, capabilities: capabilities, usedTLS: tlsActive,
                                   authenticatedWith: authenticatedWith)
+    }
+
+    /// The word after `queued as ` in a reply text (Postfix, Exim and others say it that way).
+    static func queueID(in text: String) -> String? {
+        let bytes = Array(text.utf8)
+        let marker = Array("queued as ".utf8)
+        guard bytes.count > marker.count else { return nil }
+        for start in 0...(bytes.count - marker.count) where bytes[start..<(start + marker.count)].elementsEqual(marker) {
+            let rest = bytes[(start + marker.count)...].prefix(while: { $0 != UInt8(ascii: " ") })
+            return rest.isEmpty ? nil : String(decoding: rest, as: UTF8.self)
+        }
+        return nil
     }
 
     // MARK: - Replies
@@ -335,7 +347,7 @@ public struct SMTPClient {
     /// After EHLO/HELO: STARTTLS if wanted, then AUTH, then the transaction.
     mutating func afterGreetingExchange(now: Duration, into actions: inout [SMTPClientAction]) {
         if !tlsActive && (job.tls == .startTLSRequired || job.tls == .startTLSOpportunistic) {
-            if capabilities.has("STARTTLS") {
+            if capabilities.extensions.contains(.starttls) {
                 send(.starttls)
                 state = .startTLS
                 return
@@ -430,13 +442,13 @@ public struct SMTPClient {
 
     mutating func startTransaction(now: Duration) {
         state = .transaction
-        pipelining = capabilities.has("PIPELINING")
+        pipelining = capabilities.extensions.contains(.pipelining)
         expected = [.mail] + job.recipients.indices.map { .rcpt($0) } + [.data]
         expectedIndex = 0
         var parameters = SMTPMailParameters()
-        if capabilities.has("SIZE") { parameters.size = job.data.count }
-        if capabilities.has("8BITMIME") && job.data.contains(where: { $0 >= 0x80 }) { parameters.body = .eightBitMIME }
-        if capabilities.has("DSN") {
+        if capabilities.extensions.contains(.size) { parameters.size = job.data.count }
+        if capabilities.extensions.contains(.eightBitMIME) && job.data.contains(where: { $0 >= 0x80 }) { parameters.body = .eightBitMIME }
+        if capabilities.extensions.contains(.dsn) {
             parameters.ret = job.ret
             parameters.envelopeID = job.envelopeID
         }
@@ -450,7 +462,7 @@ public struct SMTPClient {
 
     mutating func sendRcpt(_ index: Int) {
         var recipient = job.recipients[index]
-        if !capabilities.has("DSN") { recipient.parameters = SMTPRecipientParameters() }
+        if !capabilities.extensions.contains(.dsn) { recipient.parameters = SMTPRecipientParameters() }
         send(.rcpt(recipient.path, recipient.parameters))
     }
 

@@ -91,9 +91,11 @@ public struct SMTPClientTimeouts: Hashable, Sendable {
 
 /// What the server told us about itself in its EHLO reply.
 public struct SMTPServerCapabilities: Hashable, Sendable {
-    /// Extension keywords in upper case (`PIPELINING`, `SIZE`, `STARTTLS`, …).
-    public var keywords: Set<String> = []
-    /// Mechanisms from `AUTH` (and `AUTH=`) lines.
+    /// The known extensions the server advertised.
+    public var extensions: SMTPExtensions = []
+    /// Every extension line as sent (keyword and arguments), for display.
+    public var lines: [String] = []
+    /// Mechanisms from `AUTH` (and `AUTH=`) lines, upper case.
     public var authMechanisms: [String] = []
     /// The `SIZE n` limit, if announced (0 means none).
     public var sizeLimit: Int?
@@ -102,28 +104,50 @@ public struct SMTPServerCapabilities: Hashable, Sendable {
 
     public init() {}
 
-    public func has(_ keyword: String) -> Bool { keywords.contains(keyword) }
+    /// True if the server advertised `keyword` (case-insensitive), known extension or not.
+    public func has(_ keyword: String) -> Bool {
+        let wanted = keyword.uppercased()
+        return lines.contains { line in
+            let first = line.split(separator: " ", maxSplits: 1).first.map { $0.uppercased() } ?? ""
+            return first == wanted || (wanted == "AUTH" && first.hasPrefix("AUTH="))
+        }
+    }
 
     /// Reads an EHLO reply (RFC 5321 §4.1.1.1: the first line is the server's name).
     public init(ehloReply reply: SMTPReply) {
         esmtp = true
-        for line in reply.lines.dropFirst() {
-            let words = line.split(separator: " ")
-            guard let first = words.first else { continue }
-            var keyword = first.uppercased()
-            var arguments = words.dropFirst().map { $0.uppercased() }
-            if keyword.hasPrefix("AUTH=") {
-                arguments.insert(String(keyword.dropFirst(5)), at: 0)
-                keyword = "AUTH"
-            }
-            keywords.insert(keyword)
-            if keyword == "AUTH" {
-                for mechanism in arguments where !authMechanisms.contains(mechanism) { authMechanisms.append(mechanism) }
-            } else if keyword == "SIZE", let value = arguments.first.flatMap({ Int($0) }) {
-                sizeLimit = value
+        lines = Array(reply.lines.dropFirst())
+        for line in lines {
+            let utf8 = Array(line.utf8)
+            let keywordEnd = utf8.firstIndex(where: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "=") }) ?? utf8.endIndex
+            let keyword = utf8[..<keywordEnd].map(SMTPCommandParser.upper)
+            switch keyword.count {
+            case 3 where keyword == SMTPServerCapabilities.kDSN: extensions.insert(.dsn)
+            case 4 where keyword == SMTPServerCapabilities.kSIZE:
+                extensions.insert(.size)
+                if keywordEnd < utf8.endIndex { sizeLimit = SMTPCommandParser.decimal(utf8[(keywordEnd + 1)...]) }
+            case 4 where keyword == SMTPServerCapabilities.kVRFY: extensions.insert(.vrfy)
+            case 4 where keyword == SMTPServerCapabilities.kETRN: extensions.insert(.etrn)
+            case 4 where keyword == SMTPServerCapabilities.kAUTH:
+                extensions.insert(.auth)
+                if keywordEnd < utf8.endIndex {
+                    for word in utf8[(keywordEnd + 1)...].split(separator: UInt8(ascii: " ")) {
+                        let name = String(decoding: word.map(SMTPCommandParser.upper), as: UTF8.self)
+                        if !authMechanisms.contains(name) { authMechanisms.append(name) }
+                    }
+                }
+            case 8 where keyword == SMTPServerCapabilities.kSTARTTLS: extensions.insert(.starttls)
+            case 8 where keyword == SMTPServerCapabilities.k8BITMIME: extensions.insert(.eightBitMIME)
+            case 10 where keyword == SMTPServerCapabilities.kPIPELINING: extensions.insert(.pipelining)
+            case 19 where keyword == SMTPServerCapabilities.kENHANCED: extensions.insert(.enhancedStatusCodes)
+            default: break
             }
         }
     }
+
+    static let kDSN = Array("DSN".utf8), kSIZE = Array("SIZE".utf8), kVRFY = Array("VRFY".utf8), kETRN = Array("ETRN".utf8),
+        kAUTH = Array("AUTH".utf8), kSTARTTLS = Array("STARTTLS".utf8), k8BITMIME = Array("8BITMIME".utf8),
+        kPIPELINING = Array("PIPELINING".utf8), kENHANCED = Array("ENHANCEDSTATUSCODES".utf8)
 }
 
 /// Where a client session was when it failed.

@@ -61,7 +61,6 @@ public struct SMTPServer<Policy: SMTPServerPolicy> {
     var unknownCommands = 0
     var authExchanges: UInt64 = 0
     var lastActivity: Duration = .zero
-    /// Bytes still to drop after a line that was too long (only for one reply).
 
     /// Creates a session for a client at `clientAddress`. For an implicit-TLS listener the caller
     /// completes the TLS handshake before `start(now:)`.

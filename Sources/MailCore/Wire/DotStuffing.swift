@@ -177,6 +177,39 @@ public struct DotStuffer: Sendable {
     /// Appends the stuffed form of `chunk` to `output`.
     
     public mutating func feed<C: Collection>(_ chunk: C, into output: inout [UInt8]) where C.Element == UInt8 {
+        if let contiguous = chunk as? [UInt8] {
+            feed(contiguous[...], into: &output)
+            return
+        }
+        feedBytes(chunk, into: &output)
+    }
+
+    /// Fast path: copies runs of ordinary bytes inside a line in one go.
+    public mutating func feed(_ chunk: ArraySlice<UInt8>, into output: inout [UInt8]) {
+        var index = chunk.startIndex
+        let end = chunk.endIndex
+        output.reserveCapacity(output.count + chunk.count + 16)
+        while index < end {
+            if !atLineStart && !afterCR {
+                var runEnd = index
+                while runEnd < end {
+                    let b = chunk[runEnd]
+                    if b == UInt8(ascii: "\r") || b == UInt8(ascii: "\n") { break }
+                    runEnd += 1
+                }
+                if runEnd > index {
+                    empty = false
+                    output.append(contentsOf: chunk[index..<runEnd])
+                    index = runEnd
+                    continue
+                }
+            }
+            feedBytes(CollectionOfOne(chunk[index]), into: &output)
+            index += 1
+        }
+    }
+
+    mutating func feedBytes<C: Collection>(_ chunk: C, into output: inout [UInt8]) where C.Element == UInt8 {
         for byte in chunk {
             empty = false
             if afterCR {
