@@ -235,3 +235,59 @@ func submissionServer(mechanisms: [SASLMechanism] = [.plain, .login, .cramMD5, .
         #expect(single.clientToServer.joined() == whole.clientToServer.joined())
     }
 }
+
+@Suite struct SMTPClientServerMoreTests {
+    @Test func implicitTLSSubmission() {
+        var pipe = Pipe(client: SMTPClient(job: job(tls: .implicit)), server: makeServer(.implicitTLS(hostname: "mail.example.com")))
+        pipe.run()
+        guard let result = pipe.result else { Issue.record("no result"); return }
+        #expect(result.allAccepted)
+        #expect(result.usedTLS)
+        #expect(!result.capabilities.extensions.contains(.starttls))
+        #expect(!pipe.clientToServer.contains("STARTTLS\r\n"))
+        #expect(pipe.server.policy.queued.first?.session.receivedProtocol == "ESMTPSA")
+    }
+
+    @Test func opportunisticTLSFallsBackToPlaintext() {
+        var configuration = SMTPServerConfiguration.relay(hostname: "mx.example.com")
+        configuration.tlsAvailable = false
+        var pipe = Pipe(client: SMTPClient(job: job(to: ["bob@example.com"], tls: .startTLSOpportunistic, auth: nil)), server: makeServer(configuration))
+        pipe.run()
+        #expect(pipe.result?.allAccepted == true)
+        #expect(pipe.result?.usedTLS == false)
+        #expect(pipe.server.policy.queued.first?.session.receivedProtocol == "ESMTP")
+    }
+
+    @Test func messageTooBigRefusedAtMail() {
+        var configuration = SMTPServerConfiguration.relay(hostname: "mx.example.com")
+        configuration.maxMessageSize = 50
+        var pipe = Pipe(client: SMTPClient(job: job(to: ["bob@example.com"], tls: .none, auth: nil)), server: makeServer(configuration))
+        pipe.run()
+        guard let result = pipe.result else { Issue.record("no result"); return }
+        let refusal = SMTPReply(code: 552, "5.3.4", "Message size exceeds fixed limit")
+        #expect(result.sessionFailure == SMTPSessionFailure(stage: .mail, reason: .reply(refusal)))
+        #expect(result.recipients.first?.outcome == .permanentFailure(refusal))
+        #expect(result.capabilities.sizeLimit == 50)
+    }
+
+    @Test func temporaryRefusalOfTheMessage() {
+        var policy = SMTPTestPolicy()
+        policy.messageRefusal = SMTPReply(code: 451, "4.3.0", "Error: queue file write error")
+        var pipe = Pipe(client: SMTPClient(job: job(to: ["bob@example.com"], tls: .none, auth: nil)), server: makeServer(policy: policy))
+        pipe.run()
+        #expect(pipe.result?.recipients.first?.outcome == .temporaryFailure(policy.messageRefusal))
+        #expect(pipe.result?.queueID == nil)
+    }
+
+    @Test func serverAuthLoginWithInitialUser() {
+        runTranscript("""
+        S: 220 mail.example.com ESMTP Postfix
+        C: HELO c.test
+        S: 250 mail.example.com
+        C: AUTH LOGIN YWxpY2U=
+        S: 334 UGFzc3dvcmQ6
+        C: bXlwYXNzd29yZA==
+        S: 235 2.7.0 Authentication successful
+        """)
+    }
+}

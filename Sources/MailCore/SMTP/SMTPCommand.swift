@@ -85,14 +85,14 @@ public enum SMTPCommand: Hashable, Sendable {
         case .helo(let domain): put("HELO "); put(domain)
         case .ehlo(let domain): put("EHLO "); put(domain)
         case .mail(let path, let parameters):
-            put("MAIL FROM:"); put(path.description)
-            if let size = parameters.size { put(" SIZE="); put(String(size)) }
+            put("MAIL FROM:"); path.encode(into: &bytes)
+            if let size = parameters.size { put(" SIZE="); SASLCRAMMD5.appendDecimal(UInt64(max(0, size)), to: &bytes) }
             if let body = parameters.body { put(" BODY="); put(body.rawValue) }
             if let ret = parameters.ret { put(" RET="); put(ret) }
             if let envid = parameters.envelopeID { put(" ENVID="); put(envid) }
             if let auth = parameters.auth { put(" AUTH="); put(auth) }
         case .rcpt(let path, let parameters):
-            put("RCPT TO:"); put(path.description)
+            put("RCPT TO:"); path.encode(into: &bytes)
             if !parameters.notify.isEmpty { put(" NOTIFY="); put(parameters.notify.map(\.rawValue).joined(separator: ",")) }
             if let orcpt = parameters.originalRecipient { put(" ORCPT="); put(orcpt) }
         case .data: put("DATA")

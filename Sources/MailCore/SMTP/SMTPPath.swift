@@ -39,6 +39,24 @@ public struct SMTPMailbox: Hashable, Sendable, CustomStringConvertible {
         return domain.isEmpty ? text : text + "@" + domain
     }
 
+    /// Writes `local@domain`, quoting the local part when it needs it.
+    public func encode(into bytes: inout [UInt8]) {
+        if SMTPPathParser.isDotString(localPart.utf8) {
+            bytes.append(contentsOf: localPart.utf8)
+        } else {
+            bytes.append(UInt8(ascii: "\""))
+            for byte in localPart.utf8 {
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { bytes.append(UInt8(ascii: "\\")) }
+                bytes.append(byte)
+            }
+            bytes.append(UInt8(ascii: "\""))
+        }
+        if !domain.isEmpty {
+            bytes.append(UInt8(ascii: "@"))
+            bytes.append(contentsOf: domain.utf8)
+        }
+    }
+
     /// The domain in lower case, for comparisons.
     public var normalizedDomain: String { domain.lowercased() }
 
@@ -79,6 +97,23 @@ public struct SMTPPath: Hashable, Sendable, CustomStringConvertible {
         guard let mailbox else { return "<>" }
         if sourceRoute.isEmpty { return "<\(mailbox)>" }
         return "<" + sourceRoute.map { "@" + $0 }.joined(separator: ",") + ":\(mailbox)>"
+    }
+
+    /// Writes the path with its angle brackets.
+    public func encode(into bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "<"))
+        if let mailbox {
+            if !sourceRoute.isEmpty {
+                for (index, domain) in sourceRoute.enumerated() {
+                    if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                    bytes.append(UInt8(ascii: "@"))
+                    bytes.append(contentsOf: domain.utf8)
+                }
+                bytes.append(UInt8(ascii: ":"))
+            }
+            mailbox.encode(into: &bytes)
+        }
+        bytes.append(UInt8(ascii: ">"))
     }
 
     /// The address without brackets (`""` for the null path).

@@ -129,7 +129,9 @@ public struct SMTPReplyParser: Sendable {
 
     var framer: LineFramer
     var code = 0
-    var lines: [[UInt8]] = []
+    /// Texts of the lines of the reply being read, one after the other, and where each one ends.
+    var texts: [UInt8] = []
+    var lineEnds: [Int] = []
     public var maxLines = 200
 
     public init(maxLineLength: Int = 2048) {
@@ -157,12 +159,21 @@ public struct SMTPReplyParser: Sendable {
                 if separator == UInt8(ascii: "-") { last = false } else if separator != UInt8(ascii: " ") { throw .malformedLine }
                 text = text.dropFirst()
             }
-            if lines.isEmpty { code = lineCode } else if code != lineCode { throw .inconsistentCode }
-            lines.append(Array(text))
-            guard lines.count <= maxLines else { throw .tooLong }
+            if lineEnds.isEmpty { code = lineCode } else if code != lineCode { throw .inconsistentCode }
+            texts.append(contentsOf: text)
+            lineEnds.append(texts.count)
+            guard lineEnds.count <= maxLines else { throw .tooLong }
             if last {
+                var lines: [ArraySlice<UInt8>] = []
+                lines.reserveCapacity(lineEnds.count)
+                var start = 0
+                for end in lineEnds {
+                    lines.append(texts[start..<end])
+                    start = end
+                }
                 let reply = SMTPReplyParser.makeReply(code: code, lines: lines)
-                lines.removeAll(keepingCapacity: true)
+                texts.removeAll(keepingCapacity: true)
+                lineEnds.removeAll(keepingCapacity: true)
                 return reply
             }
         }
@@ -171,7 +182,7 @@ public struct SMTPReplyParser: Sendable {
 
     /// Builds a reply, recognising an enhanced status code when every line starts with the same
     /// one and its class matches the reply's first digit (RFC 2034 §4).
-    static func makeReply(code: Int, lines: [[UInt8]]) -> SMTPReply {
+    static func makeReply(code: Int, lines: [ArraySlice<UInt8>]) -> SMTPReply {
         var enhanced: EnhancedStatusCode?
         var texts: [String] = []
         for (index, line) in lines.enumerated() {

@@ -411,23 +411,51 @@ public struct SMTPServer<Policy: SMTPServerPolicy> {
         configuration.extensions.contains(.auth) && !configuration.mechanisms.isEmpty
     }
 
+    /// The EHLO reply (RFC 5321 §4.1.1.1), written straight into the output.
     mutating func sendEHLOReply() {
-        var lines: [String] = [configuration.hostname]
-        let extensions = configuration.extensions
-        if extensions.contains(.pipelining) { lines.append("PIPELINING") }
-        if extensions.contains(.size) { lines.append("SIZE \(configuration.maxMessageSize)") }
-        if extensions.contains(.vrfy) { lines.append("VRFY") }
-        if extensions.contains(.etrn) { lines.append("ETRN") }
-        if extensions.contains(.starttls) && configuration.tlsAvailable && !session.tlsActive { lines.append("STARTTLS") }
-        if authOffered && (session.tlsActive || !configuration.requireTLSForAuth || configuration.advertiseAuthBeforeTLS) {
-            let names = configuration.mechanisms.map(\.rawValue).joined(separator: " ")
-            lines.append("AUTH " + names)
-            if configuration.advertiseAuthEqualsForm { lines.append("AUTH=" + names) }
+        func startLine(_ output: inout [UInt8]) {
+            output.append(contentsOf: [UInt8(ascii: "2"), UInt8(ascii: "5"), UInt8(ascii: "0"), UInt8(ascii: "-")])
         }
-        if extensions.contains(.enhancedStatusCodes) { lines.append("ENHANCEDSTATUSCODES") }
-        if extensions.contains(.eightBitMIME) { lines.append("8BITMIME") }
-        if extensions.contains(.dsn) { lines.append("DSN") }
-        SMTPReply(code: 250, lines: lines).encode(into: &output)
+        // Every line starts "250-"; the last one is patched to "250 " at the end.
+        var lastLineStart = output.count
+        startLine(&output)
+        output.append(contentsOf: configuration.hostname.utf8)
+        output.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
+        func line(_ text: StaticString, _ output: inout [UInt8], _ lastLineStart: inout Int) {
+            lastLineStart = output.count
+            startLine(&output)
+            text.withUTF8Buffer { output.append(contentsOf: $0) }
+            output.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
+        }
+        let extensions = configuration.extensions
+        if extensions.contains(.pipelining) { line("PIPELINING", &output, &lastLineStart) }
+        if extensions.contains(.size) {
+            lastLineStart = output.count
+            startLine(&output)
+            output.append(contentsOf: "SIZE ".utf8)
+            SASLCRAMMD5.appendDecimal(UInt64(max(0, configuration.maxMessageSize)), to: &output)
+            output.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
+        }
+        if extensions.contains(.vrfy) { line("VRFY", &output, &lastLineStart) }
+        if extensions.contains(.etrn) { line("ETRN", &output, &lastLineStart) }
+        if extensions.contains(.starttls) && configuration.tlsAvailable && !session.tlsActive { line("STARTTLS", &output, &lastLineStart) }
+        if authOffered && (session.tlsActive || !configuration.requireTLSForAuth || configuration.advertiseAuthBeforeTLS) {
+            for separator in configuration.advertiseAuthEqualsForm ? [UInt8(ascii: " "), UInt8(ascii: "=")] : [UInt8(ascii: " ")] {
+                lastLineStart = output.count
+                startLine(&output)
+                output.append(contentsOf: "AUTH".utf8)
+                output.append(separator)
+                for (index, mechanism) in configuration.mechanisms.enumerated() {
+                    if index > 0 { output.append(UInt8(ascii: " ")) }
+                    output.append(contentsOf: mechanism.rawValue.utf8)
+                }
+                output.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
+            }
+        }
+        if extensions.contains(.enhancedStatusCodes) { line("ENHANCEDSTATUSCODES", &output, &lastLineStart) }
+        if extensions.contains(.eightBitMIME) { line("8BITMIME", &output, &lastLineStart) }
+        if extensions.contains(.dsn) { line("DSN", &output, &lastLineStart) }
+        output[lastLineStart + 3] = UInt8(ascii: " ")
     }
 
     mutating func handleMail(_ path: SMTPPath, _ parameters: SMTPMailParameters) {
