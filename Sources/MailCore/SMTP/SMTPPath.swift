@@ -129,9 +129,9 @@ public enum SMTPPathError: Error, Hashable, Sendable {
 
 /// Parser for paths, with the limits of RFC 5321 §4.5.3.1.
 public enum SMTPPathParser {
-    public static let maxLocalPartLength = 64
-    public static let maxDomainLength = 255
-    public static let maxPathLength = 256
+    public static let maxLocalPartLength = SMTPLimits.localPart
+    public static let maxDomainLength = SMTPLimits.domain
+    public static let maxPathLength = SMTPLimits.path
 
     @inline(__always)
     static func isAtext(_ byte: UInt8) -> Bool {

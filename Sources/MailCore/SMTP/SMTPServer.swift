@@ -67,7 +67,9 @@ public struct SMTPServer<Policy: SMTPServerPolicy> {
     public init(configuration: SMTPServerConfiguration, policy: Policy, clientAddress: String, clientHostname: String? = nil) {
         self.configuration = configuration
         self.policy = policy
-        self.session = SMTPSessionInfo(clientAddress: clientAddress, clientHostname: clientHostname,
+        // Only printable ASCII reaches the session facts (and so `Received:` headers).
+        func printable(_ text: String) -> String { String(decoding: text.utf8.filter { $0 > 0x20 && $0 < 0x7F }, as: UTF8.self) }
+        self.session = SMTPSessionInfo(clientAddress: printable(clientAddress), clientHostname: clientHostname.map(printable),
                                        serverHostname: configuration.hostname, listener: configuration.kind,
                                        tlsActive: configuration.kind == .implicitTLS)
         self.framer = LineFramer(maxLineLength: max(configuration.maxAuthLineLength, configuration.maxCommandLineLength))
@@ -519,7 +521,7 @@ public struct SMTPServer<Policy: SMTPServerPolicy> {
         guard let envelope else { return }
         if unstuffer.exceededStorageLimit {
             reply(552, "5.3.4", "Error: message file too big")
-        } else if unstuffer.longestLine > 998 {
+        } else if unstuffer.longestLine > SMTPLimits.textLine - 2 {
             reply(500, "5.5.2", "Error: message line too long")
         } else if unstuffer.sawBareLineEnding && configuration.bareLineEndings == .reject {
             reply(554, "5.6.0", "Error: bare <CR> or <LF> received in message data")

@@ -83,11 +83,11 @@ public struct SMTPServerConfiguration: Sendable {
     public var challengeSeed: UInt64
 
     public init(hostname: String, kind: SMTPListenerKind = .relay, greetingText: String = "ESMTP Postfix",
-                extensions: SMTPExtensions = .all, maxMessageSize: Int = 10_240_000, maxRecipients: Int = 100,
+                extensions: SMTPExtensions = .all, maxMessageSize: Int = 10_240_000, maxRecipients: Int = SMTPLimits.minimumRecipients,
                 tlsAvailable: Bool = true, requireTLSForAuth: Bool = false, advertiseAuthBeforeTLS: Bool = true,
                 advertiseAuthEqualsForm: Bool = false, requireAuthForMail: Bool = false,
                 mechanisms: [SASLMechanism] = [.plain, .login], idleTimeout: Duration = .seconds(300),
-                maxUnknownCommands: Int = 5, maxCommandLineLength: Int = 1024, maxAuthLineLength: Int = 12288,
+                maxUnknownCommands: Int = 5, maxCommandLineLength: Int = 2 * SMTPLimits.commandLine, maxAuthLineLength: Int = SMTPLimits.authLine,
                 bareLineEndings: SMTPBareLineEndingHandling = .normalize, challengeSeed: UInt64 = 0) {
         self.hostname = hostname
         self.kind = kind
