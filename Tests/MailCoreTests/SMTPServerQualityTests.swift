@@ -305,3 +305,18 @@ import Testing
         #expect(server.nextDeadline == nil)
     }
 }
+
+@Suite struct SMTPServerDisconnectTests {
+    /// A client that vanishes in the middle of DATA loses its message; nothing half-received is queued.
+    @Test func disconnectDuringDataQueuesNothing() {
+        var (collected, server) = exchange("EHLO c.test\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\nSubject: half\r\n")
+        #expect(collected.lines.last == "354 End data with <CR><LF>.<CR><LF>")
+        server.connectionClosed(now: .seconds(2))
+        #expect(server.isClosed)
+        #expect(server.nextDeadline == nil)
+        collected = Collected()
+        collected.add(server.receive(bytes(".\r\n"), now: .seconds(3)))
+        #expect(collected == Collected())
+        #expect(server.policy.queued.isEmpty)
+    }
+}

@@ -155,6 +155,16 @@ public struct SMTPServer<Policy: SMTPServerPolicy> {
         close(into: &actions)
     }
 
+    /// The client went away: the transaction in progress (and any partial message) is dropped,
+    /// nothing is handed to the policy.
+    public mutating func connectionClosed(now: Duration) {
+        state = .closed
+        framer.discardBuffered()
+        resetTransaction()
+        body.removeAll()
+        output.removeAll()
+    }
+
     /// Convenience forms that return the actions.
     public mutating func start(now: Duration) -> [SMTPServerAction] {
         var actions: [SMTPServerAction] = []
