@@ -10,13 +10,12 @@ public enum EncodedWord {
         var result = ""
         var valid = true
         var rest = Substring(value)
-        var pendingSpace = ""
         var previousWasEncoded = false
         while !rest.isEmpty {
             if let range = rest.range(of: "=?") {
                 let before = rest[rest.startIndex..<range.lowerBound]
                 if let (decoded, ok, consumed) = decodeOne(rest[range.lowerBound...]) {
-                    let onlySpace = before.allSatisfy { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }
+                    let onlySpace = before.allSatisfy { $0.isWhitespace }
                     if !(previousWasEncoded && onlySpace) { result += before }
                     result += decoded
                     if !ok { valid = false }
@@ -32,8 +31,6 @@ public enum EncodedWord {
                 rest = rest[rest.endIndex...]
             }
         }
-        _ = pendingSpace
-        pendingSpace = ""
         return (result, valid)
     }
 
@@ -97,7 +94,8 @@ public enum EncodedWord {
     public static func encode(_ text: String, phrase: Bool = false) -> String {
         let prefix = "=?UTF-8?Q?"
         let suffix = "?="
-        let budget = 75 - prefix.count - suffix.count
+        // 60 characters per word leaves room for "Subject: " on the first line (RFC 2047 §2: at most 75).
+        let budget = 60 - prefix.count - suffix.count
         var words: [String] = []
         var current = ""
         for character in text {

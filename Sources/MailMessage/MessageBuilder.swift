@@ -263,10 +263,9 @@ public struct MessageBuilder: Sendable {
         var body: [UInt8] = Array("This is a multi-part message in MIME format.\r\n".utf8)
         for part in parts {
             body += Array("\r\n--\(boundary)\r\n".utf8)
-            var bytes = part.bytes
-            // The CR LF before the next delimiter belongs to the delimiter: drop one from the part.
-            if bytes.suffix(2) == [13, 10] { bytes.removeLast(2) }
-            body += bytes
+            // The CR LF before the next delimiter belongs to the delimiter (RFC 2046 §5.1.1), so a
+            // part's own final line break is kept in front of it.
+            body += part.bytes
         }
         body += Array("\r\n--\(boundary)--\r\n".utf8)
         entity.body = body
