@@ -126,9 +126,12 @@ enum HeaderParser {
                 continue
             }
             finish()
-            if let colon = bytes[i..<contentEnd].firstIndex(of: Bytes.colon),
-               colon > i, bytes[i..<colon].allSatisfy({ $0 > 32 && $0 < 127 }) {
-                current = (Bytes.string(bytes[i..<colon]), Array(bytes[(colon + 1)..<contentEnd]))
+            // field-name ":" — obsolete syntax allows white space before the colon (RFC 5322 §4.5.8).
+            var nameEnd = bytes[i..<contentEnd].firstIndex(of: Bytes.colon) ?? i
+            let colon = nameEnd
+            while nameEnd > i && Bytes.isWSP(bytes[nameEnd - 1]) { nameEnd -= 1 }
+            if colon > i, nameEnd > i, bytes[i..<nameEnd].allSatisfy({ $0 > 32 && $0 < 127 }) {
+                current = (Bytes.string(bytes[i..<nameEnd]), Array(bytes[(colon + 1)..<contentEnd]))
             } else {
                 defects.append(.headerWithoutColon(Bytes.string(bytes[i..<min(contentEnd, i + 60)])))
             }

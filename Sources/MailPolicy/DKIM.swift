@@ -180,15 +180,22 @@ public struct DKIMSigner {
         own.removeLast(2) // the signature field itself is hashed without its final CR LF
         input += own
         let signature = Base64.encode(try key.sign(input))
-        // Fold b= in 64-character pieces; verifiers delete the whole value, folding included.
+        // Fold b= so no line passes 76 characters; verifiers delete the whole value, folding included.
         var raw = unsigned.rawValue
+        let lastLine = raw.components(separatedBy: "\r\n").last ?? ""
+        var lineLength = lastLine.count + (raw.contains("\r\n") ? 0 : "DKIM-Signature:".count)
         var rest = Substring(signature)
-        var first = true
         while !rest.isEmpty {
-            let chunk = rest.prefix(first ? 40 : 70)
-            raw += (first ? "" : "\r\n ") + chunk
+            let available = 76 - lineLength
+            if available < 8 {
+                raw += "\r\n "
+                lineLength = 1
+                continue
+            }
+            let chunk = rest.prefix(available)
+            raw += chunk
+            lineLength += chunk.count
             rest = rest.dropFirst(chunk.count)
-            first = false
         }
         return HeaderField(name: "DKIM-Signature", rawValue: raw)
     }
