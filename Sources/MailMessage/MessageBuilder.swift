@@ -189,7 +189,14 @@ public struct MessageBuilder: Sendable {
             content = MessageBuilder.multipart("alternative", boundary: b,
                                                parts: [content, MessageBuilder.textEntity(html, subtype: "html")])
         }
-        var extras: [Entity] = attachments.map(MessageBuilder.attachmentEntity)
+        // Inline parts with a Content-ID (images the HTML refers to as cid:…) go with the HTML in
+        // multipart/related (RFC 2387); the others are attachments of multipart/mixed.
+        let related = htmlBody == nil ? [] : attachments.filter { $0.disposition == "inline" && $0.contentID != nil }
+        if !related.isEmpty {
+            let b = nextBoundary()
+            content = MessageBuilder.multipart("related", boundary: b, parts: [content] + related.map(MessageBuilder.attachmentEntity))
+        }
+        var extras: [Entity] = attachments.filter { !related.contains($0) }.map(MessageBuilder.attachmentEntity)
         if let attached = attachedMessage {
             var entity = Entity()
             entity.headers.append("Content-Type", "message/rfc822")

@@ -138,3 +138,28 @@ import Testing
         #expect(Message(parsing: built.bytes).to.count == 12)
     }
 }
+
+@Suite struct RelatedBuilderTests {
+    @Test func inlineImageGoesIntoMultipartRelated() {
+        var b = MessageBuilder(from: MailAddress(localPart: "alice", domain: "example.com"),
+                               date: MailDate(secondsSinceEpoch: 0), seed: "s", counter: 9)
+        b.to = [MailAddress(localPart: "bob", domain: "company.org")]
+        b.subject = "Logo"
+        b.textBody = "See the logo.\n"
+        b.htmlBody = "<img src=\"cid:logo@example.com\">\n"
+        b.attachments = [
+            Attachment(filename: "logo.png", mimeType: "image/png", data: [0x89, 0x50, 0x4E, 0x47], disposition: "inline",
+                       contentID: "<logo@example.com>"),
+            Attachment(filename: "notes.txt", mimeType: "text/plain", data: Array("notes\r\n".utf8)),
+        ]
+        let message = Message(parsing: b.build().bytes)
+        #expect(message.defects.isEmpty)
+        #expect(message.root.allParts.map(\.contentType.mimeType) == [
+            "multipart/mixed", "multipart/related", "multipart/alternative", "text/plain", "text/html", "image/png", "text/plain",
+        ])
+        #expect(message.root.allParts.map(\.partNumber) == ["", "1", "1.1", "1.1.1", "1.1.2", "1.2", "2"])
+        #expect(message.part(number: "1.2")?.contentID == "<logo@example.com>")
+        #expect(message.part(number: "1.2").map { message.decodedBody(of: $0) } == [0x89, 0x50, 0x4E, 0x47])
+        #expect(message.part(number: "2")?.filename == "notes.txt")
+    }
+}

@@ -159,3 +159,20 @@ import MailMessage
             == "554 5.7.1 Service unavailable; Client host [192.0.2.99] blocked using zen.example.net; Listed for spam, see http://zen.example.net/q?192.0.2.99")
     }
 }
+
+@Suite struct ExplanationTests {
+    @Test func everyResultHasBothLanguages() {
+        for result in SPFResult.allCases {
+            let en = result.explanation(.en), fr = result.explanation(.fr)
+            #expect(en.hasPrefix("SPF \(result.rawValue)") && fr.hasPrefix("SPF \(result.rawValue)") && en != fr)
+        }
+        for result in [DKIMResult.pass, .fail(reason: "x"), .permerror(reason: "x"), .temperror(reason: "x"), .none] {
+            #expect(result.explanation(.en) != result.explanation(.fr))
+        }
+        var dns = InMemoryDNS()
+        dns.addTXT("_dmarc.example.com", "v=DMARC1; p=reject; pct=10")
+        let outcome = DMARCEvaluator(dns: dns).evaluate(fromDomain: "example.com", spf: (.fail, "example.com"), dkim: [], draw: 0.5)
+        #expect(outcome.explanation(.en).hasSuffix("deliver it to the spam folder (quarantine), because pct= left this message out of the policy."))
+        #expect(outcome.explanation(.fr).contains("quarantaine"))
+    }
+}
