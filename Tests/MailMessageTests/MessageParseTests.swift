@@ -199,3 +199,47 @@ func slice(_ message: Message, _ range: Range<Int>) -> String {
         #expect(message.headers["X-LONG"] == "one  two")
     }
 }
+
+@Suite struct EncapsulatedMessageTests {
+    @Test func multipartInsideMessageRfc822IsNumberedUnderIt() {
+        let text = """
+        Subject: outer
+        Content-Type: multipart/mixed; boundary=o
+
+        --o
+        Content-Type: text/plain
+
+        see attached
+        --o
+        Content-Type: message/rfc822
+
+        Subject: inner
+        Content-Type: multipart/alternative; boundary=i
+
+        --i
+        Content-Type: text/plain
+
+        plain
+        --i
+        Content-Type: text/html
+
+        <b>html</b>
+        --i--
+        --o--
+        """
+        let message = Message(parsing: crlf(text))
+        #expect(message.defects.isEmpty)
+        #expect(message.root.allParts.map(\.partNumber) == ["", "1", "2", "2", "2.1", "2.2"])
+        #expect(message.part(number: "2")?.contentType.mimeType == "message/rfc822")
+        #expect(message.part(number: "2.1").map { slice(message, $0.bodyRange) } == "plain")
+        #expect(message.part(number: "2.2").map { slice(message, $0.headerRange) } == "Content-Type: text/html\r\n\r\n")
+        guard case .message(let inner)? = message.part(number: "2")?.body else {
+            Issue.record("part 2 is not message/rfc822")
+            return
+        }
+        // BODY[2.HEADER] and BODY[2.TEXT]
+        #expect(slice(message, inner.headerRange) == "Subject: inner\r\nContent-Type: multipart/alternative; boundary=i\r\n\r\n")
+        #expect(slice(message, inner.bodyRange).hasPrefix("--i\r\n"))
+        #expect(message.part(number: "2.3") == nil)
+    }
+}

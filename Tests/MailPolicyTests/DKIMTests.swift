@@ -208,6 +208,12 @@ func wire(_ text: String) -> [UInt8] {
         #expect(DKIMVerifier(dns: InMemoryDNS()).verify(bytes).first?.result.keyword == "permerror")
     }
 
+    @Test func expiredSignatureFails() throws {
+        let key = Self.key(.ed25519SHA256)
+        let message = Array("DKIM-Signature: v=1; a=ed25519-sha256; d=example.com; s=sel1; h=from; x=100; bh=AAAA; b=AAAA\r\nFrom: a@example.com\r\n\r\nbody\r\n".utf8)
+        #expect(DKIMVerifier(dns: Self.zone(key)).verify(message, now: 200).first?.result == .fail(reason: "signature expired"))
+    }
+
     @Test func unsignedMessageHasNoResults() {
         #expect(DKIMVerifier(dns: InMemoryDNS()).verify(wire(Self.message)).isEmpty)
     }
