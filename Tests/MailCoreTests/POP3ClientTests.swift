@@ -329,6 +329,21 @@ func greetingLog(_ pair: POP3Pair) -> [String] { pair.log }
         #expect(client.result.downloaded == [POP3DownloadedMessage(message: 1, uniqueID: nil, content: Array("abc\r\n".utf8))])
     }
 
+    @Test func failedRetrievalIsNotDeleted() throws {
+        var client = POP3Client(job: POP3ClientJob(user: "bob", password: "pw", requestCapabilities: false) { _ in
+            POP3RetrievalPlan(retrieve: [1, 2], delete: [1, 2])
+        })
+        _ = client.start(now: .zero)
+        var out = ""
+        for reply in ["+OK hi", "+OK", "+OK", "+OK 2 10", "+OK\r\n1 a\r\n2 b\r\n.", "+OK\r\n1 5\r\n2 5\r\n.",
+                      "-ERR [SYS/TEMP] read error", "+OK\r\nabc\r\n.", "+OK"] {
+            out += Self.sent(client.receive(Array((reply + "\r\n").utf8), now: .zero))
+        }
+        #expect(out == "USER bob\r\nPASS pw\r\nSTAT\r\nUIDL\r\nLIST\r\nRETR 1\r\nRETR 2\r\nDELE 2\r\nQUIT\r\n")
+        #expect(client.result.errors == [POP3ClientError(kind: .commandFailed, command: "RETR 1",
+                                                         reply: .err(.sysTemp, "read error"))])
+    }
+
     @Test func messageTooLarge() throws {
         var client = POP3Client(job: POP3ClientJob(user: "bob", password: "pw", requestCapabilities: false,
                                                    maximumMessageSize: 10))

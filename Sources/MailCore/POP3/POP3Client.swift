@@ -20,7 +20,8 @@
 /// C: QUIT
 /// S: +OK POP3 server signing off (1 message deleted)
 /// ```
-/// One command is outstanding at a time. Multi-line replies are dot-unstuffed (RFC 1939 §3).
+/// One command is outstanding at a time. Multi-line replies are dot-unstuffed (RFC 1939 §3). A
+/// message whose RETR failed is not deleted even if the plan says so.
 public struct POP3Client {
     enum Step: Equatable {
         case greeting
@@ -59,6 +60,8 @@ public struct POP3Client {
     private var uniqueIDs: [Int: String]?
     private var pendingRetrievals: [Int] = []
     private var pendingDeletions: [Int] = []
+    /// Messages whose RETR failed: they are not deleted, so that nothing is lost.
+    private var failedRetrievals: Set<Int> = []
     /// The multi-line reply being read: its status line, its unstuffed lines and their size.
     private var multiLine: (status: POP3Response, lines: [[UInt8]], size: Int)?
 
@@ -308,6 +311,7 @@ public struct POP3Client {
                 for line in lines { content += line + [0x0D, 0x0A] }
                 result.downloaded.append(POP3DownloadedMessage(message: n, uniqueID: uniqueIDs?[n], content: content))
             } else {
+                failedRetrievals.insert(n)
                 result.errors.append(POP3ClientError(kind: .commandFailed, command: commandLine, reply: reply))
             }
             nextTransfer(into: &actions)
@@ -375,8 +379,9 @@ public struct POP3Client {
         if !pendingRetrievals.isEmpty {
             let n = pendingRetrievals.removeFirst()
             send(.retr(n), step: .retr(n), into: &actions)
-        } else if !pendingDeletions.isEmpty {
-            let n = pendingDeletions.removeFirst()
+        } else if let n = pendingDeletions.first {
+            pendingDeletions.removeFirst()
+            if failedRetrievals.contains(n) { return nextTransfer(into: &actions) }
             send(.dele(n), step: .dele(n), into: &actions)
         } else {
             quit(into: &actions)
