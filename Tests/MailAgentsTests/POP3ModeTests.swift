@@ -233,3 +233,13 @@ let day = Duration.seconds(86_400)
         #expect(phone.inbox == ["Subject: one", "Subject: two", "Subject: three"])
     }
 }
+
+@Suite struct POP3ModeTextTests {
+    @Test func summaries() {
+        let modes: [POP3RetentionMode] = [.deleteAfterDownload, .leaveOnServer, .leaveOnServerThenDelete(after: day * 14)]
+        #expect(Set(modes.map(\.summary.english)).count == 3)
+        #expect(Set(modes.map(\.summary.french)).count == 3)
+        #expect(modes[2].summary.english.contains("14 day"))
+        #expect(modes[2].summary.french.contains("14 jour"))
+    }
+}

@@ -364,3 +364,22 @@ func greetingLog(_ pair: POP3Pair) -> [String] { pair.log }
         #expect(POP3Client.timestamp(in: greeting) == timestamp)
     }
 }
+
+@Suite struct POP3ClientTextTests {
+    static let kinds: [POP3ClientError.Kind] = [
+        .greetingRefused, .tlsUnavailable, .tlsRefused, .authenticationFailed, .apopUnavailable,
+        .commandFailed, .protocolViolation, .messageTooLarge, .timeout, .connectionClosed,
+    ]
+
+    @Test(arguments: kinds)
+    func summariesInBothLanguages(kind: POP3ClientError.Kind) {
+        #expect(!kind.summary.english.isEmpty)
+        #expect(!kind.summary.french.isEmpty)
+        #expect(kind.summary.english != kind.summary.french)
+    }
+
+    @Test func summariesAreDistinct() {
+        #expect(Set(Self.kinds.map(\.summary.english)).count == Self.kinds.count)
+        #expect(Set(Self.kinds.map(\.summary.french)).count == Self.kinds.count)
+    }
+}

@@ -473,3 +473,47 @@ func lines(of message: POP3MaildropMessage) -> [String] {
         #expect(whole.closed && bytewise.closed)
     }
 }
+
+/// SplitMix64, for seeded test inputs.
+struct POP3TestRandom {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func next(below bound: Int) -> Int { Int(next() % UInt64(bound)) }
+}
+
+@Suite struct POP3ServerSplitTests {
+    /// The script cut at random places (seeded) gives the same replies as the script whole.
+    @Test(arguments: [1, 2, 3, 42, 1939])
+    func randomSplitsEqualWhole(seed: UInt64) {
+        let script = Array(("CAPA\r\nUSER bob\r\nPASS secret123\r\nSTAT\r\nLIST\r\nUIDL\r\nTOP 1 3\r\nRETR 3\r\n"
+            + String(repeating: "Z", count: 600) + "\r\nDELE 2\r\nNOOP\r\nQUIT\r\n").utf8)
+        var whole = POP3ServerHarness(courseMaildrop())
+        let expected = whole.start() + whole.send(String(decoding: script, as: UTF8.self))
+        var random = POP3TestRandom(state: seed)
+        var split = POP3ServerHarness(courseMaildrop())
+        var actual = split.start()
+        var index = 0
+        while index < script.count {
+            let length = 1 + random.next(below: 40)
+            let end = min(script.count, index + length)
+            actual += split.collect(split.server.receive(script[index..<end], now: .zero))
+            index = end
+        }
+        #expect(actual == expected, "seed=\(seed)")
+    }
+
+    @Test func overLongSaslResponseEndsTheExchange() {
+        var harness = POP3ServerHarness(courseMaildrop())
+        _ = harness.start()
+        #expect(harness.sendLine("AUTH PLAIN") == "+ \r\n")
+        #expect(harness.sendLine(String(repeating: "A", count: 2000)) == "-ERR Command line too long\r\n")
+        #expect(harness.sendLine("CAPA").hasPrefix("+OK Capability list follows\r\n"))
+        #expect(harness.login("bob", "secret123") == "+OK Logged in\r\n")
+    }
+}

@@ -31,3 +31,21 @@ public enum POP3RetentionMode: Equatable, Hashable, Sendable {
         }
     }
 }
+
+extension POP3RetentionMode {
+    /// What the mode does, for the learner.
+    public var summary: POP3LocalizedText {
+        switch self {
+        case .deleteAfterDownload:
+            return .init(english: "Download each message, then delete it from the server (DELE): other devices will not get it.",
+                         french: "Télécharger chaque message puis le supprimer du serveur (DELE) : les autres appareils ne le recevront pas.")
+        case .leaveOnServer:
+            return .init(english: "Leave messages on the server; UIDL tells which ones this device already has, so none is downloaded twice.",
+                         french: "Laisser les messages sur le serveur ; UIDL indique ceux que l'appareil possède déjà, aucun n'est téléchargé deux fois.")
+        case .leaveOnServerThenDelete(let after):
+            let days = after.components.seconds / 86_400
+            return .init(english: "Leave messages on the server, and delete them \(days) day(s) after this device downloaded them.",
+                         french: "Laisser les messages sur le serveur, puis les supprimer \(days) jour(s) après leur téléchargement par cet appareil.")
+        }
+    }
+}

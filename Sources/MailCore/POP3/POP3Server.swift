@@ -227,6 +227,11 @@ public struct POP3Server {
             }
             switch line {
             case .tooLong:
+                if case .authorization(_, true) = state {
+                    // An over-long SASL response ends the AUTH exchange (RFC 5034 §4).
+                    state = .authorization(user: nil, saslPlain: false)
+                    framer.limit = Self.commandLineLimit
+                }
                 badCommand(POP3Response.err("Command line too long"), into: &output)
             case .line(let bytes):
                 handle(line: bytes, into: &output)
