@@ -517,3 +517,20 @@ struct POP3TestRandom {
         #expect(harness.login("bob", "secret123") == "+OK Logged in\r\n")
     }
 }
+
+@Suite struct POP3ServerWordingTests {
+    @Test func singularAndPlural() {
+        let backend = POP3InMemoryMaildrop(passwords: ["bob": "pw"], boxes: ["bob": [
+            POP3MaildropMessage(uniqueID: "u1", content: Array("Subject: x\r\n\r\nhi\r\n".utf8)),
+        ]])
+        var harness = POP3ServerHarness(backend)
+        _ = harness.start()
+        _ = harness.login("bob", "pw")
+        #expect(harness.sendLine("LIST") == crlf(["+OK 1 message", "1 18", "."]))
+        #expect(harness.sendLine("RSET") == "+OK maildrop has 1 message (18 octets)\r\n")
+        harness.server.checkInvariants()
+        _ = harness.sendLine("DELE 1")
+        harness.server.checkInvariants()
+        #expect(harness.sendLine("QUIT") == "+OK POP3 server signing off (1 message deleted)\r\n")
+    }
+}

@@ -463,7 +463,7 @@ public struct POP3Server {
         case .stat:
             output.send(.ok("\(live.count) \(liveSize)"))
         case .list(nil):
-            output.send(.ok("\(live.count) messages"))
+            output.send(.ok(Self.count(live.count, "message")))
             output.send(bytes: POP3Text.multiLineBody(strings: live.map {
                 POP3ScanListing(message: $0, size: messages[$0 - 1].canonical.count).line
             }))
@@ -508,7 +508,7 @@ public struct POP3Server {
         case .rset:
             state = .transaction(user: user, messages: messages, deleted: [])
             let total = messages.reduce(0) { $0 + $1.canonical.count }
-            output.send(.ok("maildrop has \(messages.count) messages (\(total) octets)"))
+            output.send(.ok("maildrop has \(Self.count(messages.count, "message")) (\(total) octets)"))
         case .capa:
             capabilities(into: &output)
         case .quit:
@@ -522,7 +522,7 @@ public struct POP3Server {
             case .success:
                 output.send(.ok(removed.isEmpty
                     ? "POP3 server signing off"
-                    : "POP3 server signing off (\(removed.count) message\(removed.count == 1 ? "" : "s") deleted)"))
+                    : "POP3 server signing off (\(Self.count(removed.count, "message")) deleted)"))
             case .failure:
                 output.send(.err(.sysTemp, "Some deleted messages were not removed"))
             }
@@ -533,6 +533,19 @@ public struct POP3Server {
         case .stls:
             badCommand(.err("STLS is only allowed before login."), into: &output)
         }
+    }
+
+    /// "1 message", "3 messages".
+    static func count(_ n: Int, _ noun: String) -> String { n == 1 ? "1 \(noun)" : "\(n) \(noun)s" }
+
+    /// Checks the session's internal consistency (debug builds; cheap enough for every test).
+    func checkInvariants() {
+        #if DEBUG
+        if case .transaction(_, let messages, let deleted) = state {
+            assert(deleted.allSatisfy { (1...messages.count).contains($0) }, "marked message outside the maildrop")
+        }
+        assert(framer.bufferedCount < framer.limit, "line buffer over its limit")
+        #endif
     }
 
     private mutating func greet(now: Duration) -> [POP3Action] {
