@@ -20,23 +20,37 @@ public struct ContentLibrary: Sendable {
 
     /// Loads `.yaml`/`.yml` files from files or folders (folders are read in name order). A file
     /// whose top level has `world` or `steps` is a scenario; any other is a lesson.
-    public static func load(paths: [String], displayRelativeTo base: String? = nil) -> ContentLibrary {
+    ///
+    /// Files under `reference` are read too, so that cross-references resolve, but only the
+    /// problems of files under `paths` are reported.
+    public static func load(paths: [String], reference: [String] = []) -> ContentLibrary {
         var library = ContentLibrary()
         let fm = FileManager.default
         var files: [String] = []
-        for path in paths {
+        var reported = Set<String>()
+        var seen = Set<String>()
+        for (index, path) in (paths + reference).enumerated() {
+            let isReported = index < paths.count
             var isDirectory: ObjCBool = false
             guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                if !isReported { continue }
                 library.diagnostics.append(Diagnostic(file: path, line: 0, message: LocalizedText(
                     fr: "fichier ou dossier introuvable", en: "no such file or folder")))
                 continue
             }
+            var found: [String] = []
             if isDirectory.boolValue {
                 let names = ((try? fm.contentsOfDirectory(atPath: path)) ?? []).sorted()
-                files += names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
+                found = names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
                     .map { (path as NSString).appendingPathComponent($0) }
             } else {
-                files.append(path)
+                found = [path]
+            }
+            for file in found {
+                let key = URL(fileURLWithPath: file).standardizedFileURL.resolvingSymlinksInPath().path
+                guard seen.insert(key).inserted else { continue }
+                files.append(file)
+                if isReported { reported.insert(file) }
             }
         }
         for file in files {
@@ -53,6 +67,8 @@ public struct ContentLibrary: Sendable {
             library.add(text: text, file: file)
         }
         library.diagnostics += library.crossReferenceDiagnostics()
+        library.diagnostics = library.diagnostics.filter { reported.contains($0.file) || !files.contains($0.file) }
+        library.diagnostics.sort { ($0.file, $0.line) < ($1.file, $1.line) }
         return library
     }
 

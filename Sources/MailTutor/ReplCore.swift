@@ -112,6 +112,12 @@ public final class ReplCore {
 
     // MARK: Prompt and welcome
 
+    /// True while a quiz waits for answers (`maillab quiz` stops reading when it ends).
+    public var isQuizActive: Bool {
+        if case .quiz = context { return true }
+        return false
+    }
+
     public var prompt: String {
         switch context {
         case .top: return "maillab> "
