@@ -29,6 +29,13 @@ final class NodeReader {
                 return nil
             }
             return node
+        } catch let YamlError.duplicatedKeysInMapping(duplicates, context) {
+            // Yams marks the first key; the error belongs to the repeated one below it.
+            for key in duplicates {
+                let line = Self.repeatedKeyLine(key, in: text, after: context.mark) ?? context.mark.line
+                error(line: line, fr: "clé « \(key) » en double", en: "duplicate key '\(key)'")
+            }
+            return nil
         } catch let yamlError as YamlError {
             let (line, problem) = Self.describe(yamlError)
             error(line: line, fr: "YAML invalide : \(problem)", en: "invalid YAML: \(problem)")
@@ -37,6 +44,20 @@ final class NodeReader {
             self.error(line: 1, fr: "YAML invalide", en: "invalid YAML")
             return nil
         }
+    }
+
+    /// The line of the next `key:` at the same column as the first one.
+    static func repeatedKeyLine(_ key: String, in text: String, after mark: Mark) -> Int? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard mark.line >= 1, mark.line < lines.count else { return nil }
+        for index in mark.line..<lines.count {
+            let scalars = Array(lines[index].unicodeScalars)
+            let column = mark.column - 1
+            guard column >= 0, column <= scalars.count else { continue }
+            let rest = String(String.UnicodeScalarView(scalars[column...]))
+            if rest.hasPrefix(key + ":") || rest.hasPrefix("\"\(key)\":") || rest.hasPrefix("'\(key)':") { return index + 1 }
+        }
+        return nil
     }
 
     private static func describe(_ error: YamlError) -> (Int, String) {

@@ -188,14 +188,18 @@ public final class ProgressStore {
         }
     }
 
-    /// Stores an answer; a wrong one marks the question missed, a right one clears it.
-    public func recordAnswer(attempt: Int64, learner: String, lesson: String, question: String, answer: String, correct: Bool) throws {
+    /// Stores an answer. On a first attempt a wrong answer marks the question missed (it comes
+    /// back first in the next quiz) and a right one clears it; retries within a quiz only log.
+    public func recordAnswer(attempt: Int64, learner: String, lesson: String, question: String, answer: String, correct: Bool,
+                             firstAttempt: Bool = true) throws {
         let stored = String(answer.unicodeScalars.filter { $0.value >= 0x20 }.prefix(500).map(Character.init))
         try write { db in
             let id = try Self.learnerID(db, learner)
             try db.execute(sql: "INSERT INTO quiz_answer (attempt_id, question_id, answer, correct) VALUES (?, ?, ?, ?)",
                            arguments: [attempt, question, stored, correct])
-            if correct {
+            if !firstAttempt {
+                return
+            } else if correct {
                 try db.execute(sql: "DELETE FROM missed_question WHERE learner_id = ? AND lesson_id = ? AND question_id = ?",
                                arguments: [id, lesson, question])
             } else {

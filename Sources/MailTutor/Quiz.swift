@@ -157,6 +157,8 @@ public struct QuizRun: Sendable {
     }
 
     public var current: Question? { queue.first }
+    /// True when `id` was already answered wrongly in this run and is asked again.
+    public func isRetry(_ id: String) -> Bool { retried.contains(id) }
     public var isFinished: Bool { queue.isEmpty }
 
     /// Records a grade for the current question and moves on. A first wrong answer sends the

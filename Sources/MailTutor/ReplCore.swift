@@ -822,7 +822,7 @@ public final class ReplCore {
         if let attempt = state.attempt {
             do {
                 try env.store?.recordAnswer(attempt: attempt, learner: env.learner, lesson: state.lesson.id, question: question.id,
-                                            answer: answer, correct: grade.correct)
+                                            answer: answer, correct: grade.correct, firstAttempt: !state.run.isRetry(question.id))
             } catch let error as TutorError { out += t(error.message) + "\n" } catch {}
         }
         state.run.record(grade)

@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+@testable import MailTutor
+
+@Suite struct RunnerTests {
+    static let scenarioText = CheckTests.scenarioHead + """
+    steps:
+      - narrate: {fr: Début, en: Start}
+      - down: a.test
+      - advance: 5m
+      - expect:
+          - {fr: Rien en file, en: Queue empty, queue-empty: true}
+      - expect:
+          - {fr: Un message, en: One message, mailbox-count: {user: u@a.test, count: 1}}
+    """
+
+    func scenario() throws -> Scenario {
+        let (scenario, diagnostics) = ScenarioParser.parse(Self.scenarioText, file: "s.yaml")
+        #expect(diagnostics.isEmpty, "\(diagnostics)")
+        return try #require(scenario)
+    }
+
+    @Test func nextRunsStepsThroughTheWorld() throws {
+        let driver = ScriptedDriver()
+        let runner = try ScenarioRunner(scenario: try scenario(), driver: driver)
+        #expect(runner.next()?.notes == [LocalizedText(fr: "Début", en: "Start")])
+        _ = runner.next()
+        _ = runner.next()
+        #expect(driver.made.last?.performed == [.fault(.down("a.test")), .advance(seconds: 300)])
+        #expect(runner.world.now == 300)
+    }
+
+    @Test func backReplaysDeterministicallyFromTheStart() throws {
+        let driver = ScriptedDriver()
+        let runner = try ScenarioRunner(scenario: try scenario(), driver: driver)
+        _ = runner.next()
+        _ = runner.next()
+        _ = runner.next()
+        try runner.back()
+        #expect(runner.position == 2)
+        #expect(driver.made.count == 2)
+        #expect(driver.made.last?.performed == [.fault(.down("a.test"))])
+        #expect(runner.world.now == 0)
+        #expect(runner.next()?.step.action == .world(.advance(seconds: 300)))
+    }
+
+    @Test func autoFailsWhenAnExpectationFails() throws {
+        let runner = try ScenarioRunner(scenario: try scenario(), driver: ScriptedDriver())
+        let (outcomes, passed) = runner.runAuto()
+        #expect(!passed)
+        #expect(outcomes.count == 5)
+        #expect(outcomes[3].passed)
+        #expect(outcomes[4].failures.map(\.id) == ["mailbox-count-1"])
+    }
+
+    @Test func replayAtTheRepl() throws {
+        let library = Fixtures.library([("Scenarios/s.yaml", Self.scenarioText)])
+        #expect(library.diagnostics.isEmpty, "\(library.diagnostics)")
+        let core = Fixtures.core(library: library)
+        let out = Fixtures.run(core, ["replay s1", "next", "next", "back", "run"])
+        #expect(out.contains("5 steps: next, back, run."))
+        #expect(out.contains("[1/5] Start"))
+        #expect(out.contains("Back before step 2 (world replayed from the start)."))
+        #expect(out.contains("[4/5] \n✓ checked"))
+        #expect(out.contains("! expected but false: One message"))
+        #expect(out.contains("End of the scenario."))
+    }
+
+    @Test func transcriptFormat() {
+        let records = [WireRecord(time: 90, from: "a", to: "b", text: "EHLO x\r", encrypted: false),
+                       WireRecord(time: 3600, from: "b", to: "a", text: "250 ok", encrypted: true)]
+        #expect(TranscriptFormatter.plain(records) == "[1m30s] a > b: EHLO x\\r\n[1h] b > a: (TLS) 250 ok\n")
+    }
+}
