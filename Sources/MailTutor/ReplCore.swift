@@ -108,6 +108,11 @@ public final class ReplCore {
     }
 
     private func t(_ fr: String, _ en: String) -> String { language == .fr ? fr : en }
+
+    /// ANSI colour when the terminal wants it (`--no-color` and `NO_COLOR` turn it off).
+    private func paint(_ text: String, _ code: String) -> String {
+        env.color ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
+    }
     private func t(_ text: LocalizedText) -> String { text[language] }
 
     // MARK: Prompt and welcome
@@ -445,10 +450,10 @@ public final class ReplCore {
 
     private func explainError(_ line: String, kind: MailProtocol) -> String {
         var out = ""
-        if let explanation = world?.explain(reply: line, protocolKind: kind) { out += "» \(t(explanation))\n" }
+        if let explanation = world?.explain(reply: line, protocolKind: kind) { out += paint("» \(t(explanation))", "33") + "\n" }
         if let active = task, !active.done {
             if let advice = active.task.advice.first(where: { GoalEvaluator.replyHasCode(line, $0.code) }) {
-                out += "» \(t(advice.text))\n"
+                out += paint("» \(t(advice.text))", "36") + "\n"
             } else if active.hintsUsed < active.task.hints.count + (active.task.solution == nil ? 0 : 1) {
                 out += t("» Besoin d'aide ? Tapez « !hint ».\n", "» Need help? Type '!hint'.\n")
             }
@@ -594,7 +599,7 @@ public final class ReplCore {
         let newly = active.tracker.update(facts: facts, world: world)
         let elapsed = max(0, Int(env.clock().timeIntervalSince(active.startedAt)))
         for goal in newly {
-            out += t("✓ Objectif atteint : ", "✓ Goal met: ") + (goal.description.map(t) ?? goal.id) + "\n"
+            out += paint(t("✓ Objectif atteint : ", "✓ Goal met: ") + (goal.description.map(t) ?? goal.id), "32") + "\n"
             do {
                 try env.store?.recordGoal(learner: env.learner, lesson: active.lessonID, exercise: active.exerciseID, goal: goal.id,
                                           hintsUsed: active.hintsUsed, seconds: elapsed, at: env.clock())
@@ -605,8 +610,8 @@ public final class ReplCore {
         if !newly.isEmpty || !text.isEmpty { out += progressLine(active) }
         if active.tracker.isComplete {
             active.done = true
-            out += t("Exercice réussi ! (indices utilisés : \(active.hintsUsed)) Tapez « next » pour continuer.\n",
-                     "Exercise complete! (hints used: \(active.hintsUsed)) Type 'next' to go on.\n")
+            out += paint(t("Exercice réussi ! (indices utilisés : \(active.hintsUsed)) Tapez « next » pour continuer.",
+                           "Exercise complete! (hints used: \(active.hintsUsed)) Type 'next' to go on."), "1;32") + "\n"
         }
         task = active
         return out

@@ -57,6 +57,20 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == garbage)
     }
 
+    @Test func readOnlyDatabaseGivesAClearMessageAndKeepsData() throws {
+        let path = try tempDir() + "/progress.sqlite"
+        try ProgressStore(path: path).startLesson(learner: "ana", lesson: "smtp", at: day)
+        let readOnly = try ProgressStore(path: path, readOnly: true)
+        #expect(try readOnly.summary(learner: "ana").map(\.lesson) == ["smtp"])
+        do {
+            try readOnly.completeLesson(learner: "ana", lesson: "smtp", at: day)
+            Issue.record("writing a read-only database should fail")
+        } catch let error as TutorError {
+            #expect(error.message.en.contains("cannot be written (read-only or not permitted)"))
+        }
+        #expect(try ProgressStore(path: path).summary(learner: "ana").first?.completed == false)
+    }
+
     @Test func unwritableFolderGivesAClearMessage() throws {
         let dir = try tempDir()
         let blocker = dir + "/file"
