@@ -1,10 +1,54 @@
 import Foundation
 import Yams
 
-/// The course's default world: host names and users that exercises without a scenario may name.
+/// The course's default world (DESIGN.md), used by the sandbox and by exercises that name no
+/// scenario. `WorldDriver.makeWorld(scenario: nil, …)` should build exactly `DefaultWorld.spec`.
 public enum DefaultWorld {
-    public static let hostNames = ["mail.example.com", "mail1.company.org", "mail2.company.org", "mail-backup.example.net"]
-    public static let users = ["alice@example.com", "alice", "bob@company.org", "bob"]
+    public static let hostNames = spec.hosts.map(\.name)
+    public static let users = spec.users.flatMap { [$0.address, $0.login] }
+
+    public static let spec: WorldSpec = {
+        func services(_ kinds: [ServiceKind]) -> [ServiceSpec] {
+            kinds.map { ServiceSpec(kind: $0, port: $0.standardPort, tls: $0.defaultTLS) }
+        }
+        var world = WorldSpec()
+        var sender = MTASpec()
+        sender.domains = ["example.com"]
+        sender.retry = [300, 1800, 3600, 14400]
+        sender.warnAfter = 14400
+        sender.bounceAfter = 5 * 86400
+        var primary = MTASpec()
+        primary.domains = ["company.org"]
+        var backup = MTASpec()
+        backup.backupFor = ["company.org"]
+        backup.retry = [300, 1800, 3600]
+        world.hosts = [
+            HostSpec(name: "mail.example.com", address: "198.51.100.25",
+                     services: services([.smtp, .submission, .smtps, .pop3, .pop3s, .imap, .imaps]),
+                     mta: sender, mda: MDASpec(domains: ["example.com"]), up: true, line: 0),
+            HostSpec(name: "mail1.company.org", address: "203.0.113.10",
+                     services: services([.smtp, .pop3, .pop3s, .imap, .imaps]),
+                     mta: primary, mda: MDASpec(domains: ["company.org"]), up: true, line: 0),
+            HostSpec(name: "mail2.company.org", address: "203.0.113.11", services: services([.smtp]),
+                     mta: backup, mda: nil, up: true, line: 0),
+            HostSpec(name: "mail-backup.example.net", address: "198.51.100.50", services: services([.smtp]),
+                     mta: backup, mda: nil, up: true, line: 0),
+        ]
+        world.dns = [
+            DNSRecordSpec(name: "example.com", type: .MX, value: "mail.example.com", preference: 10, line: 0),
+            DNSRecordSpec(name: "company.org", type: .MX, value: "mail1.company.org", preference: 10, line: 0),
+            DNSRecordSpec(name: "company.org", type: .MX, value: "mail2.company.org", preference: 20, line: 0),
+            DNSRecordSpec(name: "company.org", type: .MX, value: "mail-backup.example.net", preference: 30, line: 0),
+            DNSRecordSpec(name: "example.com", type: .TXT, value: "v=spf1 ip4:198.51.100.25 -all", preference: nil, line: 0),
+        ] + world.hosts.map { DNSRecordSpec(name: $0.name, type: .A, value: $0.address, preference: nil, line: 0) }
+        world.users = [
+            UserSpec(address: "alice@example.com", login: "alice", password: "mypassword", host: "mail.example.com",
+                     folders: [], messages: [], line: 0),
+            UserSpec(address: "bob@company.org", login: "bob", password: "secret123", host: "mail1.company.org",
+                     folders: [], messages: [], line: 0),
+        ]
+        return world
+    }()
 }
 
 /// All lessons and scenarios found under some paths, with the problems found while reading them.

@@ -120,3 +120,16 @@ import Testing
         #expect(report.render(.en).contains("Uncovered (40):"))
     }
 }
+
+@Suite struct DefaultWorldTests {
+    @Test func defaultWorldMatchesTheDesign() {
+        let spec = DefaultWorld.spec
+        #expect(DefaultWorld.hostNames == ["mail.example.com", "mail1.company.org", "mail2.company.org", "mail-backup.example.net"])
+        #expect(spec.hosts.map(\.address) == ["198.51.100.25", "203.0.113.10", "203.0.113.11", "198.51.100.50"])
+        let mx = spec.dns.filter { $0.name == "company.org" && $0.type == .MX }.map { "\($0.preference ?? 0) \($0.value)" }
+        #expect(mx == ["10 mail1.company.org", "20 mail2.company.org", "30 mail-backup.example.net"])
+        #expect(spec.user("alice")?.password == "mypassword")
+        #expect(spec.user("bob@company.org")?.host == "mail1.company.org")
+        #expect(spec.host(named: "mail.example.com")?.service(port: 465)?.tls == .implicit)
+    }
+}
