@@ -26,6 +26,8 @@ public enum GoalPredicate: Equatable, Sendable {
     case tls(host: String?, port: Int?)
     /// `user`'s `folder` holds exactly (or at least) `count` messages.
     case mailboxCount(user: String, folder: String, count: Int, atLeast: Bool)
+    /// `user`'s `folder` holds a message from `from` whose subject contains `subject` (either may be nil).
+    case message(user: String, folder: String, from: String?, subject: String?)
     /// No message waits in the queue of `host` (any host when nil).
     case queueEmpty(host: String?)
     /// The queue of `host` holds exactly `count` messages.
@@ -35,7 +37,7 @@ public enum GoalPredicate: Equatable, Sendable {
 
     /// Names of the predicate keys in YAML, in this order.
     public static let keys = ["authenticated", "accepted", "flag", "order", "reply", "sent", "tls",
-                              "mailbox-count", "queue-empty", "queue-count", "transcript"]
+                              "mailbox-count", "message", "queue-empty", "queue-count", "transcript"]
 
     /// Hosts the predicate names, for cross-reference checks.
     public var hostsNamed: [String] {
@@ -43,14 +45,14 @@ public enum GoalPredicate: Equatable, Sendable {
         case let .authenticated(host, _, _), let .reply(_, host, _), let .sent(_, host, _), let .tls(host, _),
              let .queueEmpty(host), let .queueCount(host, _):
             return host.map { [$0] } ?? []
-        case .accepted, .flag, .order, .mailboxCount, .transcript:
+        case .accepted, .flag, .order, .mailboxCount, .message, .transcript:
             return []
         }
     }
 
     public var usersNamed: [String] {
         switch self {
-        case let .flag(user, _, _, _, _), let .mailboxCount(user, _, _, _): return [user]
+        case let .flag(user, _, _, _, _), let .mailboxCount(user, _, _, _), let .message(user, _, _, _): return [user]
         case let .authenticated(_, _, user): return user.map { [$0] } ?? []
         case .accepted, .order, .reply, .sent, .tls, .queueEmpty, .queueCount, .transcript: return []
         }
@@ -155,6 +157,12 @@ public enum GoalEvaluator {
         case let .mailboxCount(user, folder, count, atLeast):
             guard let entries = try? world.mailbox(user: user, folder: folder) else { return false }
             return atLeast ? entries.count >= count : entries.count == count
+        case let .message(user, folder, from, subject):
+            guard let entries = try? world.mailbox(user: user, folder: folder) else { return false }
+            return entries.contains { entry in
+                (from.map { sameAddress($0, entry.from) || entry.from.lowercased().contains($0.lowercased()) } ?? true)
+                    && (subject.map { entry.subject.range(of: $0, options: [.caseInsensitive, .diacriticInsensitive]) != nil } ?? true)
+            }
         case let .queueEmpty(host):
             guard let entries = try? world.queue(host: host) else { return false }
             return entries.isEmpty

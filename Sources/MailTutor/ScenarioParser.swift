@@ -378,6 +378,12 @@ enum GoalParser {
             }
             return .mailboxCount(user: user, folder: m["folder"].flatMap { r.string($0, what: "folder") } ?? "INBOX",
                                  count: exact ?? least ?? 0, atLeast: least != nil)
+        case "message":
+            guard let m = r.mapping(value, what: "message", allowed: ["user", "folder", "from", "subject"], required: ["user"]) else { return nil }
+            guard let user = m["user"].flatMap({ r.nonEmptyString($0, what: "user") }) else { return nil }
+            return .message(user: user, folder: m["folder"].flatMap { r.string($0, what: "folder") } ?? "INBOX",
+                            from: m["from"].flatMap { r.string($0, what: "from") },
+                            subject: m["subject"].flatMap { r.string($0, what: "subject") })
         case "queue-empty":
             if value.scalar != nil {
                 let text = r.string(value, what: "queue-empty") ?? ""

@@ -66,6 +66,19 @@ import Testing
         #expect(out.contains("End of the scenario."))
     }
 
+    @Test func messagePredicateLooksIntoTheMailbox() throws {
+        let world = ScriptedWorld()
+        world.deliver(to: "bob@company.org", from: "alice@example.com", subject: "Réunion de 15 h")
+        let yes = GoalPredicate.message(user: "bob", folder: "INBOX", from: "alice@example.com", subject: "reunion")
+        let no = GoalPredicate.message(user: "bob", folder: "INBOX", from: "eve@evil.test", subject: nil)
+        #expect(GoalEvaluator.isMet(yes, facts: FactLog(), world: world))
+        #expect(!GoalEvaluator.isMet(no, facts: FactLog(), world: world))
+        let (scenario, diagnostics) = ScenarioParser.parse(CheckTests.scenarioHead + "steps:\n  - expect: {message: {user: u@a.test, subject: Hi}}\n", file: "s.yaml")
+        #expect(diagnostics.isEmpty, "\(diagnostics)")
+        #expect(scenario?.steps.first?.action == .expect([Goal(id: "message-1", description: nil,
+            predicate: .message(user: "u@a.test", folder: "INBOX", from: nil, subject: "Hi"), line: 9)]))
+    }
+
     @Test func transcriptFormat() {
         let records = [WireRecord(time: 90, from: "a", to: "b", text: "EHLO x\r", encrypted: false),
                        WireRecord(time: 3600, from: "b", to: "a", text: "250 ok", encrypted: true)]
