@@ -760,11 +760,11 @@ public final class ReplCore {
             return t("Tâche passée.\n", "Task skipped.\n") + replayNext(runner)
         }
         guard let outcome = runner.next() else { return t("Fin du scénario.\n", "End of the scenario.\n") }
-        var out = describe(outcome, total: runner.scenario.steps.count)
         if case let .task(taskDef) = outcome.step.action {
-            out += startTask(taskDef, lessonID: runner.scenario.id, exerciseID: taskDef.id)
+            return "[\(outcome.index + 1)/\(runner.scenario.steps.count)]"
+                + startTask(taskDef, lessonID: runner.scenario.id, exerciseID: taskDef.id)
         }
-        return out
+        return describe(outcome, total: runner.scenario.steps.count)
     }
 
     private func runAll() -> String {

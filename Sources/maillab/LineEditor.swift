@@ -74,9 +74,10 @@ final class LineEditor {
     }
 
     private func complete(_ el: OpaquePointer) -> UInt8 {
-        guard let info = el_line(el) else { return UInt8(CC_ERROR) }
-        let start = info.pointee.buffer!
-        let length = info.pointee.cursor - start
+        guard let info = el_line(el), let start = info.pointee.buffer, let cursor = info.pointee.cursor else {
+            return UInt8(CC_ERROR)
+        }
+        let length = cursor - start
         let before = String(decoding: UnsafeBufferPointer(start: UnsafeRawPointer(start).assumingMemoryBound(to: UInt8.self),
                                                           count: max(0, length)), as: UTF8.self)
         let partial = before.last == " " ? "" : String(before.split(separator: " ").last ?? "")

@@ -79,6 +79,37 @@ import Testing
             predicate: .message(user: "u@a.test", folder: "INBOX", from: nil, subject: "Hi"), line: 9)]))
     }
 
+    @Test func replayStopsAtATaskUntilItsGoalsAreMet() throws {
+        let text = """
+        id: tls-task
+        title: {fr: T, en: T}
+        world:
+          hosts:
+            - {name: mail.example.com, address: 198.51.100.25, services: [submission]}
+        steps:
+          - narrate: {fr: Allons-y, en: Here we go}
+          - task:
+              id: encrypt
+              fr: Chiffrez la session.
+              en: Encrypt the session.
+              session: {host: mail.example.com, port: 587}
+              goals:
+                - {id: tls, fr: Chiffré, en: Encrypted, tls: {host: mail.example.com, port: 587}}
+          - narrate: {fr: Fin, en: The end}
+        """
+        let library = Fixtures.library([("Scenarios/t.yaml", text)])
+        #expect(library.diagnostics.isEmpty, "\(library.diagnostics)")
+        let core = Fixtures.core(library: library)
+        let out = Fixtures.run(core, ["replay tls-task", "next", "next"])
+        #expect(out.contains("[2/3]\n== Encrypt the session.\n  [ ] Encrypted\nConnected to mail.example.com:587."))
+        // `next` during an unfinished task skips it.
+        #expect(core.evaluate("!next").text == "Task skipped.\n[3/3] The end\n")
+        let done = Fixtures.run(Fixtures.core(library: library), ["replay tls-task", "next", "next", "STARTTLS", "!next"])
+        #expect(done.contains("✓ Goal met: Encrypted"))
+        #expect(done.contains("Exercise complete!"))
+        #expect(done.contains("[3/3] The end"))
+    }
+
     @Test func transcriptFormat() {
         let records = [WireRecord(time: 90, from: "a", to: "b", text: "EHLO x\r", encrypted: false),
                        WireRecord(time: 3600, from: "b", to: "a", text: "250 ok", encrypted: true)]
