@@ -28,6 +28,7 @@ let moduleDeps: [(name: String, internal: [String], external: [Target.Dependency
     ]),
     ("MailAgents", ["MailCore", "MailMessage", "MailPolicy", "MailSim"], []),
     ("MailTutor", ["MailCore", "MailMessage", "MailSim", "MailAgents"], [
+        .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Yams", package: "Yams"),
     ]),

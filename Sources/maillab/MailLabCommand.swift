@@ -1,9 +1,288 @@
 import ArgumentParser
+import Foundation
+import MailTutor
 
-@main
+/// Options every command accepts.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "Language of messages: fr or en (default: LC_ALL/LANG).")
+    var lang: String?
+
+    @Option(name: .customLong("data-dir"), help: "Folder of the progress database and history.")
+    var dataDir: String?
+
+    @Option(name: .long, help: "Learner name (default: the user name).")
+    var learner: String?
+
+    @Flag(name: .customLong("no-color"), help: "No colours (also when NO_COLOR is set).")
+    var noColor = false
+
+    func validate() throws {
+        if let lang, Language(rawValue: lang.lowercased()) == nil {
+            throw ValidationError("--lang must be fr or en")
+        }
+    }
+
+    var environment: [String: String] { ProcessInfo.processInfo.environment }
+    var language: Language { Language.resolve(option: lang, environment: environment) }
+    var color: Bool { !noColor && environment["NO_COLOR"] == nil && isatty(STDOUT_FILENO) == 1 }
+
+    var learnerName: String {
+        if let learner, !learner.isEmpty { return learner }
+        return environment["USER"] ?? environment["LOGNAME"] ?? "learner"
+    }
+
+    /// `--data-dir`, else `$XDG_DATA_HOME/maillab`, else `~/.local/share/maillab`.
+    var dataDirectory: String {
+        if let dataDir { return dataDir }
+        if let xdg = environment["XDG_DATA_HOME"], !xdg.isEmpty { return (xdg as NSString).appendingPathComponent("maillab") }
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        return (home as NSString).appendingPathComponent(".local/share/maillab")
+    }
+
+    var databasePath: String { (dataDirectory as NSString).appendingPathComponent("progress.sqlite") }
+    var historyPath: String { (dataDirectory as NSString).appendingPathComponent("history") }
+
+    /// Opens the progress store; on failure prints the clear message and returns nil.
+    func openStore(required: Bool) throws -> ProgressStore? {
+        do {
+            return try ProgressStore(path: databasePath)
+        } catch let error as TutorError {
+            Output.error(error.message[language])
+            if required { throw ExitCode(2) }
+            Output.error(language == .fr ? "(la progression ne sera pas enregistrée)" : "(progress will not be recorded)")
+            return nil
+        }
+    }
+}
+
+enum Output {
+    static func print(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
+    static func error(_ text: String) {
+        FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    }
+}
+
+/// Finds the folder holding `Lessons/` and `Scenarios/`: `MAILLAB_CONTENT`, else the first folder
+/// holding `Package.swift` walking up from the current directory, then from the executable.
+enum ContentLocator {
+    static func base(environment: [String: String]) -> String? {
+        if let explicit = environment["MAILLAB_CONTENT"], !explicit.isEmpty { return explicit }
+        let fm = FileManager.default
+        var starts = [fm.currentDirectoryPath]
+        if let executable = Bundle.main.executablePath { starts.append((executable as NSString).deletingLastPathComponent) }
+        for start in starts {
+            var folder = URL(fileURLWithPath: start).standardizedFileURL
+            for _ in 0..<32 {
+                if fm.fileExists(atPath: folder.appendingPathComponent("Package.swift").path) { return folder.path }
+                let parent = folder.deletingLastPathComponent()
+                if parent.path == folder.path { break }
+                folder = parent
+            }
+        }
+        return nil
+    }
+
+    static func defaultPaths(environment: [String: String]) -> [String] {
+        guard let base = base(environment: environment) else { return [] }
+        return ["Lessons", "Scenarios"].map { (base as NSString).appendingPathComponent($0) }
+            .filter { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    static func library(environment: [String: String]) -> ContentLibrary {
+        ContentLibrary.load(paths: defaultPaths(environment: environment))
+    }
+}
+
 struct MailLabCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "maillab",
         abstract: "A laboratory and tutor for SMTP, POP3 and IMAP.",
-        version: "0.1.0")
+        discussion: "Exit codes: 0 success, 1 a check or grade failed, 2 usage or input error.",
+        version: "0.1.0",
+        subcommands: [Lessons.self, Scenarios.self, LessonCommand.self, Quiz.self, Progress.self, Check.self])
+
+    @OptionGroup var global: GlobalOptions
+
+    mutating func run() throws {
+        let session = try REPLSession(global: global)
+        try session.run(initial: [])
+    }
+}
+
+extension MailLabCommand {
+    struct Lessons: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the lessons, id first.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            let library = ContentLocator.library(environment: global.environment)
+            for lesson in library.lessons.sorted(by: { $0.id < $1.id }) {
+                Output.print("\(lesson.id)\t\(lesson.title[global.language])\n")
+            }
+            if !library.diagnostics.isEmpty { throw ExitCode(2) }
+        }
+    }
+
+    struct Scenarios: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the scenarios, id first.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            let library = ContentLocator.library(environment: global.environment)
+            for scenario in library.scenarios.sorted(by: { $0.id < $1.id }) {
+                Output.print("\(scenario.id)\t\(scenario.title[global.language])\n")
+            }
+            if !library.diagnostics.isEmpty { throw ExitCode(2) }
+        }
+    }
+
+    struct LessonCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "lesson", abstract: "Start a lesson in the REPL.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Lesson id.") var id: String
+
+        func run() throws {
+            let session = try REPLSession(global: global)
+            guard session.library.lesson(id) != nil else {
+                Output.error(global.language == .fr ? "leçon inconnue : \(id)" : "unknown lesson: \(id)")
+                throw ExitCode(2)
+            }
+            try session.run(initial: ["lesson \(id)"])
+        }
+    }
+
+    struct Quiz: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Take a lesson's quiz; exits 1 when under half the questions were right the first time.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Lesson id (default: the first lesson).") var id: String?
+
+        func run() throws {
+            let session = try REPLSession(global: global)
+            guard let lessonID = id ?? session.library.lessons.first?.id, session.library.lesson(lessonID) != nil else {
+                Output.error(global.language == .fr ? "leçon inconnue : \(id ?? "")" : "unknown lesson: \(id ?? "")")
+                throw ExitCode(2)
+            }
+            try session.run(initial: ["quiz \(lessonID)"], stopWhenQuizEnds: true)
+            guard let score = session.core.lastQuizScore else { throw ExitCode(1) }
+            if score.score * 2 < score.total { throw ExitCode(1) }
+        }
+    }
+
+    struct Progress: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show progress per lesson, or export it for teachers.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Export every learner's progress: json or csv.") var export: String?
+
+        func validate() throws {
+            if let export, export != "json", export != "csv" { throw ValidationError("--export must be json or csv") }
+        }
+
+        func run() throws {
+            guard let store = try global.openStore(required: true) else { throw ExitCode(2) }
+            do {
+                switch export {
+                case "json": Output.print(ProgressStore.json(try store.export()))
+                case "csv": Output.print(ProgressStore.csv(try store.export()))
+                default:
+                    let library = ContentLocator.library(environment: global.environment)
+                    Output.print(ProgressTable.render(try store.summary(learner: global.learnerName), library: library,
+                                                      language: global.language))
+                }
+            } catch let error as TutorError {
+                Output.error(error.message[global.language])
+                throw ExitCode(2)
+            }
+        }
+    }
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate lesson and scenario files (default: Lessons/ and Scenarios/).",
+            discussion: "Prints file:line: message per problem and exits 2 on any. With --coverage, reports syllabus coverage and exits 1 when an id lacks an explanation, an exercise or three quiz questions.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Files or folders.") var paths: [String] = []
+        @Flag(help: "Report syllabus coverage.") var coverage = false
+
+        func run() throws {
+            let defaults = ContentLocator.defaultPaths(environment: global.environment)
+            let targets = paths.isEmpty ? defaults : paths
+            if targets.isEmpty {
+                Output.error(global.language == .fr ? "aucun dossier Lessons/ ou Scenarios/ trouvé (voir MAILLAB_CONTENT)"
+                                                    : "no Lessons/ or Scenarios/ folder found (see MAILLAB_CONTENT)")
+                throw ExitCode(2)
+            }
+            let library = ContentLibrary.load(paths: targets, reference: paths.isEmpty ? [] : defaults)
+            for diagnostic in library.diagnostics { Output.print(diagnostic.render(global.language) + "\n") }
+            if coverage { Output.print(CoverageReport(library: library).render(global.language)) }
+            if !library.diagnostics.isEmpty {
+                Output.error(global.language == .fr ? "\(library.diagnostics.count) problème(s)" : "\(library.diagnostics.count) problem(s)")
+                throw ExitCode(2)
+            }
+            if coverage, !CoverageReport(library: library).isComplete { throw ExitCode(1) }
+            if !coverage {
+                Output.print(global.language == .fr
+                    ? "ok : \(library.lessons.count) leçon(s), \(library.scenarios.count) scénario(s)\n"
+                    : "ok: \(library.lessons.count) lesson(s), \(library.scenarios.count) scenario(s)\n")
+            }
+        }
+    }
+}
+
+/// The REPL around `ReplCore`: libedit on a terminal, plain lines otherwise.
+final class REPLSession {
+    let library: ContentLibrary
+    let core: ReplCore
+    let global: GlobalOptions
+
+    init(global: GlobalOptions) throws {
+        self.global = global
+        library = ContentLocator.library(environment: global.environment)
+        for diagnostic in library.diagnostics { Output.error(diagnostic.render(global.language)) }
+        let store = try global.openStore(required: false)
+        core = ReplCore(environment: ReplCore.Environment(library: library, driver: WorldFactory.driver(), store: store,
+                                                          learner: global.learnerName, clock: { Date() }, color: global.color),
+                        language: global.language)
+    }
+
+    func run(initial: [String], stopWhenQuizEnds: Bool = false) throws {
+        let interactive = isatty(STDIN_FILENO) == 1
+        if initial.isEmpty { Output.print(core.welcome()) }
+        for line in initial {
+            let output = core.evaluate(line)
+            Output.print(output.text)
+            if output.exit { return }
+        }
+        var editor: LineEditor?
+        if interactive {
+            try? FileManager.default.createDirectory(atPath: global.dataDirectory, withIntermediateDirectories: true)
+            editor = LineEditor(historyPath: global.historyPath) { [core] line in core.completions(for: line) }
+        }
+        while true {
+            if stopWhenQuizEnds, !core.isQuizActive { return }
+            let line: String?
+            if let editor {
+                line = editor.readLine(prompt: core.prompt)
+            } else {
+                line = Swift.readLine(strippingNewline: true)
+            }
+            guard let line else {
+                let output = core.endOfInput()
+                Output.print(output.text)
+                if output.exit { return }
+                if !interactive && !stopWhenQuizEnds {
+                    // Piped input ended inside a context: leave every context, then stop.
+                    continue
+                }
+                if !interactive { return }
+                continue
+            }
+            let output = core.evaluate(line)
+            Output.print(output.text)
+            if output.exit { return }
+        }
+    }
 }

@@ -1,0 +1,448 @@
+import Foundation
+import Yams
+
+/// Parses scenario files strictly: unknown keys, wrong types and missing translations are
+/// diagnostics with the line of the offending node.
+public enum ScenarioParser {
+    public static func parse(_ text: String, file: String) -> (Scenario?, [Diagnostic]) {
+        let reader = NodeReader(file: file)
+        guard let root = reader.compose(text) else { return (nil, reader.diagnostics) }
+        let scenario = parse(root, reader: reader)
+        return (reader.diagnostics.isEmpty ? scenario : nil, reader.diagnostics)
+    }
+
+    static func parse(_ root: Node, reader r: NodeReader) -> Scenario? {
+        guard let f = r.mapping(root, what: "scenario", allowed: ["id", "title", "summary", "seed", "covers", "world", "steps"],
+                                required: ["id", "title", "world", "steps"]) else { return nil }
+        let id = f["id"].flatMap { ContentID.read($0, what: "id", reader: r) }
+        let title = f["title"].flatMap { r.text($0, what: "title") }
+        let summary = f["summary"].flatMap { r.text($0, what: "summary") }
+        let seed = f["seed"].flatMap { r.int($0, what: "seed", range: 0...Int.max) }.map(UInt64.init) ?? 1
+        let covers = f["covers"].flatMap { r.strings($0, what: "covers") } ?? []
+        let world = f["world"].flatMap { parseWorld($0, reader: r) } ?? WorldSpec()
+        var steps: [Step] = []
+        for node in f["steps"].flatMap({ r.sequence($0, what: "steps") }) ?? [] {
+            if let step = parseStep(node, reader: r) { steps.append(step) }
+        }
+        guard let id, let title else { return nil }
+        return Scenario(id: id, title: title, summary: summary, seed: seed, covers: covers, world: world, steps: steps,
+                        location: SourceLocation(file: r.file, line: r.line(root)))
+    }
+
+    // MARK: World
+
+    static func parseWorld(_ node: Node, reader r: NodeReader) -> WorldSpec? {
+        guard let f = r.mapping(node, what: "world", allowed: ["hosts", "dns", "users", "devices"], required: ["hosts"]) else { return nil }
+        var world = WorldSpec()
+        for item in f["hosts"].flatMap({ r.sequence($0, what: "hosts") }) ?? [] {
+            if let host = parseHost(item, reader: r) { world.hosts.append(host) }
+        }
+        for item in f["dns"].flatMap({ r.sequence($0, what: "dns") }) ?? [] {
+            guard let d = r.mapping(item, what: "dns record", allowed: ["name", "type", "value", "preference"],
+                                    required: ["name", "type", "value"]) else { continue }
+            let type = d["type"].flatMap { r.choice($0, what: "dns record type", as: DNSType.self) }
+            let preference = d["preference"].flatMap { r.int($0, what: "preference", range: 0...65535) }
+            if type == .MX, preference == nil, !d.has("preference") {
+                r.error(item, fr: "enregistrement MX : clé « preference » manquante", en: "MX record: missing key 'preference'")
+            }
+            guard let name = d["name"].flatMap({ r.nonEmptyString($0, what: "dns record name") }),
+                  let value = d["value"].flatMap({ r.string($0, what: "dns record value") }), let type else { continue }
+            world.dns.append(DNSRecordSpec(name: name, type: type, value: value, preference: preference, line: r.line(item)))
+        }
+        for item in f["users"].flatMap({ r.sequence($0, what: "users") }) ?? [] {
+            if let user = parseUser(item, reader: r) { world.users.append(user) }
+        }
+        for item in f["devices"].flatMap({ r.sequence($0, what: "devices") }) ?? [] {
+            if let device = parseDevice(item, reader: r) { world.devices.append(device) }
+        }
+        return world
+    }
+
+    static func parseHost(_ node: Node, reader r: NodeReader) -> HostSpec? {
+        guard let f = r.mapping(node, what: "host", allowed: ["name", "address", "services", "mta", "mda", "up"],
+                                required: ["name", "address"]) else { return nil }
+        let name = f["name"].flatMap { r.nonEmptyString($0, what: "host name") }
+        let address = f["address"].flatMap { r.string($0, what: "address") }
+        if let address, let addressNode = f["address"], !isIPv4(address) {
+            r.error(addressNode, fr: "adresse IPv4 invalide « \(address) »", en: "invalid IPv4 address '\(address)'")
+        }
+        var services: [ServiceSpec] = []
+        for item in f["services"].flatMap({ r.sequence($0, what: "services") }) ?? [] {
+            if item.scalar != nil {
+                guard let kind = r.choice(item, what: "service", as: ServiceKind.self) else { continue }
+                services.append(ServiceSpec(kind: kind, port: kind.standardPort, tls: kind.defaultTLS))
+            } else if let s = r.mapping(item, what: "service", allowed: ["service", "port", "tls"], required: ["service"]) {
+                guard let kind = s["service"].flatMap({ r.choice($0, what: "service", as: ServiceKind.self) }) else { continue }
+                let port = s["port"].flatMap { r.int($0, what: "port", range: 1...65535) } ?? kind.standardPort
+                let tls = s["tls"].flatMap { r.choice($0, what: "tls", as: TLSMode.self) } ?? kind.defaultTLS
+                services.append(ServiceSpec(kind: kind, port: port, tls: tls))
+            }
+        }
+        var seenPorts = Set<Int>()
+        for service in services where !seenPorts.insert(service.port).inserted {
+            r.error(f["services"], fr: "port \(service.port) déclaré deux fois", en: "port \(service.port) declared twice")
+        }
+        let mta = f["mta"].flatMap { parseMTA($0, reader: r) }
+        let mda = f["mda"].flatMap { node -> MDASpec? in
+            guard let m = r.mapping(node, what: "mda", allowed: ["domains", "quota-messages"]) else { return nil }
+            return MDASpec(domains: m["domains"].flatMap { r.strings($0, what: "domains") } ?? [],
+                           quotaMessages: m["quota-messages"].flatMap { r.int($0, what: "quota-messages", range: 1...1_000_000) })
+        }
+        let up = f["up"].flatMap { r.bool($0, what: "up") } ?? true
+        guard let name, let address else { return nil }
+        return HostSpec(name: name, address: address, services: services, mta: mta, mda: mda, up: up, line: r.line(node))
+    }
+
+    static func parseMTA(_ node: Node, reader r: NodeReader) -> MTASpec? {
+        guard let m = r.mapping(node, what: "mta", allowed: ["relay", "mynetworks", "domains", "require-tls-auth", "retry",
+                                                             "warn-after", "bounce-after", "backup-for"]) else { return nil }
+        var mta = MTASpec()
+        if let relay = m["relay"].flatMap({ r.choice($0, what: "relay", as: RelayPolicy.self) }) { mta.relay = relay }
+        mta.mynetworks = m["mynetworks"].flatMap { r.strings($0, what: "mynetworks") } ?? []
+        mta.domains = m["domains"].flatMap { r.strings($0, what: "domains") } ?? []
+        if let value = m["require-tls-auth"].flatMap({ r.bool($0, what: "require-tls-auth") }) { mta.requireTLSForAuth = value }
+        mta.retry = (m["retry"].flatMap { r.sequence($0, what: "retry") } ?? []).compactMap { r.duration($0, what: "retry") }
+        mta.warnAfter = m["warn-after"].flatMap { r.duration($0, what: "warn-after") }
+        mta.bounceAfter = m["bounce-after"].flatMap { r.duration($0, what: "bounce-after") }
+        mta.backupFor = m["backup-for"].flatMap { r.strings($0, what: "backup-for") } ?? []
+        return mta
+    }
+
+    static func parseUser(_ node: Node, reader r: NodeReader) -> UserSpec? {
+        guard let f = r.mapping(node, what: "user", allowed: ["address", "login", "password", "host", "folders", "messages"],
+                                required: ["address", "password", "host"]) else { return nil }
+        let address = f["address"].flatMap { r.nonEmptyString($0, what: "user address") }
+        if let address, let addressNode = f["address"], !address.contains("@") {
+            r.error(addressNode, fr: "adresse de courriel invalide « \(address) »", en: "invalid mail address '\(address)'")
+        }
+        let login = f["login"].flatMap { r.nonEmptyString($0, what: "login") }
+        let password = f["password"].flatMap { r.string($0, what: "password") }
+        let host = f["host"].flatMap { r.nonEmptyString($0, what: "user host") }
+        let folders = f["folders"].flatMap { r.strings($0, what: "folders") } ?? []
+        var messages: [SeedMessage] = []
+        for item in f["messages"].flatMap({ r.sequence($0, what: "messages") }) ?? [] {
+            guard let m = r.mapping(item, what: "message", allowed: ["from", "subject", "body", "folder", "flags"],
+                                    required: ["from", "subject"]) else { continue }
+            guard let from = m["from"].flatMap({ r.string($0, what: "from") }),
+                  let subject = m["subject"].flatMap({ r.string($0, what: "subject") }) else { continue }
+            messages.append(SeedMessage(from: from, subject: subject,
+                                        body: m["body"].flatMap { r.string($0, what: "body") } ?? "",
+                                        folder: m["folder"].flatMap { r.string($0, what: "folder") } ?? "INBOX",
+                                        flags: m["flags"].flatMap { r.strings($0, what: "flags") } ?? []))
+        }
+        guard let address, let password, let host else { return nil }
+        let defaultLogin = String(address.split(separator: "@").first ?? Substring(address))
+        return UserSpec(address: address, login: login ?? defaultLogin, password: password, host: host,
+                        folders: folders, messages: messages, line: r.line(node))
+    }
+
+    static func parseDevice(_ node: Node, reader r: NodeReader) -> DeviceSpec? {
+        guard let f = r.mapping(node, what: "device", allowed: ["name", "user", "incoming", "outgoing"],
+                                required: ["name", "user"]) else { return nil }
+        let name = f["name"].flatMap { r.nonEmptyString($0, what: "device name") }
+        let user = f["user"].flatMap { r.nonEmptyString($0, what: "device user") }
+        let incoming = f["incoming"].flatMap { node -> IncomingSpec? in
+            guard let m = r.mapping(node, what: "incoming", allowed: ["protocol", "host", "port", "tls", "mode", "days", "idle"],
+                                    required: ["protocol", "host"]) else { return nil }
+            guard let kind = m["protocol"].flatMap({ r.choice($0, what: "protocol", as: MailProtocol.self) }),
+                  let host = m["host"].flatMap({ r.nonEmptyString($0, what: "host") }) else { return nil }
+            if kind != .pop3, kind != .imap, let p = m["protocol"] {
+                r.error(p, fr: "protocole entrant : pop3 ou imap attendu", en: "incoming protocol: expected pop3 or imap")
+            }
+            let tls = m["tls"].flatMap { r.choice($0, what: "tls", as: TLSMode.self) } ?? .implicit
+            let defaultPort = kind == .pop3 ? (tls == .implicit ? 995 : 110) : (tls == .implicit ? 993 : 143)
+            return IncomingSpec(protocolKind: kind, host: host,
+                                port: m["port"].flatMap { r.int($0, what: "port", range: 1...65535) } ?? defaultPort,
+                                tls: tls, mode: m["mode"].flatMap { r.choice($0, what: "mode", as: POP3Mode.self) },
+                                days: m["days"].flatMap { r.int($0, what: "days", range: 1...3650) },
+                                idle: m["idle"].flatMap { r.bool($0, what: "idle") } ?? false)
+        }
+        let outgoing = f["outgoing"].flatMap { node -> OutgoingSpec? in
+            guard let m = r.mapping(node, what: "outgoing", allowed: ["host", "port", "tls", "auth"], required: ["host"]) else { return nil }
+            guard let host = m["host"].flatMap({ r.nonEmptyString($0, what: "host") }) else { return nil }
+            return OutgoingSpec(host: host, port: m["port"].flatMap { r.int($0, what: "port", range: 1...65535) } ?? 587,
+                                tls: m["tls"].flatMap { r.choice($0, what: "tls", as: TLSMode.self) } ?? .starttls,
+                                auth: m["auth"].flatMap { r.bool($0, what: "auth") } ?? true)
+        }
+        guard let name, let user else { return nil }
+        return DeviceSpec(name: name, user: user, incoming: incoming, outgoing: outgoing, line: r.line(node))
+    }
+
+    // MARK: Steps
+
+    static let stepKeys = ["narrate", "send", "fetch", "sync", "configure", "down", "up", "crash", "partition", "heal",
+                           "advance", "expect", "task"]
+
+    static func parseStep(_ node: Node, reader r: NodeReader) -> Step? {
+        guard let f = r.mapping(node, what: "step", allowed: stepKeys) else { return nil }
+        guard f.entries.count == 1, let entry = f.entries.first else {
+            if f.entries.count > 1 {
+                r.error(node, fr: "étape : une seule action par étape (trouvé : \(f.keys.joined(separator: ", ")))",
+                        en: "step: exactly one action per step (found: \(f.keys.joined(separator: ", ")))")
+            } else {
+                r.error(node, fr: "étape vide", en: "empty step")
+            }
+            return nil
+        }
+        let value = entry.value
+        let action: StepAction?
+        switch entry.key {
+        case "narrate":
+            action = r.text(value, what: "narrate").map(StepAction.narrate)
+        case "send":
+            action = parseSend(value, reader: r).map { .world(.send($0)) }
+        case "fetch":
+            action = r.nonEmptyString(value, what: "fetch").map { .world(.fetch(device: $0)) }
+        case "sync":
+            action = r.nonEmptyString(value, what: "sync").map { .world(.sync(device: $0)) }
+        case "configure":
+            action = parseConfigure(value, reader: r).map { .world(.configure($0)) }
+        case "down":
+            action = r.nonEmptyString(value, what: "down").map { .world(.fault(.down($0))) }
+        case "up":
+            action = r.nonEmptyString(value, what: "up").map { .world(.fault(.up($0))) }
+        case "crash":
+            action = r.nonEmptyString(value, what: "crash").map { .world(.fault(.crash($0))) }
+        case "partition", "heal":
+            let pair = r.strings(value, what: entry.key) ?? []
+            if pair.count != 2 {
+                r.error(value, fr: "\(entry.key) : deux hôtes attendus", en: "\(entry.key): expected two hosts")
+                action = nil
+            } else {
+                action = .world(.fault(entry.key == "partition" ? .partition(pair[0], pair[1]) : .heal(pair[0], pair[1])))
+            }
+        case "advance":
+            action = r.duration(value, what: "advance").map { .world(.advance(seconds: $0)) }
+        case "expect":
+            let items = value.sequence != nil ? (r.sequence(value, what: "expect") ?? []) : [value]
+            var goals: [Goal] = []
+            for (index, item) in items.enumerated() {
+                if let goal = GoalParser.parse(item, index: index, requireText: false, reader: r) { goals.append(goal) }
+            }
+            action = .expect(goals)
+        case "task":
+            action = TaskParser.parse(value, reader: r).map(StepAction.task)
+        default:
+            action = nil
+        }
+        return action.map { Step(line: r.line(node), action: $0) }
+    }
+
+    static func parseSend(_ node: Node, reader r: NodeReader) -> SendAction? {
+        guard let m = r.mapping(node, what: "send", allowed: ["device", "from", "to", "subject", "body"],
+                                required: ["to"]) else { return nil }
+        let device = m["device"].flatMap { r.nonEmptyString($0, what: "device") }
+        let from = m["from"].flatMap { r.nonEmptyString($0, what: "from") }
+        if device == nil, from == nil, !m.has("device"), !m.has("from") {
+            r.error(node, fr: "send : « device » ou « from » requis", en: "send: needs 'device' or 'from'")
+        }
+        guard let to = m["to"].flatMap({ r.strings($0, what: "to") }), !to.isEmpty else { return nil }
+        return SendAction(device: device, from: from ?? "", to: to,
+                          subject: m["subject"].flatMap { r.string($0, what: "subject") } ?? "",
+                          body: m["body"].flatMap { r.string($0, what: "body") } ?? "")
+    }
+
+    static func parseConfigure(_ node: Node, reader r: NodeReader) -> ConfigureAction? {
+        guard let m = r.mapping(node, what: "configure",
+                                allowed: ["host", "device"] + ConfigureAction.hostKeys + ConfigureAction.deviceKeys) else { return nil }
+        let target: ConfigureAction.Target
+        if let host = m["host"].flatMap({ r.nonEmptyString($0, what: "host") }), !m.has("device") {
+            target = .host(host)
+        } else if let device = m["device"].flatMap({ r.nonEmptyString($0, what: "device") }), !m.has("host") {
+            target = .device(device)
+        } else {
+            r.error(node, fr: "configure : exactement une cible, « host » ou « device »", en: "configure: exactly one target, 'host' or 'device'")
+            return nil
+        }
+        let allowed: [String]
+        switch target {
+        case .host: allowed = ConfigureAction.hostKeys
+        case .device: allowed = ConfigureAction.deviceKeys
+        }
+        var settings: [ConfigureAction.Setting] = []
+        for entry in m.entries where entry.key != "host" && entry.key != "device" {
+            guard allowed.contains(entry.key) else {
+                r.error(entry.keyNode, fr: "configure : « \(entry.key) » ne s'applique pas à cette cible",
+                        en: "configure: '\(entry.key)' does not apply to this target")
+                continue
+            }
+            let value: String?
+            if entry.value.sequence != nil {
+                value = r.strings(entry.value, what: entry.key)?.joined(separator: ",")
+            } else {
+                value = r.string(entry.value, what: entry.key)
+            }
+            if let value { settings.append(.init(key: entry.key, value: value)) }
+        }
+        return ConfigureAction(target: target, settings: settings)
+    }
+
+    static func isIPv4(_ text: String) -> Bool {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { part in
+            !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCII) && (Int(part).map { (0...255).contains($0) } ?? false)
+        }
+    }
+}
+
+/// Ids of lessons, scenarios, goals and questions: lower-case letters, digits, `-`, `_`, `.`.
+enum ContentID {
+    static func read(_ node: Node, what: String, reader r: NodeReader) -> String? {
+        guard let id = r.nonEmptyString(node, what: what) else { return nil }
+        let ok = id.count <= 64 && id.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" || $0 == "."
+        }
+        if !ok {
+            r.error(node, fr: "\(what) « \(id) » : lettres minuscules, chiffres, -, _ et . seulement",
+                    en: "\(what) '\(id)': only lower-case letters, digits, -, _ and . are allowed")
+            return nil
+        }
+        return id
+    }
+}
+
+/// Goals in YAML: `{id, fr, en, <one predicate key>: …}`.
+enum GoalParser {
+    static func parse(_ node: Node, index: Int, requireText: Bool, reader r: NodeReader) -> Goal? {
+        guard let f = r.mapping(node, what: "goal", allowed: ["id", "fr", "en"] + GoalPredicate.keys) else { return nil }
+        let predicateKeys = f.keys.filter { GoalPredicate.keys.contains($0) }
+        guard predicateKeys.count == 1, let key = predicateKeys.first, let value = f[key] else {
+            r.error(node, fr: "but : exactement un prédicat attendu parmi \(GoalPredicate.keys.joined(separator: ", "))",
+                    en: "goal: expected exactly one predicate among \(GoalPredicate.keys.joined(separator: ", "))")
+            return nil
+        }
+        let id = f["id"].flatMap { ContentID.read($0, what: "goal id", reader: r) } ?? "\(key)-\(index + 1)"
+        if requireText, !f.has("id") {
+            r.error(node, fr: "but : clé « id » manquante", en: "goal: missing key 'id'")
+        }
+        var description: LocalizedText?
+        if requireText || f.has("fr") || f.has("en") { description = r.inlineText(f, what: "goal") }
+        guard let predicate = parsePredicate(key, value, reader: r) else { return nil }
+        return Goal(id: id, description: description, predicate: predicate, line: r.line(node))
+    }
+
+    static func parsePredicate(_ key: String, _ value: Node, reader r: NodeReader) -> GoalPredicate? {
+        func hostPort(_ what: String, extra: [String] = []) -> (NodeReader.Fields, String?, Int?)? {
+            if value.scalar != nil, value.scalar?.string == "true" || value.scalar?.string == "any" {
+                return (NodeReader.Fields(node: value, entries: []), nil, nil)
+            }
+            guard let m = r.mapping(value, what: what, allowed: ["host", "port"] + extra) else { return nil }
+            return (m, m["host"].flatMap { r.nonEmptyString($0, what: "host") },
+                    m["port"].flatMap { r.int($0, what: "port", range: 1...65535) })
+        }
+        switch key {
+        case "authenticated":
+            guard let (m, host, port) = hostPort("authenticated", extra: ["user"]) else { return nil }
+            return .authenticated(host: host, port: port, user: m["user"].flatMap { r.nonEmptyString($0, what: "user") })
+        case "accepted":
+            guard let m = r.mapping(value, what: "accepted", allowed: ["from", "to"]) else { return nil }
+            return .accepted(from: m["from"].flatMap { r.string($0, what: "from") }, to: m["to"].flatMap { r.string($0, what: "to") })
+        case "flag":
+            guard let m = r.mapping(value, what: "flag", allowed: ["user", "folder", "message", "flag", "set"],
+                                    required: ["user", "message", "flag"]) else { return nil }
+            guard let user = m["user"].flatMap({ r.nonEmptyString($0, what: "user") }),
+                  let message = m["message"].flatMap({ r.int($0, what: "message", range: 1...1_000_000) }),
+                  let flag = m["flag"].flatMap({ r.nonEmptyString($0, what: "flag") }) else { return nil }
+            return .flag(user: user, folder: m["folder"].flatMap { r.string($0, what: "folder") } ?? "INBOX",
+                         message: message, flag: flag, set: m["set"].flatMap { r.bool($0, what: "set") } ?? true)
+        case "order":
+            guard let verbs = r.strings(value, what: "order"), verbs.count >= 2 else {
+                r.error(value, fr: "order : au moins deux commandes attendues", en: "order: expected at least two commands")
+                return nil
+            }
+            return .order(verbs)
+        case "reply", "sent":
+            let field = key == "reply" ? "code" : "command"
+            if value.scalar != nil {
+                guard let text = r.nonEmptyString(value, what: key) else { return nil }
+                return key == "reply" ? .reply(code: text, host: nil, port: nil) : .sent(command: text, host: nil, port: nil)
+            }
+            guard let (m, host, port) = hostPort(key, extra: [field]) else { return nil }
+            guard let text = m[field].flatMap({ r.nonEmptyString($0, what: field) }) else {
+                if !m.has(field) { r.error(value, fr: "\(key) : clé « \(field) » manquante", en: "\(key): missing key '\(field)'") }
+                return nil
+            }
+            return key == "reply" ? .reply(code: text, host: host, port: port) : .sent(command: text, host: host, port: port)
+        case "tls":
+            guard let (_, host, port) = hostPort("tls") else { return nil }
+            return .tls(host: host, port: port)
+        case "mailbox-count":
+            guard let m = r.mapping(value, what: "mailbox-count", allowed: ["user", "folder", "count", "at-least"],
+                                    required: ["user"]) else { return nil }
+            guard let user = m["user"].flatMap({ r.nonEmptyString($0, what: "user") }) else { return nil }
+            let exact = m["count"].flatMap { r.int($0, what: "count", range: 0...1_000_000) }
+            let least = m["at-least"].flatMap { r.int($0, what: "at-least", range: 0...1_000_000) }
+            guard (exact == nil) != (least == nil) else {
+                r.error(value, fr: "mailbox-count : « count » ou « at-least » (un seul)", en: "mailbox-count: 'count' or 'at-least' (exactly one)")
+                return nil
+            }
+            return .mailboxCount(user: user, folder: m["folder"].flatMap { r.string($0, what: "folder") } ?? "INBOX",
+                                 count: exact ?? least ?? 0, atLeast: least != nil)
+        case "message":
+            guard let m = r.mapping(value, what: "message", allowed: ["user", "folder", "from", "subject"], required: ["user"]) else { return nil }
+            guard let user = m["user"].flatMap({ r.nonEmptyString($0, what: "user") }) else { return nil }
+            return .message(user: user, folder: m["folder"].flatMap { r.string($0, what: "folder") } ?? "INBOX",
+                            from: m["from"].flatMap { r.string($0, what: "from") },
+                            subject: m["subject"].flatMap { r.string($0, what: "subject") })
+        case "queue-empty":
+            if value.scalar != nil {
+                let text = r.string(value, what: "queue-empty") ?? ""
+                return .queueEmpty(host: text == "true" || text == "any" ? nil : text)
+            }
+            guard let m = r.mapping(value, what: "queue-empty", allowed: ["host"]) else { return nil }
+            return .queueEmpty(host: m["host"].flatMap { r.nonEmptyString($0, what: "host") })
+        case "queue-count":
+            guard let m = r.mapping(value, what: "queue-count", allowed: ["host", "count"], required: ["count"]) else { return nil }
+            guard let count = m["count"].flatMap({ r.int($0, what: "count", range: 0...1_000_000) }) else { return nil }
+            return .queueCount(host: m["host"].flatMap { r.nonEmptyString($0, what: "host") }, count: count)
+        case "transcript":
+            if value.scalar != nil { return r.nonEmptyString(value, what: "transcript").map { .transcript(contains: $0) } }
+            guard let m = r.mapping(value, what: "transcript", allowed: ["contains"], required: ["contains"]) else { return nil }
+            return m["contains"].flatMap { r.nonEmptyString($0, what: "contains") }.map { .transcript(contains: $0) }
+        default:
+            return nil
+        }
+    }
+}
+
+/// Learner tasks: `{id, fr, en, session?, goals, hints, solution?, advice?, covers?}`.
+enum TaskParser {
+    static func parse(_ node: Node, reader r: NodeReader) -> LearnerTask? {
+        guard let f = r.mapping(node, what: "task", allowed: ["id", "fr", "en", "session", "goals", "hints", "solution", "advice", "covers"],
+                                required: ["id", "goals"]) else { return nil }
+        let id = f["id"].flatMap { ContentID.read($0, what: "task id", reader: r) }
+        let instructions = r.inlineText(f, what: "task")
+        var session: SessionTarget?
+        if let s = f["session"].flatMap({ r.mapping($0, what: "session", allowed: ["host", "port", "tls"], required: ["host", "port"]) }) {
+            if let host = s["host"].flatMap({ r.nonEmptyString($0, what: "host") }),
+               let port = s["port"].flatMap({ r.int($0, what: "port", range: 1...65535) }) {
+                session = SessionTarget(host: host, port: port, tls: s["tls"].flatMap { r.bool($0, what: "tls") } ?? false)
+            }
+        }
+        var goals: [Goal] = []
+        let goalNodes = f["goals"].flatMap { r.sequence($0, what: "goals") } ?? []
+        if goalNodes.isEmpty, let g = f["goals"] { r.error(g, fr: "goals : liste vide", en: "goals: empty list") }
+        for (index, item) in goalNodes.enumerated() {
+            if let goal = GoalParser.parse(item, index: index, requireText: true, reader: r) {
+                if goals.contains(where: { $0.id == goal.id }) {
+                    r.error(item, fr: "but « \(goal.id) » en double", en: "duplicate goal id '\(goal.id)'")
+                } else {
+                    goals.append(goal)
+                }
+            }
+        }
+        let hints = (f["hints"].flatMap { r.sequence($0, what: "hints") } ?? []).compactMap { r.text($0, what: "hint") }
+        let solution = f["solution"].flatMap { r.text($0, what: "solution") }
+        var advice: [ReplyAdvice] = []
+        for item in f["advice"].flatMap({ r.sequence($0, what: "advice") }) ?? [] {
+            guard let a = r.mapping(item, what: "advice", allowed: ["code", "fr", "en"], required: ["code"]) else { continue }
+            if let code = a["code"].flatMap({ r.nonEmptyString($0, what: "code") }), let text = r.inlineText(a, what: "advice") {
+                advice.append(ReplyAdvice(code: code, text: text))
+            }
+        }
+        let covers = f["covers"].flatMap { r.strings($0, what: "covers") } ?? []
+        guard let id, let instructions else { return nil }
+        return LearnerTask(id: id, instructions: instructions, session: session, goals: goals, hints: hints,
+                           solution: solution, advice: advice, covers: covers, line: r.line(node))
+    }
+}

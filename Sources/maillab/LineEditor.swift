@@ -1,0 +1,121 @@
+@preconcurrency import CLibEdit
+import Foundation
+
+/// Reads lines with libedit: emacs key bindings, history kept in a file, tab completion through a
+/// Swift closure. Ctrl-C cancels the line being typed; Ctrl-D (end of input) returns nil.
+final class LineEditor {
+    private let editLine: OpaquePointer
+    private let history: OpaquePointer
+    private var event = HistEvent()
+    private let historyPath: String?
+    private let completer: (String) -> [String]
+    fileprivate var promptBuffer: UnsafeMutablePointer<CChar>?
+
+    /// The editor whose callbacks libedit calls (one REPL per process).
+    fileprivate nonisolated(unsafe) static var current: LineEditor?
+
+    init?(historyPath: String?, completer: @escaping (String) -> [String]) {
+        guard let el = el_init(CommandLine.arguments.first ?? "maillab", stdin, stdout, stderr) else { return nil }
+        guard let hist = history_init() else {
+            el_end(el)
+            return nil
+        }
+        editLine = el
+        history = hist
+        self.historyPath = historyPath
+        self.completer = completer
+        LineEditor.current = self
+        _ = maillab_el_set_editor(el, "emacs")
+        _ = maillab_el_set_signal(el, 1)
+        _ = maillab_history_set_size(hist, &event, 1000)
+        _ = maillab_history_set_unique(hist, &event, 1)
+        if let historyPath { _ = maillab_history_load(hist, &event, historyPath) }
+        _ = maillab_el_set_history(el, hist)
+        _ = maillab_el_set_prompt(el, { _ in LineEditor.current?.promptBuffer })
+        _ = maillab_el_add_function(el, "maillab-complete", "complete a word", { el, _ in
+            guard let el, let editor = LineEditor.current else { return UInt8(CC_ERROR) }
+            return editor.complete(el)
+        })
+        _ = maillab_el_bind(el, "^I", "maillab-complete")
+        installInterruptHandler()
+    }
+
+    deinit {
+        save()
+        el_end(editLine)
+        history_end(history)
+        free(promptBuffer)
+    }
+
+    func save() {
+        if let historyPath { _ = maillab_history_save(history, &event, historyPath) }
+    }
+
+    /// Returns the next line, `""` when Ctrl-C cancelled it, nil at end of input (Ctrl-D).
+    func readLine(prompt: String) -> String? {
+        free(promptBuffer)
+        promptBuffer = strdup(prompt)
+        interrupted = 0
+        var count: Int32 = 0
+        let raw = el_gets(editLine, &count)
+        if interrupted != 0 {
+            interrupted = 0
+            FileHandle.standardOutput.write(Data("^C\n".utf8))
+            return ""
+        }
+        guard let raw, count > 0 else { return nil }
+        var line = String(cString: raw)
+        while line.hasSuffix("\n") || line.hasSuffix("\r") { line.removeLast() }
+        if !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            _ = maillab_history_enter(history, &event, line)
+            save()
+        }
+        return line
+    }
+
+    private func complete(_ el: OpaquePointer) -> UInt8 {
+        guard let info = el_line(el), let start = info.pointee.buffer, let cursor = info.pointee.cursor else {
+            return UInt8(CC_ERROR)
+        }
+        let length = cursor - start
+        let before = String(decoding: UnsafeBufferPointer(start: UnsafeRawPointer(start).assumingMemoryBound(to: UInt8.self),
+                                                          count: max(0, length)), as: UTF8.self)
+        let partial = before.last == " " ? "" : String(before.split(separator: " ").last ?? "")
+        let candidates = completer(before)
+        guard !candidates.isEmpty else { return UInt8(CC_REFRESH_BEEP) }
+        if candidates.count == 1, let only = candidates.first {
+            let rest = String(only.dropFirst(commonCaseInsensitivePrefix(only, partial)))
+            _ = el_insertstr(el, rest + (only.hasSuffix(":") ? "" : " "))
+            return UInt8(CC_REFRESH)
+        }
+        var common = candidates[0]
+        for candidate in candidates.dropFirst() {
+            common = String(common.prefix(commonCaseInsensitivePrefix(common, candidate)))
+        }
+        if common.count > partial.count {
+            _ = el_insertstr(el, String(common.dropFirst(partial.count)))
+            return UInt8(CC_REFRESH)
+        }
+        FileHandle.standardOutput.write(Data(("\n" + candidates.joined(separator: "  ") + "\n").utf8))
+        return UInt8(CC_REDISPLAY)
+    }
+
+    private func commonCaseInsensitivePrefix(_ a: String, _ b: String) -> Int {
+        zip(a.lowercased(), b.lowercased()).prefix { $0 == $1 }.count
+    }
+}
+
+/// Set by SIGINT; the line being typed is then thrown away.
+nonisolated(unsafe) private var interrupted: sig_atomic_t = 0
+
+private func installInterruptHandler() {
+    var action = sigaction()
+    #if os(Linux)
+    action.__sigaction_handler.sa_handler = { _ in interrupted = 1 }
+    #else
+    action.__sigaction_u.__sa_handler = { _ in interrupted = 1 }
+    #endif
+    sigemptyset(&action.sa_mask)
+    action.sa_flags = 0
+    sigaction(SIGINT, &action, nil)
+}

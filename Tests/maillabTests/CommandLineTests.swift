@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+
+/// Runs the built `maillab` executable as a learner or a teacher would.
+@Suite struct CommandLineTests {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static var executable: URL {
+        Bundle.main.bundleURL.appendingPathComponent("maillab")
+    }
+
+    static func run(_ arguments: [String], stdin: String = "", environment: [String: String] = [:]) throws -> Result {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env["NO_COLOR"] = "1"
+        env["LANG"] = "C"
+        env.removeValue(forKey: "LC_ALL")
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let input = Pipe(), output = Pipe(), error = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        input.fileHandleForWriting.write(Data(stdin.utf8))
+        try input.fileHandleForWriting.close()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
+                      stderr: String(decoding: err, as: UTF8.self))
+    }
+
+    static func tempDir() throws -> URL {
+        let url = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("maillab-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    static var repository: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }
+
+    @Test func checkPassesOnShippedContent() throws {
+        let result = try Self.run(["check"], environment: ["MAILLAB_CONTENT": Self.repository])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout == "ok: 1 lesson(s), 1 scenario(s)\n")
+    }
+
+    @Test func checkReportsFileAndLineAndExitsTwo() throws {
+        let dir = try Self.tempDir()
+        let file = dir.appendingPathComponent("broken.yaml")
+        try "id: broken\ntitle: {fr: Cassé}\ncovers: [smtp.basics]\nsurprise: 1\n".write(to: file, atomically: true, encoding: .utf8)
+        let result = try Self.run(["check", file.path], environment: ["MAILLAB_CONTENT": dir.path])
+        #expect(result.status == 2)
+        #expect(result.stdout == """
+            \(file.path):2: title: missing English translation (en)
+            \(file.path):4: lesson: unknown key 'surprise' (expected one of: id, title, covers, sections, exercises, quiz)
+
+            """)
+        let french = try Self.run(["check", "--lang", "fr", file.path], environment: ["MAILLAB_CONTENT": dir.path])
+        #expect(french.stdout.contains("\(file.path):2: title : traduction anglaise (en) manquante"))
+    }
+
+    @Test func coverageExitsOneWhenTopicsAreMissing() throws {
+        let result = try Self.run(["check", "--coverage"], environment: ["MAILLAB_CONTENT": Self.repository])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("smtp.session — A complete submission session"))
+        #expect(result.stdout.contains("Uncovered ("))
+    }
+
+    @Test func usageErrorsExitTwo() throws {
+        #expect(try Self.run(["--lang", "de", "lessons"]).status == 2)
+        #expect(try Self.run(["check", "--bogus"]).status == 2)
+        #expect(try Self.run(["progress", "--export", "xml"]).status == 2)
+        #expect(try Self.run(["--help"]).status == 0)
+    }
+
+    @Test func listsAreOnePerLineIdFirst() throws {
+        let lessons = try Self.run(["lessons"], environment: ["MAILLAB_CONTENT": Self.repository])
+        #expect(lessons.stdout == "smtp-submission\tSubmitting a message with SMTP\n")
+        let scenarios = try Self.run(["scenarios", "--lang", "fr"], environment: ["MAILLAB_CONTENT": Self.repository])
+        #expect(scenarios.stdout == "mx-failover\tBasculement MX\n")
+    }
+
+    @Test func scriptedReplFromStdin() throws {
+        let data = try Self.tempDir()
+        let result = try Self.run(["--data-dir", data.path, "--learner", "zoe"], stdin: "b64 \\0alice\\0mypassword\nlang fr\nfoo\n",
+                                  environment: ["MAILLAB_CONTENT": Self.repository])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("First time here? Start with the lesson 'Submitting a message with SMTP'"))
+        #expect(result.stdout.contains("AGFsaWNlAG15cGFzc3dvcmQ=\nLangue : français.\nCommande inconnue « foo »"))
+        #expect(result.stdout.hasSuffix("Au revoir.\n"))
+    }
+
+    @Test func quizFromStdinGradesAndRemembers() throws {
+        let data = try Self.tempDir()
+        let env = ["MAILLAB_CONTENT": Self.repository]
+        // numeric, single, multiple, short, ordering (by names), then predict needs the world.
+        let answers = "587\n1\n1 2\nBase 64\nEHLO, STARTTLS, AUTH, MAIL FROM, RCPT TO, DATA, QUIT\n530\n"
+        let quiz = try Self.run(["quiz", "smtp-submission", "--data-dir", data.path, "--learner", "zoe"], stdin: answers, environment: env)
+        #expect(quiz.stdout.contains("Right!"))
+        #expect(quiz.stdout.contains("Score: 5/6"), "\(quiz.stdout)")
+        #expect(quiz.status == 0)
+        let progress = try Self.run(["progress", "--data-dir", data.path, "--learner", "zoe"], environment: env)
+        #expect(progress.stdout.contains("smtp-submission"))
+        #expect(progress.stdout.contains("5/6"))
+        let csv = try Self.run(["progress", "--export", "csv", "--data-dir", data.path], environment: env)
+        #expect(csv.stdout.hasPrefix("learner,lesson,kind,item,status,hints_used,seconds,attempts\n"))
+        #expect(csv.stdout.contains("zoe,smtp-submission,question,port,correct,,,1"))
+    }
+
+    @Test func corruptDatabaseGivesAClearMessage() throws {
+        let data = try Self.tempDir()
+        try Data(repeating: 0x5a, count: 2048).write(to: data.appendingPathComponent("progress.sqlite"))
+        let result = try Self.run(["progress", "--data-dir", data.path])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("is corrupt (not a valid SQLite database)"))
+        let repl = try Self.run(["--data-dir", data.path], stdin: "help\n", environment: ["MAILLAB_CONTENT": Self.repository])
+        #expect(repl.status == 0)
+        #expect(repl.stderr.contains("(progress will not be recorded)"))
+    }
+}
