@@ -1,0 +1,518 @@
+/// An SMTP client session, sans-IO: delivers one `SMTPClientJob` (RFC 5321 with RFC 1870 SIZE,
+/// 2920 PIPELINING, 3207 STARTTLS, 4954 AUTH, 6152 8BITMIME, 3461 DSN), for mail clients and for
+/// relaying MTAs alike.
+///
+/// It reads the greeting, says EHLO (HELO if EHLO is refused with 5xx), runs STARTTLS and EHLO
+/// again when the job asks for TLS, authenticates if given credentials, then sends MAIL, the RCPTs
+/// and DATA — in one write when the server advertises PIPELINING — the dot-stuffed message and
+/// QUIT. The result says, per recipient, whether the server accepted the message.
+public struct SMTPClient {
+    enum AuthStep: Hashable {
+        /// AUTH PLAIN with initial response sent.
+        case plain
+        /// AUTH LOGIN sent; counts the 334 prompts answered.
+        case login(promptsAnswered: Int)
+        case cramMD5(responded: Bool)
+        case xoauth2
+        /// XOAUTH2 error challenge answered with an empty line; waiting for the 535.
+        case xoauth2Failing
+    }
+
+    /// The reply the client waits for in the mail transaction, in order.
+    enum Expected: Hashable {
+        case mail
+        case rcpt(Int)
+        case data
+    }
+
+    enum State: Hashable {
+        case notStarted
+        case greeting
+        case ehlo
+        case helo
+        case startTLS
+        case tlsHandshake
+        case auth(AuthStep)
+        case transaction
+        /// The message was sent; waiting for the reply to the final dot.
+        case messageEnd(discarded: Bool)
+        case quit
+        case finished
+    }
+
+    public let job: SMTPClientJob
+    public var timeouts: SMTPClientTimeouts
+
+    var state: State = .notStarted
+    var parser = SMTPReplyParser()
+    var output: [UInt8] = []
+    var capabilities = SMTPServerCapabilities()
+    var tlsActive: Bool
+    var authenticatedWith: SASLMechanism?
+    var expected: [Expected] = []
+    var expectedIndex = 0
+    var pipelining = false
+    var mailAccepted = false
+    /// Reply to each RCPT, by recipient index.
+    var rcptReplies: [SMTPReply?]
+    var messageReply: SMTPReply?
+    var failure: SMTPSessionFailure?
+    var deadline: Duration?
+
+    public init(job: SMTPClientJob, timeouts: SMTPClientTimeouts = SMTPClientTimeouts()) {
+        self.job = job
+        self.timeouts = timeouts
+        self.tlsActive = job.tls == .implicit
+        self.rcptReplies = Array(repeating: nil, count: job.recipients.count)
+    }
+
+    /// When `timerFired(now:)` should be called; `nil` when nothing is awaited.
+    public var nextDeadline: Duration? { deadline }
+
+    public var isFinished: Bool { state == .finished }
+
+    // MARK: - Events
+
+    /// The connection is open (for implicit TLS: the handshake is done). Waits for the greeting.
+    public mutating func start(now: Duration, into actions: inout [SMTPClientAction]) {
+        guard state == .notStarted else { return }
+        state = .greeting
+        deadline = now + timeouts.command
+    }
+
+    /// Bytes from the server.
+    public mutating func receive<C: Collection>(_ bytes: C, now: Duration, into actions: inout [SMTPClientAction]) where C.Element == UInt8 {
+        switch state {
+        case .notStarted, .finished, .tlsHandshake: return
+        default: break
+        }
+        parser.append(bytes)
+        while state != .finished && state != .tlsHandshake {
+            let reply: SMTPReply?
+            do {
+                reply = try parser.next()
+            } catch {
+                fail(.malformedReply, quit: false, into: &actions)
+                break
+            }
+            guard let reply else { break }
+            handle(reply, now: now, into: &actions)
+        }
+        flush(into: &actions)
+    }
+
+    /// The STARTTLS handshake succeeded: say EHLO again (RFC 3207 §4.2).
+    public mutating func tlsEstablished(now: Duration, into actions: inout [SMTPClientAction]) {
+        guard state == .tlsHandshake else { return }
+        tlsActive = true
+        parser = SMTPReplyParser()
+        capabilities = SMTPServerCapabilities()
+        sendEHLO(now: now)
+        flush(into: &actions)
+    }
+
+    /// The STARTTLS handshake failed: the connection is unusable.
+    public mutating func tlsFailed(now: Duration, into actions: inout [SMTPClientAction]) {
+        guard state == .tlsHandshake else { return }
+        failure = SMTPSessionFailure(stage: .startTLS, reason: .tlsHandshakeFailed)
+        finish(into: &actions)
+    }
+
+    /// The server (or the network) closed the connection.
+    public mutating func connectionClosed(now: Duration, into actions: inout [SMTPClientAction]) {
+        switch state {
+        case .finished: return
+        case .quit:
+            finish(into: &actions, closeConnection: false)
+        default:
+            if failure == nil { failure = SMTPSessionFailure(stage: currentStage, reason: .connectionClosed) }
+            finish(into: &actions, closeConnection: false)
+        }
+    }
+
+    /// Time passed; gives up when the current wait exceeded its limit.
+    public mutating func timerFired(now: Duration, into actions: inout [SMTPClientAction]) {
+        guard let deadline, now >= deadline, state != .finished else { return }
+        if state == .quit {
+            finish(into: &actions)
+            return
+        }
+        if failure == nil { failure = SMTPSessionFailure(stage: currentStage, reason: .timeout) }
+        finish(into: &actions)
+    }
+
+    public mutating func start(now: Duration) -> [SMTPClientAction] {
+        var actions: [SMTPClientAction] = []
+        start(now: now, into: &actions)
+        return actions
+    }
+
+    public mutating func receive<C: Collection>(_ bytes: C, now: Duration) -> [SMTPClientAction] where C.Element == UInt8 {
+        var actions: [SMTPClientAction] = []
+        receive(bytes, now: now, into: &actions)
+        return actions
+    }
+
+    public mutating func tlsEstablished(now: Duration) -> [SMTPClientAction] {
+        var actions: [SMTPClientAction] = []
+        tlsEstablished(now: now, into: &actions)
+        return actions
+    }
+
+    public mutating func tlsFailed(now: Duration) -> [SMTPClientAction] {
+        var actions: [SMTPClientAction] = []
+        tlsFailed(now: now, into: &actions)
+        return actions
+    }
+
+    public mutating func connectionClosed(now: Duration) -> [SMTPClientAction] {
+        var actions: [SMTPClientAction] = []
+        connectionClosed(now: now, into: &actions)
+        return actions
+    }
+
+    public mutating func timerFired(now: Duration) -> [SMTPClientAction] {
+        var actions: [SMTPClientAction] = []
+        timerFired(now: now, into: &actions)
+        return actions
+    }
+
+    // MARK: - Output
+
+    mutating func flush(into actions: inout [SMTPClientAction]) {
+        guard !output.isEmpty else { return }
+        actions.append(.send(output))
+        output.removeAll(keepingCapacity: true)
+    }
+
+    mutating func send(_ command: SMTPCommand) {
+        command.encode(into: &output)
+    }
+
+    mutating func sendLine(_ bytes: [UInt8]) {
+        output.append(contentsOf: bytes)
+        output.append(UInt8(ascii: "\r"))
+        output.append(UInt8(ascii: "\n"))
+    }
+
+    var currentStage: SMTPClientStage {
+        switch state {
+        case .notStarted, .greeting: return .greeting
+        case .ehlo: return .ehlo
+        case .helo: return .helo
+        case .startTLS, .tlsHandshake: return .startTLS
+        case .auth: return .auth
+        case .transaction:
+            guard expectedIndex < expected.count else { return .data }
+            switch expected[expectedIndex] {
+            case .mail: return .mail
+            case .rcpt: return .rcpt
+            case .data: return .data
+            }
+        case .messageEnd: return .message
+        case .quit, .finished: return .quit
+        }
+    }
+
+    /// Records a session failure; sends QUIT (unless the server said 421 or broke the framing).
+    mutating func fail(_ reason: SMTPSessionFailure.Reason, quit: Bool, into actions: inout [SMTPClientAction]) {
+        if failure == nil { failure = SMTPSessionFailure(stage: currentStage, reason: reason) }
+        if quit {
+            sendQuit()
+        } else {
+            finish(into: &actions)
+        }
+    }
+
+    mutating func sendQuit() {
+        send(.quit)
+        state = .quit
+    }
+
+    mutating func finish(into actions: inout [SMTPClientAction], closeConnection: Bool = true) {
+        state = .finished
+        deadline = nil
+        flush(into: &actions)
+        if closeConnection { actions.append(.close) }
+        actions.append(.finished(result))
+    }
+
+    /// The result as known now.
+    public var result: SMTPDeliveryResult {
+        var recipients: [SMTPDeliveryResult.Recipient] = []
+        for (index, recipient) in job.recipients.enumerated() {
+            let outcome: SMTPRecipientOutcome
+            if let rcpt = rcptReplies[index], !rcpt.isPositiveCompletion {
+                outcome = rcpt.isPermanentFailure ? .permanentFailure(rcpt) : .temporaryFailure(rcpt)
+            } else if let messageReply, rcptReplies[index] != nil {
+                if messageReply.isPositiveCompletion {
+                    outcome = .accepted(messageReply)
+                } else {
+                    outcome = messageReply.isPermanentFailure ? .permanentFailure(messageReply) : .temporaryFailure(messageReply)
+                }
+            } else if let failure {
+                var reply: SMTPReply?
+                if case .reply(let failed) = failure.reason { reply = failed }
+                outcome = failure.isPermanent ? .permanentFailure(reply) : .temporaryFailure(reply)
+            } else {
+                outcome = .temporaryFailure(nil)
+            }
+            recipients.append(SMTPDeliveryResult.Recipient(path: recipient.path, outcome: outcome))
+        }
+        var queueID: String?
+        if let messageReply, messageReply.isPositiveCompletion, let range = messageReply.text.range(of: "queued as ") {
+            queueID = String(messageReply.text[range.upperBound...].prefix(while: { $0 != " " }))
+        }
+        return SMTPDeliveryResult(recipients: recipients, messageReply: messageReply, queueID: queueID,
+                                  sessionFailure: failure, capabilities: capabilities, usedTLS: tlsActive,
+                                  authenticatedWith: authenticatedWith)
+    }
+
+    // MARK: - Replies
+
+    mutating func handle(_ reply: SMTPReply, now: Duration, into actions: inout [SMTPClientAction]) {
+        deadline = now + timeouts.command
+        if reply.code == 421 && state != .quit {
+            // The server is closing the channel (RFC 5321 §3.8).
+            if case .transaction = state { consumeTransactionFailure(reply) }
+            fail(.reply(reply), quit: false, into: &actions)
+            return
+        }
+        switch state {
+        case .notStarted, .finished, .tlsHandshake:
+            return
+        case .greeting:
+            guard reply.code == 220 else {
+                fail(.reply(reply), quit: true, into: &actions)
+                return
+            }
+            sendEHLO(now: now)
+        case .ehlo:
+            if reply.isPositiveCompletion {
+                capabilities = SMTPServerCapabilities(ehloReply: reply)
+                afterGreetingExchange(now: now, into: &actions)
+            } else if reply.isPermanentFailure {
+                send(.helo(job.ehloName))
+                state = .helo
+            } else {
+                fail(.reply(reply), quit: true, into: &actions)
+            }
+        case .helo:
+            guard reply.isPositiveCompletion else {
+                fail(.reply(reply), quit: true, into: &actions)
+                return
+            }
+            capabilities = SMTPServerCapabilities()
+            afterGreetingExchange(now: now, into: &actions)
+        case .startTLS:
+            if reply.code == 220 {
+                state = .tlsHandshake
+                flush(into: &actions)
+                actions.append(.startTLS)
+            } else if job.tls == .startTLSRequired {
+                fail(.reply(reply), quit: true, into: &actions)
+            } else {
+                afterTLSDecision(now: now, into: &actions)
+            }
+        case .auth(let step):
+            handleAuthReply(reply, step: step, now: now, into: &actions)
+        case .transaction:
+            handleTransactionReply(reply, now: now, into: &actions)
+        case .messageEnd(let discarded):
+            if !discarded { messageReply = reply }
+            sendQuit()
+        case .quit:
+            finish(into: &actions)
+        }
+    }
+
+    mutating func sendEHLO(now: Duration) {
+        send(.ehlo(job.ehloName))
+        state = .ehlo
+        deadline = now + timeouts.command
+    }
+
+    /// After EHLO/HELO: STARTTLS if wanted, then AUTH, then the transaction.
+    mutating func afterGreetingExchange(now: Duration, into actions: inout [SMTPClientAction]) {
+        if !tlsActive && (job.tls == .startTLSRequired || job.tls == .startTLSOpportunistic) {
+            if capabilities.has("STARTTLS") {
+                send(.starttls)
+                state = .startTLS
+                return
+            }
+            if job.tls == .startTLSRequired {
+                fail(.tlsNotOffered, quit: true, into: &actions)
+                return
+            }
+        }
+        afterTLSDecision(now: now, into: &actions)
+    }
+
+    mutating func afterTLSDecision(now: Duration, into actions: inout [SMTPClientAction]) {
+        guard let authentication = job.authentication, authenticatedWith == nil else {
+            startTransaction(now: now)
+            return
+        }
+        let offered = capabilities.authMechanisms.compactMap { SASLMechanism(name: Array($0.utf8)) }
+        var chosen: SASLMechanism?
+        if let preferred = authentication.preferredMechanism, offered.contains(preferred) {
+            chosen = preferred
+        } else {
+            chosen = [SASLMechanism.plain, .login, .cramMD5].first { offered.contains($0) }
+        }
+        guard let mechanism = chosen else {
+            state = .auth(.plain)
+            fail(.authNotOffered, quit: true, into: &actions)
+            return
+        }
+        switch mechanism {
+        case .plain:
+            let message = SASLPlain.message(user: authentication.user, password: authentication.secret)
+            send(.auth(mechanism: "PLAIN", initialResponse: Base64.encode(message)))
+            state = .auth(.plain)
+        case .login:
+            send(.auth(mechanism: "LOGIN", initialResponse: nil))
+            state = .auth(.login(promptsAnswered: 0))
+        case .cramMD5:
+            send(.auth(mechanism: "CRAM-MD5", initialResponse: nil))
+            state = .auth(.cramMD5(responded: false))
+        case .xoauth2:
+            let message = SASLXOAuth2.message(user: authentication.user, token: authentication.secret)
+            send(.auth(mechanism: "XOAUTH2", initialResponse: Base64.encode(message)))
+            state = .auth(.xoauth2)
+        }
+    }
+
+    mutating func handleAuthReply(_ reply: SMTPReply, step: AuthStep, now: Duration, into actions: inout [SMTPClientAction]) {
+        guard let authentication = job.authentication else { return }
+        if reply.isPositiveCompletion {
+            switch step {
+            case .plain: authenticatedWith = .plain
+            case .login: authenticatedWith = .login
+            case .cramMD5: authenticatedWith = .cramMD5
+            case .xoauth2, .xoauth2Failing: authenticatedWith = .xoauth2
+            }
+            startTransaction(now: now)
+            return
+        }
+        guard reply.code == 334 else {
+            fail(.reply(reply), quit: true, into: &actions)
+            return
+        }
+        switch step {
+        case .plain:
+            // The server ignored the initial response and asked for it.
+            Base64.encode(SASLPlain.message(user: authentication.user, password: authentication.secret), into: &output)
+            sendLine([])
+        case .login(let answered):
+            guard answered < 2 else { sendLine(Array("*".utf8)); return }
+            let value = answered == 0 ? authentication.user : authentication.secret
+            sendLine(Base64.encode(Array(value.utf8)))
+            state = .auth(.login(promptsAnswered: answered + 1))
+        case .cramMD5(let responded):
+            guard !responded, let challenge = Base64.decode(Array(reply.text.utf8)) else {
+                sendLine(Array("*".utf8))
+                return
+            }
+            let response = SASLCRAMMD5.response(user: authentication.user, password: authentication.secret, challenge: challenge)
+            sendLine(Base64.encode(response))
+            state = .auth(.cramMD5(responded: true))
+        case .xoauth2:
+            // An error report in JSON: answer with an empty line to get the final reply.
+            sendLine([])
+            state = .auth(.xoauth2Failing)
+        case .xoauth2Failing:
+            sendLine(Array("*".utf8))
+        }
+    }
+
+    // MARK: - Transaction
+
+    mutating func startTransaction(now: Duration) {
+        state = .transaction
+        pipelining = capabilities.has("PIPELINING")
+        expected = [.mail] + job.recipients.indices.map { .rcpt($0) } + [.data]
+        expectedIndex = 0
+        var parameters = SMTPMailParameters()
+        if capabilities.has("SIZE") { parameters.size = job.data.count }
+        if capabilities.has("8BITMIME") && job.data.contains(where: { $0 >= 0x80 }) { parameters.body = .eightBitMIME }
+        if capabilities.has("DSN") {
+            parameters.ret = job.ret
+            parameters.envelopeID = job.envelopeID
+        }
+        send(.mail(job.reversePath, parameters))
+        if pipelining {
+            for index in job.recipients.indices { sendRcpt(index) }
+            send(.data)
+        }
+        deadline = now + timeouts.command
+    }
+
+    mutating func sendRcpt(_ index: Int) {
+        var recipient = job.recipients[index]
+        if !capabilities.has("DSN") { recipient.parameters = SMTPRecipientParameters() }
+        send(.rcpt(recipient.path, recipient.parameters))
+    }
+
+    var acceptedRecipients: Int {
+        rcptReplies.reduce(0) { $0 + (($1?.isPositiveCompletion ?? false) ? 1 : 0) }
+    }
+
+    /// A 421 in the middle of a transaction: nothing more will come.
+    mutating func consumeTransactionFailure(_ reply: SMTPReply) {
+        expectedIndex = expected.count
+    }
+
+    mutating func handleTransactionReply(_ reply: SMTPReply, now: Duration, into actions: inout [SMTPClientAction]) {
+        guard expectedIndex < expected.count else { return }
+        let which = expected[expectedIndex]
+        expectedIndex += 1
+        switch which {
+        case .mail:
+            mailAccepted = reply.isPositiveCompletion
+            if !mailAccepted {
+                failure = SMTPSessionFailure(stage: .mail, reason: .reply(reply))
+                if !pipelining {
+                    sendQuit()
+                }
+                // With pipelining the RCPT and DATA replies are still to come.
+                return
+            }
+            if !pipelining {
+                if job.recipients.isEmpty {
+                    send(.data)
+                } else {
+                    sendRcpt(0)
+                }
+            }
+        case .rcpt(let index):
+            if mailAccepted { rcptReplies[index] = reply }
+            if !pipelining {
+                if index + 1 < job.recipients.count {
+                    sendRcpt(index + 1)
+                } else if acceptedRecipients > 0 {
+                    send(.data)
+                } else {
+                    sendQuit()
+                }
+            }
+        case .data:
+            if reply.code == 354 {
+                if mailAccepted && acceptedRecipients > 0 {
+                    output.append(contentsOf: DotStuffer.stuff(job.data))
+                    state = .messageEnd(discarded: false)
+                } else {
+                    // RFC 2920 §3.1: the server took DATA although nothing is valid; end it empty.
+                    output.append(contentsOf: ".\r\n".utf8)
+                    state = .messageEnd(discarded: true)
+                }
+                deadline = now + timeouts.dataTermination
+            } else {
+                if mailAccepted && acceptedRecipients > 0 && failure == nil {
+                    failure = SMTPSessionFailure(stage: .data, reason: .reply(reply))
+                }
+                sendQuit()
+            }
+        }
+    }
+}

@@ -1,0 +1,213 @@
+/// How a client uses TLS (RFC 3207 STARTTLS, RFC 8314 implicit TLS).
+public enum SMTPClientTLSMode: Hashable, Sendable {
+    /// Plaintext only.
+    case none
+    /// STARTTLS must be offered and succeed, or the session fails before any AUTH or MAIL.
+    case startTLSRequired
+    /// STARTTLS when offered; plaintext otherwise (what relaying MTAs do on port 25).
+    case startTLSOpportunistic
+    /// TLS from the first byte: the caller completes the handshake before `start(now:)`.
+    case implicit
+}
+
+/// Credentials for AUTH.
+public struct SMTPClientAuthentication: Hashable, Sendable {
+    public var user: String
+    /// The password (PLAIN, LOGIN, CRAM-MD5) or the OAuth bearer token (XOAUTH2).
+    public var secret: String
+    /// The mechanism to use if the server offers it; otherwise the first offered of PLAIN, LOGIN, CRAM-MD5.
+    public var preferredMechanism: SASLMechanism?
+
+    public init(user: String, secret: String, preferredMechanism: SASLMechanism? = nil) {
+        self.user = user
+        self.secret = secret
+        self.preferredMechanism = preferredMechanism
+    }
+}
+
+/// One message to deliver in one session.
+public struct SMTPClientJob: Hashable, Sendable {
+    public var reversePath: SMTPPath
+    public var recipients: [SMTPEnvelopeRecipient]
+    /// The message (RFC 5322), CRLF line endings preferred; the engine dot-stuffs it.
+    public var data: [UInt8]
+    /// The name to announce in EHLO/HELO.
+    public var ehloName: String
+    public var tls: SMTPClientTLSMode
+    public var authentication: SMTPClientAuthentication?
+    /// `RET=` and `ENVID=` for DSN (RFC 3461), sent when the server advertises DSN.
+    public var ret: String?
+    public var envelopeID: String?
+
+    public init(reversePath: SMTPPath, recipients: [SMTPEnvelopeRecipient], data: [UInt8], ehloName: String,
+                tls: SMTPClientTLSMode = .none, authentication: SMTPClientAuthentication? = nil,
+                ret: String? = nil, envelopeID: String? = nil) {
+        self.reversePath = reversePath
+        self.recipients = recipients
+        self.data = data
+        self.ehloName = ehloName
+        self.tls = tls
+        self.authentication = authentication
+        self.ret = ret
+        self.envelopeID = envelopeID
+    }
+
+    /// A job from plain addresses; `nil` if one of them is not a valid mailbox.
+    public init?(from: String, to: [String], data: [UInt8], ehloName: String, tls: SMTPClientTLSMode = .none,
+                 authentication: SMTPClientAuthentication? = nil) {
+        let sender: SMTPPath
+        if from.isEmpty {
+            sender = .null
+        } else {
+            guard let mailbox = SMTPMailbox(from) else { return nil }
+            sender = SMTPPath(mailbox: mailbox)
+        }
+        var recipients: [SMTPEnvelopeRecipient] = []
+        for address in to {
+            guard let mailbox = SMTPMailbox(address) else { return nil }
+            recipients.append(SMTPEnvelopeRecipient(path: SMTPPath(mailbox: mailbox)))
+        }
+        self.init(reversePath: sender, recipients: recipients, data: data, ehloName: ehloName, tls: tls,
+                  authentication: authentication)
+    }
+}
+
+/// Time limits of a client session (RFC 5321 §4.5.3.2).
+public struct SMTPClientTimeouts: Hashable, Sendable {
+    /// Greeting, EHLO, MAIL, RCPT, AUTH and other commands (5 minutes).
+    public var command: Duration
+    /// Waiting for 354 after DATA (2 minutes).
+    public var dataInitiation: Duration
+    /// Waiting for the reply to the final dot (10 minutes).
+    public var dataTermination: Duration
+
+    public init(command: Duration = .seconds(300), dataInitiation: Duration = .seconds(120),
+                dataTermination: Duration = .seconds(600)) {
+        self.command = command
+        self.dataInitiation = dataInitiation
+        self.dataTermination = dataTermination
+    }
+}
+
+/// What the server told us about itself in its EHLO reply.
+public struct SMTPServerCapabilities: Hashable, Sendable {
+    /// Extension keywords in upper case (`PIPELINING`, `SIZE`, `STARTTLS`, …).
+    public var keywords: Set<String> = []
+    /// Mechanisms from `AUTH` (and `AUTH=`) lines.
+    public var authMechanisms: [String] = []
+    /// The `SIZE n` limit, if announced (0 means none).
+    public var sizeLimit: Int?
+    /// The server accepted EHLO (false after a fall-back to HELO).
+    public var esmtp = false
+
+    public init() {}
+
+    public func has(_ keyword: String) -> Bool { keywords.contains(keyword) }
+
+    /// Reads an EHLO reply (RFC 5321 §4.1.1.1: the first line is the server's name).
+    public init(ehloReply reply: SMTPReply) {
+        esmtp = true
+        for line in reply.lines.dropFirst() {
+            let words = line.split(separator: " ")
+            guard let first = words.first else { continue }
+            var keyword = first.uppercased()
+            var arguments = words.dropFirst().map { $0.uppercased() }
+            if keyword.hasPrefix("AUTH=") {
+                arguments.insert(String(keyword.dropFirst(5)), at: 0)
+                keyword = "AUTH"
+            }
+            keywords.insert(keyword)
+            if keyword == "AUTH" {
+                for mechanism in arguments where !authMechanisms.contains(mechanism) { authMechanisms.append(mechanism) }
+            } else if keyword == "SIZE", let value = arguments.first.flatMap({ Int($0) }) {
+                sizeLimit = value
+            }
+        }
+    }
+}
+
+/// Where a client session was when it failed.
+public enum SMTPClientStage: String, Hashable, Sendable {
+    case greeting, ehlo, helo, startTLS, auth, mail, rcpt, data, message, quit
+}
+
+/// Why a client session failed as a whole.
+public struct SMTPSessionFailure: Hashable, Sendable {
+    public enum Reason: Hashable, Sendable {
+        /// The server answered this reply.
+        case reply(SMTPReply)
+        /// TLS was required but the server did not offer STARTTLS.
+        case tlsNotOffered
+        /// The TLS handshake failed.
+        case tlsHandshakeFailed
+        /// Credentials were given but the server offers no AUTH, or none of our mechanisms.
+        case authNotOffered
+        /// The server closed the connection.
+        case connectionClosed
+        /// No reply within the time limit.
+        case timeout
+        /// The server's bytes were not SMTP replies.
+        case malformedReply
+    }
+
+    public var stage: SMTPClientStage
+    public var reason: Reason
+
+    public init(stage: SMTPClientStage, reason: Reason) {
+        self.stage = stage
+        self.reason = reason
+    }
+
+    /// A 5xx reply: retrying the same thing will fail again. Everything else is temporary.
+    public var isPermanent: Bool {
+        if case .reply(let reply) = reason { return reply.isPermanentFailure }
+        return false
+    }
+}
+
+/// What became of one recipient.
+public enum SMTPRecipientOutcome: Hashable, Sendable {
+    /// The server took responsibility for the message (the reply to the final dot).
+    case accepted(SMTPReply)
+    /// Try again later; the reply, if the server gave one.
+    case temporaryFailure(SMTPReply?)
+    /// Bounce; the reply, if the server gave one.
+    case permanentFailure(SMTPReply?)
+}
+
+/// The result of a client session.
+public struct SMTPDeliveryResult: Hashable, Sendable {
+    public struct Recipient: Hashable, Sendable {
+        public var path: SMTPPath
+        public var outcome: SMTPRecipientOutcome
+    }
+
+    public var recipients: [Recipient]
+    /// The reply to the final dot, if the message got that far.
+    public var messageReply: SMTPReply?
+    /// The text after `queued as` in a positive reply to the final dot.
+    public var queueID: String?
+    /// Set when the session failed as a whole.
+    public var sessionFailure: SMTPSessionFailure?
+    /// The server's EHLO capabilities (after STARTTLS if it happened).
+    public var capabilities: SMTPServerCapabilities
+    /// TLS was active when the message was sent.
+    public var usedTLS: Bool
+    /// The mechanism AUTH succeeded with.
+    public var authenticatedWith: SASLMechanism?
+
+    /// Every recipient was accepted.
+    public var allAccepted: Bool {
+        recipients.allSatisfy { if case .accepted = $0.outcome { return true } else { return false } }
+    }
+}
+
+/// What the caller of an `SMTPClient` must do, in order.
+public enum SMTPClientAction: Hashable, Sendable {
+    case send([UInt8])
+    /// Start the TLS handshake, then call `tlsEstablished(now:)` or `tlsFailed(now:)`.
+    case startTLS
+    case close
+    /// The session is over; this is its result.
+    case finished(SMTPDeliveryResult)
+}

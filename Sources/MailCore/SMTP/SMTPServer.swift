@@ -1,0 +1,681 @@
+/// What the caller of an `SMTPServer` must do, in order.
+public enum SMTPServerAction: Hashable, Sendable {
+    /// Write these bytes to the client.
+    case send([UInt8])
+    /// Start the TLS handshake (after the `220 2.0.0 Ready to start TLS` just sent), then call
+    /// `tlsEstablished(now:)`. Bytes received until then are discarded (RFC 3207 §4).
+    case startTLS
+    /// Close the connection (after sending what came before).
+    case close
+}
+
+/// An SMTP server session, sans-IO (RFC 5321 with RFC 1870, 1985, 2034, 2920, 3207, 3461, 4954, 6152).
+///
+/// Feed it the client's bytes and the current (virtual) time; it appends actions to a caller's
+/// array. It enforces the command sequence and every limit itself, and asks its `policy` what only
+/// the MTA can know (credentials, senders, recipients, the final acceptance of a message).
+///
+///     S: 220 mail.example.com ESMTP Postfix
+///     C: EHLO client.example.com
+///     S: 250-mail.example.com
+///     S: 250-PIPELINING
+///     …
+///     C: MAIL FROM:<alice@example.com>
+///     S: 250 2.1.0 Ok
+public struct SMTPServer<Policy: SMTPServerPolicy> {
+    enum State {
+        case notStarted
+        /// Greeting refused with 554: everything but QUIT gets 503 (RFC 5321 §3.1).
+        case refusing
+        case commands
+        /// AUTH LOGIN, waiting for the user name.
+        case authLoginUser
+        /// AUTH LOGIN, waiting for the password.
+        case authLoginPassword(user: String)
+        /// AUTH PLAIN without initial response, waiting for it.
+        case authPlain
+        case authCramMD5(challenge: [UInt8])
+        /// AUTH XOAUTH2 without initial response, waiting for it.
+        case authXOAuth2
+        /// XOAUTH2 token refused: the error challenge was sent, waiting for the client's empty line.
+        case authXOAuth2Failed
+        case data
+        case awaitingTLS
+        case closed
+    }
+
+    public private(set) var configuration: SMTPServerConfiguration
+    public var policy: Policy
+    /// What the MTA needs for `Received:` and its decisions.
+    public private(set) var session: SMTPSessionInfo
+
+    var state: State = .notStarted
+    var framer: LineFramer
+    var output: [UInt8] = []
+    /// The transaction in progress, if MAIL was accepted.
+    var envelope: SMTPEnvelope?
+    /// RCPT commands refused in this transaction.
+    var refusedRecipients = 0
+    var unstuffer = DotUnstuffer()
+    var body: [UInt8] = []
+    var unknownCommands = 0
+    var authExchanges: UInt64 = 0
+    var lastActivity: Duration = .zero
+    /// Bytes still to drop after a line that was too long (only for one reply).
+
+    /// Creates a session for a client at `clientAddress`. For an implicit-TLS listener the caller
+    /// completes the TLS handshake before `start(now:)`.
+    public init(configuration: SMTPServerConfiguration, policy: Policy, clientAddress: String, clientHostname: String? = nil) {
+        self.configuration = configuration
+        self.policy = policy
+        self.session = SMTPSessionInfo(clientAddress: clientAddress, clientHostname: clientHostname,
+                                       serverHostname: configuration.hostname, listener: configuration.kind,
+                                       tlsActive: configuration.kind == .implicitTLS)
+        self.framer = LineFramer(maxLineLength: max(configuration.maxAuthLineLength, configuration.maxCommandLineLength))
+        self.output.reserveCapacity(512)
+    }
+
+    /// The envelope of the transaction in progress.
+    public var currentEnvelope: SMTPEnvelope? { envelope }
+
+    /// True once the engine has asked to close.
+    public var isClosed: Bool {
+        if case .closed = state { return true }
+        return false
+    }
+
+    /// When `timerFired(now:)` should be called next; `nil` when closed.
+    public var nextDeadline: Duration? {
+        switch state {
+        case .closed, .notStarted: return nil
+        default: return lastActivity + configuration.idleTimeout
+        }
+    }
+
+    // MARK: - Events
+
+    /// The connection is open (and, for implicit TLS, the handshake done): sends the greeting.
+    public mutating func start(now: Duration, into actions: inout [SMTPServerAction]) {
+        guard case .notStarted = state else { return }
+        lastActivity = now
+        switch policy.connectionOpened(session: session) {
+        case .accept:
+            reply(220, nil, configuration.hostname + " " + configuration.greetingText)
+            state = .commands
+        case .acceptWith(let reply):
+            send(reply)
+            state = .commands
+        case .reject(let reply):
+            send(reply)
+            if reply.code == 421 {
+                state = .closed
+                flush(into: &actions)
+                actions.append(.close)
+                return
+            }
+            state = .refusing
+        }
+        flush(into: &actions)
+    }
+
+    /// Bytes from the client.
+    public mutating func receive<C: Collection>(_ bytes: C, now: Duration, into actions: inout [SMTPServerAction]) where C.Element == UInt8 {
+        switch state {
+        case .closed, .notStarted, .awaitingTLS:
+            return  // nothing is read before the greeting, while TLS starts, or after close
+        default:
+            break
+        }
+        lastActivity = now
+        framer.append(bytes)
+        process(now: now, into: &actions)
+    }
+
+    /// The TLS handshake that followed STARTTLS succeeded: the session starts over without a
+    /// greeting, and the client must say EHLO again (RFC 3207 §4.2).
+    public mutating func tlsEstablished(now: Duration, into actions: inout [SMTPServerAction]) {
+        guard case .awaitingTLS = state else { return }
+        lastActivity = now
+        framer.discardBuffered()
+        session.tlsActive = true
+        session.heloName = nil
+        session.usedEHLO = false
+        session.authenticatedUser = nil
+        session.authenticationMechanism = nil
+        envelope = nil
+        refusedRecipients = 0
+        state = .commands
+    }
+
+    /// The deadline passed: an idle session gets `421 4.4.2` and is closed.
+    public mutating func timerFired(now: Duration, into actions: inout [SMTPServerAction]) {
+        guard let deadline = nextDeadline, now >= deadline else { return }
+        reply(421, "4.4.2", configuration.hostname + " Error: timeout exceeded")
+        close(into: &actions)
+    }
+
+    /// Convenience forms that return the actions.
+    public mutating func start(now: Duration) -> [SMTPServerAction] {
+        var actions: [SMTPServerAction] = []
+        start(now: now, into: &actions)
+        return actions
+    }
+
+    public mutating func receive<C: Collection>(_ bytes: C, now: Duration) -> [SMTPServerAction] where C.Element == UInt8 {
+        var actions: [SMTPServerAction] = []
+        receive(bytes, now: now, into: &actions)
+        return actions
+    }
+
+    public mutating func tlsEstablished(now: Duration) -> [SMTPServerAction] {
+        var actions: [SMTPServerAction] = []
+        tlsEstablished(now: now, into: &actions)
+        return actions
+    }
+
+    public mutating func timerFired(now: Duration) -> [SMTPServerAction] {
+        var actions: [SMTPServerAction] = []
+        timerFired(now: now, into: &actions)
+        return actions
+    }
+
+    // MARK: - Output
+
+    mutating func flush(into actions: inout [SMTPServerAction]) {
+        guard !output.isEmpty else { return }
+        actions.append(.send(output))
+        output.removeAll(keepingCapacity: true)
+    }
+
+    mutating func close(into actions: inout [SMTPServerAction]) {
+        state = .closed
+        framer.discardBuffered()
+        flush(into: &actions)
+        actions.append(.close)
+    }
+
+    mutating func send(_ reply: SMTPReply) {
+        if configuration.extensions.contains(.enhancedStatusCodes) || reply.enhancedCode == nil {
+            reply.encode(into: &output)
+        } else {
+            var plain = reply
+            plain.enhancedCode = nil
+            plain.encode(into: &output)
+        }
+    }
+
+    /// Writes a one-line reply without building an `SMTPReply`.
+    mutating func reply(_ code: Int, _ enhanced: StaticString?, _ text: String) {
+        output.append(UInt8(ascii: "0") + UInt8(code / 100))
+        output.append(UInt8(ascii: "0") + UInt8(code / 10 % 10))
+        output.append(UInt8(ascii: "0") + UInt8(code % 10))
+        output.append(UInt8(ascii: " "))
+        if let enhanced, configuration.extensions.contains(.enhancedStatusCodes) {
+            enhanced.withUTF8Buffer { output.append(contentsOf: $0) }
+            output.append(UInt8(ascii: " "))
+        }
+        output.append(contentsOf: text.utf8)
+        output.append(UInt8(ascii: "\r"))
+        output.append(UInt8(ascii: "\n"))
+    }
+
+    mutating func reply(_ code: Int, _ enhanced: StaticString?, _ text: StaticString) {
+        output.append(UInt8(ascii: "0") + UInt8(code / 100))
+        output.append(UInt8(ascii: "0") + UInt8(code / 10 % 10))
+        output.append(UInt8(ascii: "0") + UInt8(code % 10))
+        output.append(UInt8(ascii: " "))
+        if let enhanced, configuration.extensions.contains(.enhancedStatusCodes) {
+            enhanced.withUTF8Buffer { output.append(contentsOf: $0) }
+            output.append(UInt8(ascii: " "))
+        }
+        text.withUTF8Buffer { output.append(contentsOf: $0) }
+        output.append(UInt8(ascii: "\r"))
+        output.append(UInt8(ascii: "\n"))
+    }
+
+    // MARK: - Input loop
+
+    mutating func process(now: Duration, into actions: inout [SMTPServerAction]) {
+        loop: while true {
+            switch state {
+            case .closed, .notStarted:
+                framer.discardBuffered()
+                break loop
+            case .awaitingTLS:
+                // RFC 3207 §4: anything pipelined after STARTTLS is thrown away.
+                framer.discardBuffered()
+                break loop
+            case .data:
+                let chunk = framer.buffered
+                if chunk.isEmpty { break loop }
+                if let consumed = unstuffer.feed(chunk, into: &body) {
+                    framer.consume(consumed)
+                    finishData()
+                } else {
+                    framer.consume(chunk.count)
+                    break loop
+                }
+            case .refusing, .commands, .authLoginUser, .authLoginPassword, .authPlain, .authCramMD5, .authXOAuth2,
+                 .authXOAuth2Failed:
+                guard let event = framer.nextLine() else { break loop }
+                switch event {
+                case .tooLong:
+                    if isInAuthExchange { state = .commands }
+                    reply(500, "5.5.2", "Error: line too long")
+                case .line(let line, _):
+                    handleLine(line, now: now, into: &actions)
+                }
+            }
+        }
+        flush(into: &actions)
+    }
+
+    var isInAuthExchange: Bool {
+        switch state {
+        case .authLoginUser, .authLoginPassword, .authPlain, .authCramMD5, .authXOAuth2, .authXOAuth2Failed: return true
+        default: return false
+        }
+    }
+
+    mutating func handleLine(_ line: ArraySlice<UInt8>, now: Duration, into actions: inout [SMTPServerAction]) {
+        switch state {
+        case .authLoginUser, .authLoginPassword, .authPlain, .authCramMD5, .authXOAuth2, .authXOAuth2Failed:
+            handleSASLResponse(line)
+            return
+        default:
+            break
+        }
+        let isAuthLine = line.count >= 5 && SMTPCommandParser.dropPrefix(line, "AUTH ") != nil
+        if !isAuthLine && line.count + 2 > configuration.maxCommandLineLength {
+            reply(500, "5.5.2", "Error: line too long")
+            return
+        }
+        switch SMTPCommandParser.parse(line) {
+        case .failure(let error):
+            if case .refusing = state {
+                reply(503, "5.7.0", "Error: access denied for " + session.clientAddress)
+                return
+            }
+            send(error.reply)
+            if error == .unknownCommand {
+                unknownCommands += 1
+                if unknownCommands >= configuration.maxUnknownCommands {
+                    reply(421, "4.7.0", configuration.hostname + " Error: too many errors")
+                    close(into: &actions)
+                }
+            }
+        case .success(let command):
+            if case .refusing = state {
+                if command == .quit {
+                    reply(221, "2.0.0", "Bye")
+                    close(into: &actions)
+                } else {
+                    reply(503, "5.7.0", "Error: access denied for " + session.clientAddress)
+                }
+                return
+            }
+            handle(command, now: now, into: &actions)
+        }
+    }
+
+    // MARK: - Commands
+
+    mutating func resetTransaction() {
+        envelope = nil
+        refusedRecipients = 0
+    }
+
+    mutating func handle(_ command: SMTPCommand, now: Duration, into actions: inout [SMTPServerAction]) {
+        switch command {
+        case .helo(let name):
+            resetTransaction()
+            session.heloName = name
+            session.usedEHLO = false
+            reply(250, nil, configuration.hostname)
+        case .ehlo(let name):
+            resetTransaction()
+            session.heloName = name
+            session.usedEHLO = true
+            sendEHLOReply()
+        case .mail(let path, let parameters):
+            handleMail(path, parameters)
+        case .rcpt(let path, let parameters):
+            handleRcpt(path, parameters)
+        case .data:
+            guard envelope != nil else {
+                reply(503, "5.5.1", "Error: need MAIL command")
+                return
+            }
+            guard let envelope, !envelope.recipients.isEmpty else {
+                if refusedRecipients > 0 {
+                    reply(554, "5.5.1", "Error: no valid recipients")
+                } else {
+                    reply(503, "5.5.1", "Error: need RCPT command")
+                }
+                return
+            }
+            reply(354, nil, "End data with <CR><LF>.<CR><LF>")
+            unstuffer = DotUnstuffer(storageLimit: configuration.maxMessageSize,
+                                     normalizeBareLineEndings: configuration.bareLineEndings == .normalize)
+            body.removeAll(keepingCapacity: true)
+            state = .data
+        case .rset:
+            resetTransaction()
+            reply(250, "2.0.0", "Ok")
+        case .noop:
+            reply(250, "2.0.0", "Ok")
+        case .quit:
+            reply(221, "2.0.0", "Bye")
+            close(into: &actions)
+        case .vrfy(let argument):
+            guard configuration.extensions.contains(.vrfy) else {
+                reply(502, "5.5.1", "VRFY command is disabled")
+                return
+            }
+            send(policy.verify(argument, session: session))
+        case .expn, .help:
+            reply(502, "5.5.1", "Error: command not implemented")
+        case .etrn(let argument):
+            guard configuration.extensions.contains(.etrn) else {
+                reply(502, "5.5.1", "Error: command not implemented")
+                return
+            }
+            guard session.heloName != nil else {
+                reply(503, "5.5.1", "Error: send HELO/EHLO first")
+                return
+            }
+            guard envelope == nil else {
+                reply(503, "5.5.1", "Error: MAIL transaction in progress")
+                return
+            }
+            send(policy.etrn(argument, session: session))
+        case .starttls:
+            if session.tlsActive {
+                reply(554, "5.5.1", "Error: TLS already active")
+                return
+            }
+            guard configuration.tlsAvailable, configuration.extensions.contains(.starttls) else {
+                reply(502, "5.5.1", "Error: command not implemented")
+                return
+            }
+            reply(220, "2.0.0", "Ready to start TLS")
+            state = .awaitingTLS
+            framer.discardBuffered()
+            flush(into: &actions)
+            actions.append(.startTLS)
+        case .auth(let mechanism, let initialResponse):
+            handleAuth(mechanism, initialResponse, now: now)
+        }
+    }
+
+    var authOffered: Bool {
+        configuration.extensions.contains(.auth) && !configuration.mechanisms.isEmpty
+    }
+
+    mutating func sendEHLOReply() {
+        var lines: [String] = [configuration.hostname]
+        let extensions = configuration.extensions
+        if extensions.contains(.pipelining) { lines.append("PIPELINING") }
+        if extensions.contains(.size) { lines.append("SIZE \(configuration.maxMessageSize)") }
+        if extensions.contains(.vrfy) { lines.append("VRFY") }
+        if extensions.contains(.etrn) { lines.append("ETRN") }
+        if extensions.contains(.starttls) && configuration.tlsAvailable && !session.tlsActive { lines.append("STARTTLS") }
+        if authOffered && (session.tlsActive || !configuration.requireTLSForAuth || configuration.advertiseAuthBeforeTLS) {
+            let names = configuration.mechanisms.map(\.rawValue).joined(separator: " ")
+            lines.append("AUTH " + names)
+            if configuration.advertiseAuthEqualsForm { lines.append("AUTH=" + names) }
+        }
+        if extensions.contains(.enhancedStatusCodes) { lines.append("ENHANCEDSTATUSCODES") }
+        if extensions.contains(.eightBitMIME) { lines.append("8BITMIME") }
+        if extensions.contains(.dsn) { lines.append("DSN") }
+        SMTPReply(code: 250, lines: lines).encode(into: &output)
+    }
+
+    mutating func handleMail(_ path: SMTPPath, _ parameters: SMTPMailParameters) {
+        guard session.heloName != nil else {
+            reply(503, "5.5.1", "Error: send HELO/EHLO first")
+            return
+        }
+        guard envelope == nil else {
+            reply(503, "5.5.1", "Error: nested MAIL command")
+            return
+        }
+        if configuration.requireAuthForMail && session.authenticatedUser == nil {
+            if configuration.requireTLSForAuth && !session.tlsActive {
+                reply(530, "5.7.0", "Must issue a STARTTLS command first")
+            } else {
+                reply(530, "5.7.0", "Authentication required")
+            }
+            return
+        }
+        if let size = parameters.size, configuration.extensions.contains(.size), size > configuration.maxMessageSize {
+            reply(552, "5.3.4", "Message size exceeds fixed limit")
+            return
+        }
+        switch policy.checkSender(path, parameters: parameters, session: session) {
+        case .accept:
+            reply(250, "2.1.0", "Ok")
+        case .acceptWith(let positive):
+            send(positive)
+        case .reject(let refusal):
+            send(refusal)
+            return
+        }
+        envelope = SMTPEnvelope(reversePath: path, mailParameters: parameters)
+        refusedRecipients = 0
+    }
+
+    mutating func handleRcpt(_ path: SMTPPath, _ parameters: SMTPRecipientParameters) {
+        guard let current = envelope else {
+            reply(503, "5.5.1", "Error: need MAIL command")
+            return
+        }
+        guard current.recipients.count < configuration.maxRecipients else {
+            reply(452, "4.5.3", "Error: too many recipients")
+            return
+        }
+        switch policy.checkRecipient(path, parameters: parameters, envelope: current, session: session) {
+        case .accept:
+            reply(250, "2.1.5", "Ok")
+        case .acceptWith(let positive):
+            send(positive)
+        case .reject(let refusal):
+            send(refusal)
+            refusedRecipients += 1
+            return
+        }
+        envelope?.recipients.append(SMTPEnvelopeRecipient(path: path, parameters: parameters))
+    }
+
+    mutating func finishData() {
+        state = .commands
+        guard let envelope else { return }
+        if unstuffer.exceededStorageLimit {
+            reply(552, "5.3.4", "Error: message file too big")
+        } else if unstuffer.longestLine > 998 {
+            reply(500, "5.5.2", "Error: message line too long")
+        } else if unstuffer.sawBareLineEnding && configuration.bareLineEndings == .reject {
+            reply(554, "5.6.0", "Error: bare <CR> or <LF> received in message data")
+        } else {
+            switch policy.acceptMessage(envelope, data: body, session: session) {
+            case .queued(let id):
+                output.append(contentsOf: configuration.extensions.contains(.enhancedStatusCodes)
+                              ? SMTPServerReplies.queuedPrefix : SMTPServerReplies.queuedPrefixPlain)
+                for byte in id.utf8 where byte > 0x20 && byte < 0x7F { output.append(byte) }
+                output.append(UInt8(ascii: "\r"))
+                output.append(UInt8(ascii: "\n"))
+            case .reject(let refusal):
+                send(refusal)
+            }
+        }
+        body.removeAll(keepingCapacity: true)
+        resetTransaction()
+    }
+
+    // MARK: - AUTH (RFC 4954)
+
+    mutating func handleAuth(_ mechanismName: String, _ initialResponse: [UInt8]?, now: Duration) {
+        guard session.heloName != nil else {
+            reply(503, "5.5.1", "Error: send HELO/EHLO first")
+            return
+        }
+        guard authOffered else {
+            reply(503, "5.5.1", "Error: authentication not enabled")
+            return
+        }
+        if configuration.requireTLSForAuth && !session.tlsActive {
+            reply(530, "5.7.0", "Must issue a STARTTLS command first")
+            return
+        }
+        guard session.authenticatedUser == nil else {
+            reply(503, "5.5.1", "Error: already authenticated")
+            return
+        }
+        guard envelope == nil else {
+            reply(503, "5.5.1", "Error: MAIL transaction in progress")
+            return
+        }
+        guard let mechanism = SASLMechanism(name: Array(mechanismName.utf8)), configuration.mechanisms.contains(mechanism) else {
+            reply(504, "5.5.4", "Unrecognized authentication type")
+            return
+        }
+        authExchanges &+= 1
+        var decoded: [UInt8]?
+        if let initialResponse {
+            if initialResponse == [UInt8(ascii: "*")] {
+                reply(501, "5.7.0", "Authentication aborted")
+                return
+            }
+            if mechanism == .cramMD5 {
+                reply(501, "5.5.4", "Syntax: CRAM-MD5 takes no initial response")
+                return
+            }
+            if initialResponse == [UInt8(ascii: "=")] {
+                decoded = []
+            } else {
+                guard let bytes = Base64.decode(initialResponse) else {
+                    reply(501, "5.5.2", "Invalid base64 data in initial response")
+                    return
+                }
+                decoded = bytes
+            }
+        }
+        switch mechanism {
+        case .plain:
+            if let decoded { finishPlain(decoded) } else { challenge([]); state = .authPlain }
+        case .login:
+            if let decoded {
+                state = .authLoginPassword(user: String(decoding: decoded, as: UTF8.self))
+                challenge(SASLLogin.passwordPrompt)
+            } else {
+                state = .authLoginUser
+                challenge(SASLLogin.usernamePrompt)
+            }
+        case .cramMD5:
+            let seconds = UInt64(clamping: now.components.seconds)
+            let text = SASLCRAMMD5.challenge(sequence: configuration.challengeSeed &+ authExchanges, time: seconds,
+                                             hostname: configuration.hostname)
+            state = .authCramMD5(challenge: text)
+            challenge(text)
+        case .xoauth2:
+            if let decoded { finishXOAuth2(decoded) } else { challenge([]); state = .authXOAuth2 }
+        }
+    }
+
+    /// `334 base64(text)`.
+    mutating func challenge(_ text: [UInt8]) {
+        output.append(contentsOf: "334 ".utf8)
+        Base64.encode(text, into: &output)
+        output.append(UInt8(ascii: "\r"))
+        output.append(UInt8(ascii: "\n"))
+    }
+
+    mutating func handleSASLResponse(_ line: ArraySlice<UInt8>) {
+        let current = state
+        state = .commands
+        if case .authXOAuth2Failed = current {
+            authenticationFailed()
+            return
+        }
+        if line.count == 1 && line.first == UInt8(ascii: "*") {
+            reply(501, "5.7.0", "Authentication aborted")
+            return
+        }
+        guard let decoded = Base64.decode(line) else {
+            reply(501, "5.5.2", "Invalid base64 data in continued response")
+            return
+        }
+        switch current {
+        case .authLoginUser:
+            state = .authLoginPassword(user: String(decoding: decoded, as: UTF8.self))
+            challenge(SASLLogin.passwordPrompt)
+        case .authLoginPassword(let user):
+            guard !user.isEmpty else { authenticationFailed(); return }
+            let credentials = SASLCredentials.password(user: user, password: String(decoding: decoded, as: UTF8.self),
+                                                       authorizationIdentity: nil)
+            if policy.authenticate(credentials, session: session) {
+                authenticationSucceeded(user: user, mechanism: .login)
+            } else {
+                authenticationFailed()
+            }
+        case .authPlain:
+            finishPlain(decoded)
+        case .authCramMD5(let challengeText):
+            guard let parsed = SASLCRAMMD5.parse(decoded),
+                  let password = policy.password(forUser: parsed.user, session: session),
+                  SASLCRAMMD5.verify(response: decoded, challenge: challengeText, password: password) else {
+                authenticationFailed()
+                return
+            }
+            authenticationSucceeded(user: parsed.user, mechanism: .cramMD5)
+        case .authXOAuth2:
+            finishXOAuth2(decoded)
+        case .notStarted, .refusing, .commands, .data, .awaitingTLS, .closed, .authXOAuth2Failed:
+            break
+        }
+    }
+
+    mutating func finishPlain(_ decoded: [UInt8]) {
+        guard let credentials = SASLPlain.parse(decoded) else {
+            authenticationFailed()
+            return
+        }
+        if case .password(let user, _, let authzid) = credentials, let authzid, authzid != user {
+            // Acting for someone else is not allowed here.
+            authenticationFailed()
+            return
+        }
+        if policy.authenticate(credentials, session: session) {
+            authenticationSucceeded(user: credentials.user, mechanism: .plain)
+        } else {
+            authenticationFailed()
+        }
+    }
+
+    mutating func finishXOAuth2(_ decoded: [UInt8]) {
+        guard let credentials = SASLXOAuth2.parse(decoded), policy.authenticate(credentials, session: session) else {
+            // The mechanism reports the error in a challenge, then fails after the client's reply.
+            challenge(SASLXOAuth2.errorChallenge)
+            state = .authXOAuth2Failed
+            return
+        }
+        authenticationSucceeded(user: credentials.user, mechanism: .xoauth2)
+    }
+
+    mutating func authenticationSucceeded(user: String, mechanism: SASLMechanism) {
+        // Only printable ASCII may reach trace headers.
+        session.authenticatedUser = String(decoding: user.utf8.filter { $0 > 0x20 && $0 < 0x7F }, as: UTF8.self)
+        session.authenticationMechanism = mechanism
+        reply(235, "2.7.0", "Authentication successful")
+    }
+
+    mutating func authenticationFailed() {
+        reply(535, "5.7.8", "Error: authentication failed")
+    }
+}
+
+/// Replies the server writes often, pre-encoded.
+enum SMTPServerReplies {
+    static let queuedPrefix: [UInt8] = Array("250 2.0.0 Ok: queued as ".utf8)
+    static let queuedPrefixPlain: [UInt8] = Array("250 Ok: queued as ".utf8)
+}

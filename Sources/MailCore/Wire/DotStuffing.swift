@@ -1,0 +1,223 @@
+/// Dot-unstuffing of an SMTP DATA body as it arrives (RFC 5321 §4.5.2, §4.1.1.4), one chunk at a
+/// time, correct across chunk boundaries.
+///
+/// Only `<CRLF>.<CRLF>` ends the body; the CRLF that precedes the DATA body counts (the body starts
+/// at the beginning of a line). `\n.\r\n`, `\n.\n`, `\r.\r` or `\r\n\0.\r\n` never end it: bare CR
+/// and bare LF are reported (`sawBareLineEnding`) and, if `normalizeBareLineEndings` is set,
+/// stored as CRLF — they are never a line start for the terminator. The unstuffer also tracks the
+/// longest text line (RFC 5321 §4.5.3.1.6: 1000 octets with CRLF) and stops storing beyond
+/// `storageLimit`, while still counting.
+public struct DotUnstuffer: Sendable {
+    enum Position: Sendable {
+        /// Just after CRLF (or at the start of the body).
+        case lineStart
+        /// After a `.` at the start of a line.
+        case dot
+        /// After `.` CR at the start of a line.
+        case dotCR
+        /// Inside a line.
+        case inLine
+        /// After a CR inside a line (or after CR at a line start).
+        case cr
+    }
+
+    var position: Position = .lineStart
+    /// Octets of the current line on the wire, so far, without CRLF.
+    var lineLength = 0
+    /// Longest line seen, without its CRLF, on the wire.
+    public private(set) var longestLine = 0
+    /// Bytes of content (after unstuffing) seen so far, stored or not.
+    public private(set) var contentLength = 0
+    /// A CR not followed by LF, or an LF not preceded by CR, was seen.
+    public private(set) var sawBareLineEnding = false
+    /// Content beyond this many bytes is counted but not stored.
+    public var storageLimit: Int
+    /// Store bare CR and bare LF as CRLF instead of keeping them as they are.
+    public var normalizeBareLineEndings: Bool
+
+    public init(storageLimit: Int = .max, normalizeBareLineEndings: Bool = false) {
+        self.storageLimit = storageLimit
+        self.normalizeBareLineEndings = normalizeBareLineEndings
+    }
+
+    /// True when more than `storageLimit` content bytes arrived.
+    public var exceededStorageLimit: Bool { contentLength > storageLimit }
+    
+    mutating func emit(_ byte: UInt8, into body: inout [UInt8]) {
+        contentLength &+= 1
+        if contentLength <= storageLimit { body.append(byte) }
+    }
+    
+    mutating func emit(_ bytes: ArraySlice<UInt8>, into body: inout [UInt8]) {
+        let room = storageLimit - contentLength
+        contentLength &+= bytes.count
+        if room >= bytes.count {
+            body.append(contentsOf: bytes)
+        } else if room > 0 {
+            body.append(contentsOf: bytes.prefix(room))
+        }
+    }
+    
+    mutating func emitBareLineEnding(_ byte: UInt8, into body: inout [UInt8]) {
+        sawBareLineEnding = true
+        if normalizeBareLineEndings {
+            emit(UInt8(ascii: "\r"), into: &body)
+            emit(UInt8(ascii: "\n"), into: &body)
+        } else {
+            emit(byte, into: &body)
+        }
+    }
+    
+    mutating func endLine() {
+        if lineLength > longestLine { longestLine = lineLength }
+        lineLength = 0
+    }
+
+    /// Unstuffs `chunk` into `body`. Returns the number of bytes of `chunk` consumed up to and
+    /// including the terminating `<CRLF>.<CRLF>`, or `nil` if the body has not ended (then the
+    /// whole chunk was consumed). Bytes after the terminator belong to the next command.
+    
+    public mutating func feed(_ chunk: ArraySlice<UInt8>, into body: inout [UInt8]) -> Int? {
+        var index = chunk.startIndex
+        let end = chunk.endIndex
+        while index < end {
+            let byte = chunk[index]
+            switch position {
+            case .inLine:
+                // Fast path: copy the run of ordinary bytes in one go.
+                var runEnd = index
+                while runEnd < end {
+                    let b = chunk[runEnd]
+                    if b == UInt8(ascii: "\r") || b == UInt8(ascii: "\n") { break }
+                    runEnd += 1
+                }
+                if runEnd > index {
+                    emit(chunk[index..<runEnd], into: &body)
+                    lineLength &+= runEnd - index
+                    index = runEnd
+                    continue
+                }
+                if byte == UInt8(ascii: "\r") {
+                    position = .cr
+                } else {
+                    emitBareLineEnding(byte, into: &body)
+                    lineLength &+= 1
+                }
+            case .lineStart:
+                if byte == UInt8(ascii: ".") {
+                    position = .dot
+                    lineLength = 1
+                } else if byte == UInt8(ascii: "\r") {
+                    position = .cr
+                } else if byte == UInt8(ascii: "\n") {
+                    emitBareLineEnding(byte, into: &body)
+                    lineLength = 1
+                    position = .inLine
+                } else {
+                    emit(byte, into: &body)
+                    lineLength = 1
+                    position = .inLine
+                }
+            case .dot:
+                if byte == UInt8(ascii: "\r") {
+                    position = .dotCR
+                } else if byte == UInt8(ascii: "\n") {
+                    // "\r\n.\n": not a terminator; the dot is content.
+                    emit(UInt8(ascii: "."), into: &body)
+                    emitBareLineEnding(byte, into: &body)
+                    lineLength &+= 1
+                    position = .inLine
+                } else {
+                    // A stuffed dot: drop it, keep what follows.
+                    emit(byte, into: &body)
+                    lineLength &+= 1
+                    position = .inLine
+                }
+            case .dotCR:
+                if byte == UInt8(ascii: "\n") {
+                    endLine()
+                    position = .lineStart
+                    return index - chunk.startIndex + 1
+                }
+                // ".\r" then something else: the dot is content, the CR is bare.
+                emit(UInt8(ascii: "."), into: &body)
+                emitBareLineEnding(UInt8(ascii: "\r"), into: &body)
+                lineLength &+= 1
+                position = .inLine
+                continue  // look at this byte again, inside the line
+            case .cr:
+                if byte == UInt8(ascii: "\n") {
+                    emit(UInt8(ascii: "\r"), into: &body)
+                    emit(UInt8(ascii: "\n"), into: &body)
+                    endLine()
+                    position = .lineStart
+                } else {
+                    emitBareLineEnding(UInt8(ascii: "\r"), into: &body)
+                    lineLength &+= 1
+                    position = .inLine
+                    continue
+                }
+            }
+            index += 1
+        }
+        return nil
+    }
+}
+
+/// Dot-stuffing of a message for DATA (RFC 5321 §4.5.2), with line endings made CRLF: a bare LF
+/// or bare CR becomes CRLF, a line starting with `.` gets one more, and `finish` closes the body
+/// with `<CRLF>.<CRLF>`. Streaming: chunks may split lines anywhere.
+public struct DotStuffer: Sendable {
+    var atLineStart = true
+    var afterCR = false
+    var empty = true
+
+    public init() {}
+
+    /// Appends the stuffed form of `chunk` to `output`.
+    
+    public mutating func feed<C: Collection>(_ chunk: C, into output: inout [UInt8]) where C.Element == UInt8 {
+        for byte in chunk {
+            empty = false
+            if afterCR {
+                afterCR = false
+                if byte == UInt8(ascii: "\n") { continue }  // CRLF already written
+            }
+            switch byte {
+            case UInt8(ascii: "\r"):
+                output.append(UInt8(ascii: "\r")); output.append(UInt8(ascii: "\n"))
+                afterCR = true
+                atLineStart = true
+            case UInt8(ascii: "\n"):
+                output.append(UInt8(ascii: "\r")); output.append(UInt8(ascii: "\n"))
+                atLineStart = true
+            case UInt8(ascii: "."):
+                if atLineStart { output.append(UInt8(ascii: ".")) }
+                output.append(byte)
+                atLineStart = false
+            default:
+                output.append(byte)
+                atLineStart = false
+            }
+        }
+    }
+
+    /// Ends the body: a CRLF if the last line is unfinished, then `.` CRLF.
+    
+    public mutating func finish(into output: inout [UInt8]) {
+        if !atLineStart { output.append(UInt8(ascii: "\r")); output.append(UInt8(ascii: "\n")) }
+        output.append(UInt8(ascii: ".")); output.append(UInt8(ascii: "\r")); output.append(UInt8(ascii: "\n"))
+        atLineStart = true
+        afterCR = false
+    }
+
+    /// Stuffs a whole message and terminates it.
+    public static func stuff<C: Collection>(_ message: C) -> [UInt8] where C.Element == UInt8 {
+        var stuffer = DotStuffer()
+        var output: [UInt8] = []
+        output.reserveCapacity(message.count + 8)
+        stuffer.feed(message, into: &output)
+        stuffer.finish(into: &output)
+        return output
+    }
+}
