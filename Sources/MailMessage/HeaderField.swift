@@ -1,0 +1,142 @@
+// RFC 5322 §2.2 header fields: folding, unfolding and parsing of a header block.
+
+import Foundation
+
+/// One header field as it appeared on the wire.
+public struct HeaderField: Sendable, Equatable, Hashable {
+    /// The field name as written (compare with ``hasName(_:)``, which ignores case).
+    public var name: String
+    /// Everything after the colon, folding line breaks included, without the final line ending.
+    public var rawValue: String
+
+    public init(name: String, rawValue: String) {
+        self.name = name
+        self.rawValue = rawValue
+    }
+
+    /// Builds a field from an unfolded value, folding it at white space so lines stay within 78
+    /// characters where possible (RFC 5322 §2.2.3).
+    public init(name: String, value: String) {
+        self.name = name
+        self.rawValue = HeaderField.fold(name: name, value: value)
+    }
+
+    /// The unfolded value (RFC 5322 §2.2.3): line breaks followed by white space are removed, and the
+    /// single leading space after the colon is dropped.
+    public var value: String {
+        var text = rawValue.replacingOccurrences(of: "\r\n", with: "").replacingOccurrences(of: "\n", with: "")
+        while let first = text.first, first == " " || first == "\t" { text.removeFirst() }
+        while let last = text.last, last == " " || last == "\t" { text.removeLast() }
+        return text
+    }
+
+    /// Case-insensitive comparison of the field name.
+    public func hasName(_ other: String) -> Bool {
+        Bytes.lowercasedASCII(name) == Bytes.lowercasedASCII(other)
+    }
+
+    /// The field as it goes on the wire: `Name:` + raw value + CR LF.
+    public var wireFormat: String { name + ":" + rawValue + "\r\n" }
+
+    /// Folds `value` after `Name: ` at spaces, keeping lines at most 78 characters where a space allows it.
+    public static func fold(name: String, value: String, limit: Int = 78) -> String {
+        let words = value.split(separator: " ", omittingEmptySubsequences: false)
+        var result = ""
+        var lineLength = name.count + 1
+        for (index, word) in words.enumerated() {
+            let piece = (index == 0 ? " " : " ") + word
+            if index > 0 && lineLength + piece.count > limit && lineLength > 1 {
+                result += "\r\n"
+                lineLength = 0
+            }
+            result += piece
+            lineLength += piece.count
+        }
+        return result
+    }
+}
+
+/// An ordered list of header fields with case-insensitive look-up.
+public struct HeaderBlock: Sendable, Equatable {
+    public var fields: [HeaderField]
+
+    public init(_ fields: [HeaderField] = []) { self.fields = fields }
+
+    /// The first field with that name (case-insensitive), unfolded.
+    public subscript(_ name: String) -> String? { fields.first { $0.hasName(name) }?.value }
+
+    /// Every field with that name, in order.
+    public func all(_ name: String) -> [HeaderField] { fields.filter { $0.hasName(name) } }
+
+    public mutating func append(_ name: String, _ value: String) {
+        fields.append(HeaderField(name: name, value: value))
+    }
+
+    public var wireFormat: String { fields.map(\.wireFormat).joined() }
+}
+
+/// What a header-block parse found, with byte offsets into the parsed buffer.
+struct ParsedHeaderBlock {
+    var fields: [HeaderField]
+    /// Offset of the first byte of the body (after the empty line), or `end` when there is none.
+    var bodyStart: Int
+    var defects: [MessageDefect]
+}
+
+enum HeaderParser {
+    /// Parses the header block starting at `start`. Accepts bare LF; a line without a colon is skipped
+    /// and recorded as a defect (RFC 5322 §3.6.8 field-name grammar).
+    static func parse(_ bytes: [UInt8], from start: Int, to end: Int) -> ParsedHeaderBlock {
+        var fields: [HeaderField] = []
+        var defects: [MessageDefect] = []
+        var i = start
+        var sawBareLF = false
+        var foundSeparator = false
+        var current: (name: String, raw: [UInt8])?
+        func finish() {
+            if let field = current {
+                fields.append(HeaderField(name: field.name, rawValue: Bytes.string(field.raw)))
+                current = nil
+            }
+        }
+        while i < end {
+            // Find the end of this line.
+            var lineEnd = i
+            while lineEnd < end && bytes[lineEnd] != Bytes.lf { lineEnd += 1 }
+            let next = min(lineEnd + 1, end)
+            var contentEnd = lineEnd
+            if lineEnd < end {
+                if contentEnd > i && bytes[contentEnd - 1] == Bytes.cr { contentEnd -= 1 } else { sawBareLF = true }
+            }
+            if contentEnd == i {
+                // The empty line that ends the header block.
+                finish()
+                i = next
+                foundSeparator = true
+                break
+            }
+            if Bytes.isWSP(bytes[i]) {
+                if current != nil {
+                    current!.raw.append(contentsOf: Bytes.crlf)
+                    current!.raw.append(contentsOf: bytes[i..<contentEnd])
+                } else {
+                    defects.append(.continuationWithoutField)
+                }
+                i = next
+                continue
+            }
+            finish()
+            if let colon = bytes[i..<contentEnd].firstIndex(of: Bytes.colon),
+               colon > i, bytes[i..<colon].allSatisfy({ $0 > 32 && $0 < 127 }) {
+                current = (Bytes.string(bytes[i..<colon]), Array(bytes[(colon + 1)..<contentEnd]))
+            } else {
+                defects.append(.headerWithoutColon(Bytes.string(bytes[i..<min(contentEnd, i + 60)])))
+            }
+            i = next
+        }
+        finish()
+        if !foundSeparator && i >= end && start < end { defects.append(.missingHeaderBodySeparator) }
+        if sawBareLF { defects.append(.bareLineFeed) }
+        return ParsedHeaderBlock(fields: fields, bodyStart: foundSeparator ? i : end, defects: defects)
+    }
+}

@@ -1,0 +1,140 @@
+import Testing
+@testable import MailMessage
+
+@Suite struct BuilderTests {
+    static let alice = MailAddress(displayName: "Alice Martin", localPart: "alice", domain: "example.com")
+    static let bob = MailAddress(displayName: "Bob", localPart: "bob", domain: "company.org")
+    static let date = MailDate(secondsSinceEpoch: 1_795_707_022, zoneOffsetMinutes: 60)
+
+    func builder(counter: Int = 1) -> MessageBuilder {
+        var builder = MessageBuilder(from: Self.alice, date: Self.date, seed: "seed-7", counter: counter)
+        builder.to = [Self.bob]
+        builder.subject = "Hello"
+        builder.textBody = "Hi Bob,\nsee you.\n"
+        return builder
+    }
+
+    func lineLengthsOK(_ bytes: [UInt8]) -> Bool {
+        Bytes.lines(bytes, in: 0..<bytes.count).allSatisfy { $0.contentEnd - $0.start <= 78 && !$0.bareLineFeed }
+    }
+
+    @Test func plainTextMessage() {
+        let built = builder().build()
+        #expect(built.text == """
+        Date: Thu, 26 Nov 2026 16:30:22 +0100\r
+        From: Alice Martin <alice@example.com>\r
+        To: Bob <bob@company.org>\r
+        Subject: Hello\r
+        Message-ID: \(built.messageID)\r
+        MIME-Version: 1.0\r
+        Content-Type: text/plain; charset=us-ascii\r
+        Content-Transfer-Encoding: 7bit\r
+        \r
+        Hi Bob,\r
+        see you.\r
+
+        """)
+        let parsed = Message(parsing: built.bytes)
+        #expect(parsed.defects.isEmpty)
+        #expect(parsed.from == [Self.alice])
+        #expect(parsed.to == [Self.bob])
+        #expect(parsed.date == Self.date)
+        #expect(parsed.messageID == built.messageID)
+        #expect(parsed.plainText == "Hi Bob,\r\nsee you.\r\n")
+    }
+
+    @Test func deterministicIdentifiers() {
+        #expect(builder().build() == builder().build())
+        #expect(builder(counter: 1).build().messageID != builder(counter: 2).build().messageID)
+        #expect(builder().build().messageID.hasSuffix("@example.com>"))
+    }
+
+    @Test func bccIsNotWrittenButIsAnEnvelopeRecipient() {
+        var b = builder()
+        b.cc = [MailAddress(localPart: "carol", domain: "x.org")]
+        b.bcc = [MailAddress(localPart: "secret", domain: "y.org")]
+        let built = b.build()
+        #expect(!built.text.contains("secret"))
+        #expect(!built.text.lowercased().contains("bcc:"))
+        #expect(built.envelopeRecipients == ["bob@company.org", "carol@x.org", "secret@y.org"])
+        #expect(built.envelopeSender == "alice@example.com")
+    }
+
+    @Test func alternativeWithAttachmentsRoundTrip() {
+        var b = builder()
+        b.subject = "Réunion : ordre du jour très détaillé pour la réunion de la semaine prochaine à Liège"
+        b.textBody = "Voici l'ordre du jour, à lire avant lundi.\n" + String(repeating: "long ", count: 30) + "\n"
+        b.htmlBody = "<p>Voici l'ordre du jour</p>\n"
+        let pdf = SamplePDF.make(text: "Ordre du jour")
+        b.attachments = [Attachment(filename: "ordre du jour été 2026 - version définitive.pdf", mimeType: "application/pdf", data: pdf)]
+        let built = b.build()
+        #expect(lineLengthsOK(built.bytes))
+        let parsed = Message(parsing: built.bytes)
+        #expect(parsed.defects.isEmpty, "\(parsed.defects)")
+        #expect(parsed.subject == b.subject)
+        #expect(parsed.root.contentType.mimeType == "multipart/mixed")
+        #expect(parsed.root.allParts.map(\.contentType.mimeType)
+            == ["multipart/mixed", "multipart/alternative", "text/plain", "text/html", "application/pdf"])
+        #expect(parsed.root.allParts.map(\.partNumber) == ["", "1", "1.1", "1.2", "2"])
+        #expect(parsed.plainText == "Voici l'ordre du jour, à lire avant lundi.\r\n" + String(repeating: "long ", count: 30) + "\r\n")
+        #expect(parsed.htmlText == "<p>Voici l'ordre du jour</p>\r\n")
+        let attachment = parsed.attachments.first
+        #expect(attachment?.filename == "ordre du jour été 2026 - version définitive.pdf")
+        #expect(attachment.map { parsed.decodedBody(of: $0) } == pdf)
+        #expect(attachment?.disposition?.type == "attachment")
+    }
+
+    @Test func samplePDFHasACorrectXref() {
+        let pdf = SamplePDF.make(text: "Hello")
+        let text = String(decoding: pdf, as: UTF8.self)
+        #expect(text.hasPrefix("%PDF-1.4\n"))
+        #expect(text.hasSuffix("%%EOF\n"))
+        let startxref = text.components(separatedBy: "startxref\n")[1].split(separator: "\n")[0]
+        let offset = Int(startxref)!
+        #expect(String(decoding: pdf[offset..<(offset + 4)], as: UTF8.self) == "xref")
+        let entry = text.components(separatedBy: "0000000000 65535 f \n")[1].prefix(10)
+        let first = Int(entry)!
+        #expect(String(decoding: pdf[first..<(first + 7)], as: UTF8.self) == "1 0 obj")
+    }
+
+    @Test func replyThreading() {
+        var original = builder()
+        original.references = ["<root@x.org>"]
+        original.inReplyTo = ["<root@x.org>"]
+        original.cc = [MailAddress(localPart: "carol", domain: "x.org")]
+        let first = Message(parsing: original.build().bytes)
+        let reply = MessageBuilder.reply(to: first, from: Self.bob, date: Self.date, seed: "bob", counter: 1,
+                                         text: "Sure.", replyAll: true)
+        let built = Message(parsing: reply.build().bytes)
+        #expect(built.subject == "Re: Hello")
+        #expect(built.inReplyTo == [first.messageID!])
+        #expect(built.references == ["<root@x.org>", first.messageID!])
+        #expect(built.to == [Self.alice])
+        #expect(built.cc.map(\.address) == ["carol@x.org"])
+        #expect(built.plainText?.contains("> Hi Bob,") == true)
+        // Replying to a reply does not stack prefixes.
+        let again = MessageBuilder.reply(to: built, from: Self.alice, date: Self.date, seed: "a", counter: 2, text: "ok")
+        #expect(again.subject == "Re: Hello")
+        #expect(again.references == ["<root@x.org>", first.messageID!, built.messageID!])
+    }
+
+    @Test func forwardAsAttachment() {
+        let first = Message(parsing: builder().build().bytes)
+        let forward = MessageBuilder.forward(first, from: Self.bob, to: [MailAddress(localPart: "dan", domain: "d.org")],
+                                             date: Self.date, seed: "bob", counter: 3, text: "FYI")
+        let built = Message(parsing: forward.build().bytes)
+        #expect(built.subject == "Fwd: Hello")
+        #expect(built.references == [first.messageID!])
+        #expect(built.part(number: "2")?.contentType.mimeType == "message/rfc822")
+        #expect(built.part(number: "2.1").map { built.text(of: $0) } == "Hi Bob,\r\nsee you.\r\n")
+        #expect(built.defects.isEmpty)
+    }
+
+    @Test func foldingKeepsLinesShort() {
+        var b = builder()
+        b.to = (1...12).map { MailAddress(displayName: "Person \($0)", localPart: "p\($0)", domain: "example.org") }
+        let built = b.build()
+        #expect(lineLengthsOK(built.bytes))
+        #expect(Message(parsing: built.bytes).to.count == 12)
+    }
+}
