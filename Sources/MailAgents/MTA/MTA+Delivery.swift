@@ -19,7 +19,7 @@ struct SMTPAttempt {
         if let transportError { return transportError }
         guard let failure = result.sessionFailure else { return nil }
         switch failure.reason {
-        case .reply(let reply): return "\(reply.code) \(reply.text) (in reply to \(failure.stage.rawValue.uppercased()))"
+        case .reply(let reply): return "\(reply.oneLine) (in reply to \(failure.stage.rawValue.uppercased()))"
         case .tlsNotOffered: return "TLS required but STARTTLS not offered"
         case .tlsHandshakeFailed: return "TLS handshake failed"
         case .authNotOffered: return "authentication not offered"
@@ -208,12 +208,12 @@ extension MTA {
                 let address = recipient.path.address
                 switch recipient.outcome {
                 case .accepted(let reply):
-                    outcomes.append((address, .delivered(via: label, reply: reply.text)))
+                    outcomes.append((address, .delivered(via: label, reply: reply.oneLine)))
                 case .temporaryFailure(let reply):
-                    outcomes.append((address, .temporaryFailure("host \(label) said: \(reply.map(\.text) ?? "temporary failure")")))
+                    outcomes.append((address, .temporaryFailure("host \(label) said: \(reply.map(\.oneLine) ?? "temporary failure")")))
                 case .permanentFailure(let reply):
                     let status = reply?.enhancedCode?.description ?? "5.0.0"
-                    let diagnostic = reply.map { "\($0.code) \($0.text)" } ?? "permanent failure"
+                    let diagnostic = reply.map(\.oneLine) ?? "permanent failure"
                     outcomes.append((address, .permanentFailure(status: status, diagnostic: diagnostic, remoteMTA: exchange)))
                 }
             }
@@ -294,4 +294,11 @@ extension SMTPClient {
 extension String {
     /// "connection refused" → "Connection refused", as mail logs write it.
     var capitalizedFirst: String { prefix(1).uppercased() + dropFirst() }
+}
+
+extension SMTPReply {
+    /// `550 5.1.1 <x@y>: Recipient address rejected: …` on one line, as logs and reports write it.
+    var oneLine: String {
+        ([String(code)] + (enhancedCode.map { [$0.description] } ?? []) + [text]).joined(separator: " ")
+    }
 }

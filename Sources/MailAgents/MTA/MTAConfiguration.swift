@@ -95,7 +95,7 @@ public struct MTAConfiguration: Sendable {
     public init(hostname: String, localDomains: Set<String> = [], relayDomains: Set<String> = [],
                 relayPolicy: RelayPolicy = .authenticated, listeners: [MTAListener] = MTAListener.standard,
                 retry: RetrySchedule = .postfix, maxMessageSize: Int = 10_240_000, maxRecipients: Int = 1000,
-                requireTLSForAuth: Bool = true, submissionMechanisms: [SASLMechanism] = [.plain, .login, .cramMD5],
+                requireTLSForAuth: Bool = true, submissionMechanisms: [SASLMechanism] = [.plain, .login],
                 offerTLSOnRelayPort: Bool = true, blocklists: [String] = [], zoneOffsetMinutes: Int = 60) {
         self.hostname = hostname
         self.localDomains = Set(localDomains.map { $0.lowercased() })

@@ -121,7 +121,7 @@ public final class MailStore {
     public let sharedRoot = "Shared"
     /// Current virtual time; new folders take UIDVALIDITY from it (kept strictly increasing).
     public var now: IMAPDate
-    private var accounts: [String: Account] = [:]
+    var accounts: [String: Account] = [:]
     private var accountOrder: [String] = []
     private var lastUIDValidity: UInt32 = 0
     private var observers: [(UInt64, (MailboxChange) -> Void)] = []

@@ -70,6 +70,8 @@ final class TLSSession {
     func receive(_ bytes: [UInt8]) -> Output {
         guard !failed else { return Output() }
         channel.pipeline.fireChannelRead(NIOAny(channel.allocator.buffer(bytes: bytes)))
+        // NIOSSL decrypts buffered records on read-complete, as a socket channel would signal it.
+        channel.pipeline.fireChannelReadComplete()
         return drain()
     }
 
