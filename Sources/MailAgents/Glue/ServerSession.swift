@@ -1,0 +1,143 @@
+import MailSim
+
+/// Runs a sans-IO server engine on the server end of a virtual connection: the connection's
+/// events go into the engine, the engine's actions go out to the connection, and its deadline
+/// becomes a scheduler event. One instance per accepted connection.
+final class ServerSession<Engine, EngineAction> {
+    /// What the session does with one of the engine's actions.
+    enum Action {
+        case send([UInt8])
+        case startTLS
+        case close
+    }
+
+    struct Hooks {
+        var start: (inout Engine, Duration, inout [EngineAction]) -> Void
+        var receive: (inout Engine, [UInt8], Duration, inout [EngineAction]) -> Void
+        var tlsEstablished: (inout Engine, Duration, inout [EngineAction]) -> Void
+        var timerFired: (inout Engine, Duration, inout [EngineAction]) -> Void
+        var deadline: (Engine) -> Duration?
+        var classify: (EngineAction) -> Action
+        var closed: (inout Engine) -> Void = { _ in }
+    }
+
+    private(set) var engine: Engine
+    let connection: Connection
+    private let world: World
+    private let hooks: Hooks
+    private let tlsIdentity: () -> TLSServerIdentity?
+    private var timer: ScheduledEvent?
+    private var actions: [EngineAction] = []
+    private var finished = false
+    var onFinish: (() -> Void)?
+
+    init(engine: Engine, connection: Connection, world: World, hooks: Hooks,
+         tlsIdentity: @escaping () -> TLSServerIdentity?) {
+        self.engine = engine
+        self.connection = connection
+        self.world = world
+        self.hooks = hooks
+        self.tlsIdentity = tlsIdentity
+    }
+
+    /// Starts the engine (greeting) and begins listening to the connection.
+    func start(implicitTLS: Bool) {
+        connection.onEvent = { [weak self] event in self?.handle(event) }
+        if implicitTLS {
+            guard let identity = tlsIdentity() else { connection.reset(); return }
+            awaitingImplicitTLS = true
+            connection.startTLS(asServer: identity)
+        } else {
+            hooks.start(&engine, world.now.engineTime, &actions)
+            perform()
+        }
+    }
+
+    /// Lets the owner poke the engine from outside (a mailbox changed during IMAP IDLE, …).
+    func drive(_ body: (inout Engine, Duration, inout [EngineAction]) -> Void) {
+        guard !finished else { return }
+        body(&engine, world.now.engineTime, &actions)
+        perform()
+    }
+
+    /// Implicit TLS (465, 993, 995): the greeting waits for the handshake.
+    private var awaitingImplicitTLS = false
+
+    private func handle(_ event: ConnectionEvent) {
+        guard !finished else { return }
+        let now = world.now.engineTime
+        switch event {
+        case .data(let bytes):
+            hooks.receive(&engine, bytes, now, &actions)
+        case .tlsEstablished:
+            if awaitingImplicitTLS {
+                awaitingImplicitTLS = false
+                hooks.start(&engine, now, &actions)
+            } else {
+                hooks.tlsEstablished(&engine, now, &actions)
+            }
+        case .endOfStream:
+            finish(close: true)
+            return
+        case .closed, .reset, .connectFailed:
+            finish(close: false)
+            return
+        case .connected:
+            break
+        }
+        perform()
+    }
+
+    private func perform() {
+        var index = 0
+        while index < actions.count {
+            switch hooks.classify(actions[index]) {
+            case .send(let bytes):
+                connection.write(bytes)
+            case .startTLS:
+                if let identity = tlsIdentity() {
+                    connection.startTLS(asServer: identity)
+                } else {
+                    connection.reset()
+                    actions.removeAll(keepingCapacity: true)
+                    finish(close: false)
+                    return
+                }
+            case .close:
+                actions.removeAll(keepingCapacity: true)
+                finish(close: true)
+                return
+            }
+            index += 1
+        }
+        actions.removeAll(keepingCapacity: true)
+        rearmTimer()
+    }
+
+    private func rearmTimer() {
+        let deadline = hooks.deadline(engine)
+        if let current = timer, current.isPending, let deadline, current.time == VirtualTime(engineTime: deadline) {
+            return
+        }
+        timer?.cancel()
+        timer = nil
+        guard let deadline else { return }
+        let at = max(VirtualTime(engineTime: deadline), world.now)
+        timer = world.scheduler.schedule(at: at) { [weak self] in
+            guard let self, !self.finished else { return }
+            self.hooks.timerFired(&self.engine, self.world.now.engineTime, &self.actions)
+            self.perform()
+        }
+    }
+
+    private func finish(close: Bool) {
+        guard !finished else { return }
+        finished = true
+        timer?.cancel()
+        timer = nil
+        hooks.closed(&engine)
+        if close { connection.close() }
+        onFinish?()
+        onFinish = nil
+    }
+}

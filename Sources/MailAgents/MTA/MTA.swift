@@ -1,0 +1,214 @@
+import MailCore
+import MailMessage
+import MailSim
+
+/// A mail transfer agent on a simulated host, answering like the course's Postfix.
+///
+/// It listens on its SMTP ports (25 relay/MX, 587 submission, 465 implicit TLS), applies its
+/// relay policy, adds trace headers, queues every accepted message and delivers it: into the local
+/// store for its own domains, else to the MX hosts of the recipient's domain in preference order,
+/// retrying with backoff, warning and finally bouncing to the sender.
+///
+///     S: 220 mail.example.com ESMTP Postfix
+///     C: EHLO client.example.com
+///     …
+///     S: 250 2.0.0 Ok: queued as 3F4A51234
+public final class MTA {
+    public let world: World
+    public let host: Host
+    public private(set) var configuration: MTAConfiguration
+    /// The mail store of the local domains, `nil` for a pure relay.
+    public let store: MailStore?
+    /// Logins and passwords for SMTP AUTH (submission).
+    public private(set) var credentials: [String: String]
+    public internal(set) var queue: MailQueue
+    /// What this MTA has done, one line per event, for the `queue` command and tests.
+    public private(set) var log: [String] = []
+
+    var random: SeededRandom
+    var wakeUpEvent: ScheduledEvent?
+    var inFlight: Set<QueueID> = []
+    private var sessions: [ObjectIdentifier: AnyObject] = [:]
+    private var listening = false
+
+    public init(world: World, host: Host, configuration: MTAConfiguration, store: MailStore? = nil,
+                credentials: [String: String] = [:]) {
+        self.world = world
+        self.host = host
+        self.configuration = configuration
+        self.store = store
+        self.credentials = credentials
+        self.queue = MailQueue(schedule: configuration.retry)
+        self.random = host.random.derive(label: "mta")
+    }
+
+    /// Opens the listeners. Calling it again after a crash re-opens them.
+    public func start() {
+        for listener in configuration.listeners {
+            host.listen(port: listener.port) { [weak self] connection in
+                self?.accept(connection, listener: listener)
+            }
+        }
+        listening = true
+    }
+
+    public func setRelayPolicy(_ policy: RelayPolicy) { configuration.relayPolicy = policy }
+    public func setRetrySchedule(_ schedule: RetrySchedule) {
+        configuration.retry = schedule
+        queue.schedule = schedule
+    }
+    public func addCredentials(user: String, password: String) { credentials[user] = password }
+
+    // MARK: receiving
+
+    func serverConfiguration(for listener: MTAListener) -> SMTPServerConfiguration {
+        var c: SMTPServerConfiguration
+        switch listener.kind {
+        case .relay:
+            c = .relay(hostname: configuration.hostname)
+            c.tlsAvailable = configuration.offerTLSOnRelayPort
+            if !configuration.offerTLSOnRelayPort { c.extensions.remove(.starttls) }
+            // Port 25 of an MX offers no AUTH unless it also relays for its users.
+            c.mechanisms = configuration.submissionMechanisms
+        case .submission:
+            c = .submission(hostname: configuration.hostname, mechanisms: configuration.submissionMechanisms)
+            c.requireTLSForAuth = configuration.requireTLSForAuth
+        case .implicitTLS:
+            c = .implicitTLS(hostname: configuration.hostname, mechanisms: configuration.submissionMechanisms)
+        }
+        c.maxMessageSize = configuration.maxMessageSize
+        c.maxRecipients = configuration.maxRecipients
+        c.challengeSeed = random.next()
+        return c
+    }
+
+    private func accept(_ connection: Connection, listener: MTAListener) {
+        let clientAddress = connection.remoteAddress.address
+        let clientName = world.host(clientAddress.description)?.name
+        let policy = MTAPolicy(mta: self, listener: listener)
+        let engine = SMTPServer(configuration: serverConfiguration(for: listener), policy: policy,
+                                clientAddress: clientAddress.description, clientHostname: clientName)
+        let session = ServerSession<SMTPServer<MTAPolicy>, SMTPServerAction>(
+            engine: engine, connection: connection, world: world, hooks: Self.serverHooks,
+            tlsIdentity: { [weak self] in self.flatMap { try? $0.world.certificateAuthority.serverIdentity(for: $0.configuration.hostname) } })
+        let key = ObjectIdentifier(session)
+        sessions[key] = session
+        session.onFinish = { [weak self] in self?.sessions[key] = nil }
+        session.start(implicitTLS: listener.kind == .implicitTLS)
+    }
+
+    static let serverHooks = ServerSession<SMTPServer<MTAPolicy>, SMTPServerAction>.Hooks(
+        start: { engine, now, out in engine.start(now: now, into: &out) },
+        receive: { engine, bytes, now, out in engine.receive(bytes, now: now, into: &out) },
+        tlsEstablished: { engine, now, out in engine.tlsEstablished(now: now, into: &out) },
+        timerFired: { engine, now, out in engine.timerFired(now: now, into: &out) },
+        deadline: { $0.nextDeadline },
+        classify: { action in
+            switch action {
+            case .send(let bytes): return .send(bytes)
+            case .startTLS: return .startTLS
+            case .close: return .close
+            }
+        })
+
+    /// Whether this client may send to foreign domains through us.
+    func mayRelay(session: SMTPSessionInfo) -> Bool {
+        if session.authenticatedUser != nil { return true }
+        switch configuration.relayPolicy {
+        case .open: return true
+        case .authenticated: return false
+        case .mynetworks(let networks):
+            guard let address = IPv4Address(session.clientAddress) else { return false }
+            return networks.contains { $0.contains(address) }
+        }
+    }
+
+    func isLocal(domain: String) -> Bool { configuration.localDomains.contains(domain.lowercased()) }
+
+    /// The store account of a local address, if any.
+    func localAccount(_ address: String) -> String? { store?.account(forAddress: address.lowercased()) }
+
+    /// A DNSBL listing of `address`, as the reply text to refuse the connection with.
+    func blocklistHit(_ address: String) -> String? {
+        guard let ip = IPv4Address(address) else { return nil }
+        for zone in configuration.blocklists {
+            let name = ip.reversedName(in: zone)
+            if case .answer = world.resolver.a(name) {
+                return "Service unavailable; Client host [\(address)] blocked using \(zone)"
+            }
+        }
+        return nil
+    }
+
+    /// Called by the policy when a message was accepted: trace headers, queue id, queue.
+    func enqueue(envelope: SMTPEnvelope, data: [UInt8], session: SMTPSessionInfo) -> QueueID {
+        let id = newQueueID()
+        let recipients = envelope.recipients.map(\.path.address)
+        var header = receivedHeader(session: session, id: id, recipients: recipients)
+        if session.listener != .relay {
+            header += missingSubmissionHeaders(data, id: id)
+        }
+        queue.add(id: id, sender: envelope.reversePath.address, recipients: recipients, data: header + data, now: world.now)
+        note("\(id): from=<\(envelope.reversePath.address)>, size=\(data.count), nrcpt=\(recipients.count) (queue active)")
+        scheduleRun(at: world.now)
+        return id
+    }
+
+    func newQueueID() -> QueueID {
+        while true {
+            let id = QueueID(using: &random)
+            if queue.entry(id) == nil { return id }
+        }
+    }
+
+    private func receivedHeader(session: SMTPSessionInfo, id: QueueID, recipients: [String]) -> [UInt8] {
+        let helo = session.heloName ?? "unknown"
+        let reverse = session.clientHostname ?? "unknown"
+        var text = "Received: from \(helo) (\(reverse) [\(session.clientAddress)])\r\n"
+        text += "\tby \(configuration.hostname) (Postfix) with \(session.receivedProtocol) id \(id)"
+        if recipients.count == 1 { text += "\r\n\tfor <\(recipients[0])>" }
+        text += "; \(world.mailDate(offsetMinutes: configuration.zoneOffsetMinutes))\r\n"
+        return Array(text.utf8)
+    }
+
+    /// On submission, a `Message-ID:` and a `Date:` when the client wrote none (RFC 6409 §8).
+    private func missingSubmissionHeaders(_ data: [UInt8], id: QueueID) -> [UInt8] {
+        let names = HeaderScan.fieldNames(data)
+        var text = ""
+        if !names.contains("date") {
+            text += "Date: \(world.mailDate(offsetMinutes: configuration.zoneOffsetMinutes))\r\n"
+        }
+        if !names.contains("message-id") {
+            text += "Message-ID: <\(world.unixSeconds).\(id)@\(configuration.hostname)>\r\n"
+        }
+        return Array(text.utf8)
+    }
+
+    func note(_ line: String) {
+        log.append("\(world.now) \(configuration.hostname): \(line)")
+    }
+}
+
+/// Finds header field names in a message without parsing it fully.
+enum HeaderScan {
+    /// Lower-cased names of the fields in the header block.
+    static func fieldNames(_ message: [UInt8]) -> Set<String> {
+        var names: Set<String> = []
+        var lineStart = 0
+        var index = 0
+        while index <= message.count {
+            if index == message.count || message[index] == 0x0A {
+                var end = index
+                if end > lineStart && message[end - 1] == 0x0D { end -= 1 }
+                if end == lineStart { break }  // blank line: end of the header
+                let first = message[lineStart]
+                if first != 0x20 && first != 0x09, let colon = message[lineStart..<end].firstIndex(of: 0x3A) {
+                    names.insert(String(decoding: message[lineStart..<colon], as: UTF8.self).lowercased())
+                }
+                lineStart = index + 1
+            }
+            index += 1
+        }
+        return names
+    }
+}

@@ -1,0 +1,135 @@
+import MailCore
+import MailMessage
+import MailSim
+
+/// What a user writes in a mail client's compose window.
+public struct Composition: Sendable {
+    public var to: [String]
+    public var cc: [String]
+    public var bcc: [String]
+    public var subject: String
+    public var text: String
+    public var html: String?
+    public var attachments: [Attachment]
+
+    public init(to: [String], cc: [String] = [], bcc: [String] = [], subject: String, text: String,
+                html: String? = nil, attachments: [Attachment] = []) {
+        self.to = to
+        self.cc = cc
+        self.bcc = bcc
+        self.subject = subject
+        self.text = text
+        self.html = html
+        self.attachments = attachments
+    }
+}
+
+/// The outcome of one submission, as the client shows it.
+public struct SubmissionResult: Sendable {
+    public var messageID: String
+    /// The client engine's result; `nil` when the session could not even be built.
+    public var result: SMTPDeliveryResult?
+    /// Connection refused, timed out, TLS failure…, when the session never got going.
+    public var transportError: String?
+
+    /// Every recipient was accepted and the message queued.
+    public var succeeded: Bool {
+        guard transportError == nil, let result else { return false }
+        return result.sessionFailure == nil && result.allAccepted
+    }
+
+    /// A one-line summary: `queued as 3F4A51234` or the error.
+    public var summary: String {
+        if let transportError { return transportError }
+        guard let result else { return "not sent" }
+        if let failure = SMTPAttempt(result: result, transportError: nil).failureText { return failure }
+        if let id = result.queueID { return "queued as \(id)" }
+        return result.messageReply.map { "\($0.code) \($0.text)" } ?? "no reply"
+    }
+}
+
+/// A mail client on one device (a simulated host): sends through its account's submission server.
+/// The POP3 and IMAP sides of the client are in their own files.
+public final class MUA {
+    public let world: World
+    public let host: Host
+    public var account: MailAccountSettings
+    /// Every submission this client made, in order.
+    public private(set) var sent: [SubmissionResult] = []
+    private var counter = 0
+
+    public init(world: World, host: Host, account: MailAccountSettings) {
+        self.world = world
+        self.host = host
+        self.account = account
+    }
+
+    /// Builds the message as the client would (RFC 5322 headers, MIME when needed).
+    public func compose(_ composition: Composition) throws -> BuiltMessage {
+        guard let from = MailAddress(account.displayName.map { "\($0) <\(account.address)>" } ?? account.address) else {
+            throw MUAError.badAddress(account.address)
+        }
+        counter += 1
+        var builder = MessageBuilder(from: from, date: world.mailDate(), seed: "\(world.seed)/\(host.name)", counter: counter)
+        func parse(_ list: [String]) throws -> [MailAddress] {
+            try list.map { text in
+                guard let address = MailAddress(text) else { throw MUAError.badAddress(text) }
+                return address
+            }
+        }
+        builder.to = try parse(composition.to)
+        builder.cc = try parse(composition.cc)
+        builder.bcc = try parse(composition.bcc)
+        builder.subject = composition.subject
+        builder.textBody = composition.text
+        builder.htmlBody = composition.html
+        builder.attachments = composition.attachments
+        return builder.build()
+    }
+
+    /// Composes and submits; `completion` runs in virtual time once the session ends.
+    public func send(_ composition: Composition, completion: ((SubmissionResult) -> Void)? = nil) throws {
+        let message = try compose(composition)
+        submit(message.bytes, from: account.address, to: message.envelopeRecipients, messageID: message.messageID,
+               completion: completion)
+    }
+
+    /// Submits raw message bytes with the account's server settings.
+    public func submit(_ data: [UInt8], from sender: String, to recipients: [String], messageID: String = "",
+                       completion: ((SubmissionResult) -> Void)? = nil) {
+        let tls: SMTPClientTLSMode
+        switch account.smtpSecurity {
+        case .none: tls = .none
+        case .startTLS: tls = .startTLSRequired
+        case .tls: tls = .implicit
+        }
+        let auth = SMTPClientAuthentication(user: account.login, secret: account.password,
+                                            preferredMechanism: account.smtpMechanism)
+        guard let job = SMTPClientJob(from: sender, to: recipients, data: data, ehloName: account.ehloName,
+                                      tls: tls, authentication: auth) else {
+            let failed = SubmissionResult(messageID: messageID, result: nil,
+                                          transportError: "invalid address in \(([sender] + recipients).joined(separator: ", "))")
+            sent.append(failed)
+            completion?(failed)
+            return
+        }
+        let session = ClientSession<SMTPClient, SMTPClientAction, SMTPAttempt>(
+            engine: SMTPClient(job: job), world: world, serverName: account.smtpHost,
+            hooks: SMTPClient.sessionHooks) { [weak self] attempt in
+            let result = SubmissionResult(messageID: messageID, result: attempt.result, transportError: attempt.transportError)
+            self?.sent.append(result)
+            completion?(result)
+        }
+        session.connect(from: host, to: account.smtpHost, port: account.smtpPort, implicitTLS: account.smtpSecurity == .tls)
+    }
+}
+
+public enum MUAError: Error, Equatable, CustomStringConvertible {
+    case badAddress(String)
+
+    public var description: String {
+        switch self {
+        case .badAddress(let text): return "not a valid address: \(text)"
+        }
+    }
+}

@@ -1,0 +1,226 @@
+/// Direction of travel on a connection.
+public enum FlowDirection: Equatable, Sendable {
+    case clientToServer, serverToClient
+    var reversed: FlowDirection { self == .clientToServer ? .serverToClient : .clientToServer }
+}
+
+/// What travels through a pipe: the TCP events the simulation models.
+enum Segment {
+    case synAck
+    case data([UInt8])
+    case fin
+    case rst
+}
+
+/// The shared state of one TCP connection: the two ends, the two ordered pipes, timers, and
+/// the tap record. Internal; applications only see ``Connection``.
+final class TCPFlow {
+    struct Pipe {
+        var lastArrival: VirtualTime = .zero
+        var stalled: [Segment] = []
+        var stallTimer: ScheduledEvent?
+    }
+
+    let id: Int
+    unowned let world: World
+    let clientHost: Host
+    let serverHost: Host?
+    let tap: TapConnection
+    var client: Connection!
+    var server: Connection?
+    var toServer = Pipe()
+    var toClient = Pipe()
+    var connectTimer: ScheduledEvent?
+    var synRetries: [ScheduledEvent] = []
+    var synSent = false
+    var aborted = false
+
+    init(id: Int, world: World, clientHost: Host, serverHost: Host?, tap: TapConnection) {
+        self.id = id
+        self.world = world
+        self.clientHost = clientHost
+        self.serverHost = serverHost
+        self.tap = tap
+    }
+
+    var isFinished: Bool { client.state == .closed && (server?.state ?? .closed) == .closed }
+
+    func hosts(_ direction: FlowDirection) -> (from: Host, to: Host)? {
+        guard let serverHost else { return nil }
+        return direction == .clientToServer ? (clientHost, serverHost) : (serverHost, clientHost)
+    }
+
+    func pathIsUp(_ direction: FlowDirection) -> Bool {
+        guard let (from, to) = hosts(direction) else { return false }
+        return world.pathIsUp(from, to)
+    }
+
+    // MARK: connection set-up
+
+    /// Sends SYN attempts at 0, 1, 3, 7, 15 s (doubling back-off, RFC 6298 §5.5) while the path is
+    /// down; the connect timer fires at ``World/connectTimeout`` whatever happens.
+    func startConnecting() {
+        let now = world.now
+        connectTimer = world.scheduler.schedule(at: now + world.connectTimeout) { [self] in
+            guard client.state == .connecting else { return }
+            synRetries.forEach { $0.cancel() }
+            tap.record(.connectTimedOut, at: world.now)
+            client.finish()
+            client.emit(.connectFailed(.timedOut))
+            world.flowFinished(self)
+        }
+        var offset = VirtualDuration.zero
+        var step = world.retransmissionTimeout
+        while offset < world.connectTimeout {
+            let at = now + offset
+            synRetries.append(world.scheduler.schedule(at: at) { [self] in trySyn() })
+            offset = offset + step
+            step = step * 2
+        }
+    }
+
+    private func trySyn() {
+        guard client.state == .connecting, !synSent else { return }
+        tap.record(.syn, at: world.now)
+        guard pathIsUp(.clientToServer), let serverHost else { return }
+        synSent = true
+        let link = world.link(clientHost.name, serverHost.name)
+        let arrival = world.now + link.latency + drawJitter(link)
+        world.scheduler.schedule(at: arrival) { [self] in synArrived() }
+    }
+
+    private func synArrived() {
+        guard let serverHost, serverHost.isUp, client.state == .connecting else {
+            synSent = false  // lost in flight: a later retry may try again
+            return
+        }
+        guard let listener = serverHost.listeners[tap.server.port] else {
+            send(.rst, .serverToClient)
+            return
+        }
+        let end = Connection(flow: self, side: .server, host: serverHost,
+                             local: tap.server, remote: tap.client, remoteName: clientHost.name)
+        server = end
+        serverHost.endpoints.append(end)
+        end.state = .established
+        send(.synAck, .serverToClient)
+        switch listener.options.drop {
+        case .closeImmediately?:
+            end.close()
+        case .resetImmediately?:
+            end.reset()
+        case let .resetAfterReceiving(bytes)?:
+            end.dropAfter = bytes
+            listener.accept(end)
+        case nil:
+            listener.accept(end)
+        }
+    }
+
+    // MARK: segments
+
+    /// Sends a segment from the end on the `direction`'s sending side; records it on the tap.
+    func send(_ segment: Segment, _ direction: FlowDirection) {
+        let now = world.now
+        switch segment {
+        case .synAck: tap.record(.synAck, at: now)
+        case let .data(bytes):
+            let sender = direction == .clientToServer ? client : server
+            tap.record(.segment(direction, bytes, encrypted: sender?.tls != nil), at: now)
+        case .fin: tap.record(.fin(direction), at: now)
+        case .rst: tap.record(.rst(direction), at: now)
+        }
+        let pipeStalled = direction == .clientToServer ? !toServer.stalled.isEmpty : !toClient.stalled.isEmpty
+        if pipeStalled || !pathIsUp(direction) {
+            stall(segment, direction)
+        } else {
+            transmit(segment, direction)
+        }
+    }
+
+    private func drawJitter(_ link: Link) -> VirtualDuration {
+        guard link.jitter.microseconds > 0 else { return .zero }
+        let span = UInt64(link.jitter.microseconds) + 1
+        return .microseconds(Int64(link.random.next() % span))
+    }
+
+    private func transmit(_ segment: Segment, _ direction: FlowDirection) {
+        guard let (from, to) = hosts(direction) else { return }
+        let link = world.link(from.name, to.name)
+        var delay = link.latency + drawJitter(link)
+        if link.lossRate > 0 {
+            var rto = world.retransmissionTimeout
+            var losses = 0
+            while link.random.chance(link.lossRate) {
+                losses += 1
+                if losses > world.maxRetransmissions {
+                    world.scheduler.schedule(after: delay) { [self] in abort(.timedOut, note: "retransmission limit reached") }
+                    return
+                }
+                delay = delay + rto
+                rto = rto * 2
+            }
+        }
+        var arrival = world.now + delay
+        if direction == .clientToServer {
+            arrival = max(arrival, toServer.lastArrival); toServer.lastArrival = arrival
+        } else {
+            arrival = max(arrival, toClient.lastArrival); toClient.lastArrival = arrival
+        }
+        world.scheduler.schedule(at: arrival) { [self] in deliver(segment, direction) }
+    }
+
+    private func deliver(_ segment: Segment, _ direction: FlowDirection) {
+        guard !aborted else { return }
+        let receiver = direction == .clientToServer ? server : client
+        receiver?.receive(segment)
+        if isFinished { world.flowFinished(self) }
+    }
+
+    private func stall(_ segment: Segment, _ direction: FlowDirection) {
+        func arm(_ pipe: inout Pipe) {
+            pipe.stalled.append(segment)
+            if pipe.stallTimer == nil {
+                pipe.stallTimer = world.scheduler.schedule(after: world.stallTimeout) { [self] in
+                    abort(.timedOut, note: "no path for \(world.stallTimeout)")
+                }
+            }
+        }
+        if direction == .clientToServer { arm(&toServer) } else { arm(&toClient) }
+    }
+
+    /// Called by the world when a host comes up or a partition heals.
+    func pathMayHaveReturned() {
+        for direction in [FlowDirection.clientToServer, .serverToClient] where pathIsUp(direction) {
+            var pipe = direction == .clientToServer ? toServer : toClient
+            guard !pipe.stalled.isEmpty else { continue }
+            pipe.stallTimer?.cancel()
+            pipe.stallTimer = nil
+            let segments = pipe.stalled
+            pipe.stalled = []
+            if direction == .clientToServer { toServer = pipe } else { toClient = pipe }
+            for segment in segments { transmit(segment, direction) }
+        }
+    }
+
+    /// Tears both ends down without anything on the wire (the stacks gave up).
+    func abort(_ reason: ResetReason, note: String) {
+        guard !aborted, !isFinished else { return }
+        aborted = true
+        toServer.stallTimer?.cancel()
+        toClient.stallTimer?.cancel()
+        connectTimer?.cancel()
+        tap.record(.aborted(note), at: world.now)
+        for end in [client, server].compactMap({ $0 }) where end.state != .closed {
+            let wasConnecting = end.state == .connecting
+            end.finish()
+            end.emit(wasConnecting ? .connectFailed(.timedOut) : .reset(reason))
+        }
+        world.flowFinished(self)
+    }
+
+    func connectionEstablishedOrRefused() {
+        connectTimer?.cancel()
+        synRetries.forEach { $0.cancel() }
+    }
+}

@@ -1,0 +1,110 @@
+import NIOCore
+import NIOEmbedded
+import NIOSSL
+import NIOTLS  // TLSUserEvent (a module of swift-nio that NIOSSL re-uses)
+
+/// Catches what NIOSSLHandler reports upwards: plaintext, handshake completion, errors.
+private final class TLSEventWatcher: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    var plaintext: [[UInt8]] = []
+    var handshakeCompleted = false
+    var error: String?
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        if let bytes = buffer.readBytes(length: buffer.readableBytes), !bytes.isEmpty {
+            plaintext.append(bytes)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted? = event as? TLSUserEvent {
+            handshakeCompleted = true
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if self.error == nil { self.error = TLSSession.describe(error) }
+    }
+}
+
+/// Real TLS (swift-nio-ssl / BoringSSL) driven in memory for one connection end.
+///
+/// The NIOSSLHandler sits in an `EmbeddedChannel`: ciphertext from the virtual wire is written
+/// inbound, the channel's outbound writes are the ciphertext to put on the wire, and what reaches
+/// the end of the pipeline is plaintext. Every call runs the embedded loop to completion and
+/// drains both sides, so the whole exchange is synchronous and ordered.
+final class TLSSession {
+    struct Output {
+        var wire: [[UInt8]] = []
+        var plaintext: [[UInt8]] = []
+        var handshakeCompleted = false
+        var error: String?
+    }
+
+    private let channel: EmbeddedChannel
+    private let watcher = TLSEventWatcher()
+    private var reportedHandshake = false
+    private var failed = false
+
+    init(serverContext: NIOSSLContext) throws {
+        channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: serverContext))
+        try channel.pipeline.syncOperations.addHandler(watcher)
+    }
+
+    init(clientContext: NIOSSLContext, serverName: String) throws {
+        channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: clientContext, serverHostname: serverName))
+        try channel.pipeline.syncOperations.addHandler(watcher)
+    }
+
+    /// Activates the channel (the client sends its ClientHello here).
+    func start() -> Output {
+        channel.connect(to: Self.placeholderAddress, promise: nil)
+        return drain()
+    }
+
+    /// Ciphertext from the wire.
+    func receive(_ bytes: [UInt8]) -> Output {
+        guard !failed else { return Output() }
+        channel.pipeline.fireChannelRead(NIOAny(channel.allocator.buffer(bytes: bytes)))
+        // NIOSSL decrypts buffered records on read-complete, as a socket channel would signal it.
+        channel.pipeline.fireChannelReadComplete()
+        return drain()
+    }
+
+    /// Plaintext from the application (buffered by NIOSSL until the handshake completes).
+    func write(_ bytes: [UInt8]) -> Output {
+        guard !failed else { return Output() }
+        channel.writeAndFlush(NIOAny(channel.allocator.buffer(bytes: bytes)), promise: nil)
+        return drain()
+    }
+
+    private func drain() -> Output {
+        channel.embeddedEventLoop.run()
+        var output = Output()
+        while let buffer = try? channel.readOutbound(as: ByteBuffer.self) {
+            if buffer.readableBytes > 0 { output.wire.append(Array(buffer.readableBytesView)) }
+        }
+        output.plaintext = watcher.plaintext
+        watcher.plaintext = []
+        if watcher.handshakeCompleted && !reportedHandshake {
+            reportedHandshake = true
+            output.handshakeCompleted = true
+        }
+        if let error = watcher.error, !failed {
+            failed = true
+            output.error = error
+        }
+        return output
+    }
+
+    private static let placeholderAddress = try! SocketAddress(ipAddress: "127.0.0.1", port: 1)
+
+    static func describe(_ error: Error) -> String {
+        if let ssl = error as? NIOSSLExtraError { return String(describing: ssl) }
+        return String(describing: error)
+    }
+}

@@ -1,0 +1,178 @@
+/// One thing the tap saw on a connection, stamped with virtual time.
+public struct TapEvent: Equatable, Sendable {
+    public enum Kind: Equatable, Sendable {
+        /// The client sent a SYN (repeated for each retransmission of an unanswered attempt).
+        case syn
+        /// The server accepted (SYN/ACK sent).
+        case synAck
+        /// The client learnt the handshake completed (its ACK).
+        case established
+        /// Bytes the application wrote (always plaintext: the inside view); `encrypted` tells
+        /// whether they went through TLS on the wire.
+        case appData(FlowDirection, [UInt8], encrypted: Bool)
+        /// Bytes put on the wire (ciphertext once the sender started TLS).
+        case segment(FlowDirection, [UInt8], encrypted: Bool)
+        /// `startTLS` was called on that end.
+        case tlsStarted(Connection.Side)
+        /// That end's TLS handshake completed.
+        case tlsEstablished(Connection.Side)
+        /// That end's TLS failed with this message.
+        case tlsFailed(Connection.Side, String)
+        case fin(FlowDirection)
+        case rst(FlowDirection)
+        /// The connection attempt was answered with RST.
+        case refused
+        /// The connection attempt got no answer within the connect timeout.
+        case connectTimedOut
+        /// The stacks gave up (no path for too long, too many retransmissions).
+        case aborted(String)
+    }
+
+    public let time: VirtualTime
+    public let kind: Kind
+}
+
+/// The record of one connection as seen by the tap.
+public final class TapConnection {
+    /// 1, 2, … in the order connections were opened.
+    public let id: Int
+    public let client: SocketAddressV4
+    public let server: SocketAddressV4
+    public let clientHostName: String
+    /// Nil when the target address belongs to no host.
+    public let serverHostName: String?
+    public let openedAt: VirtualTime
+    public private(set) var events: [TapEvent] = []
+
+    init(id: Int, client: SocketAddressV4, server: SocketAddressV4, clientHostName: String, serverHostName: String?, openedAt: VirtualTime) {
+        self.id = id
+        self.client = client
+        self.server = server
+        self.clientHostName = clientHostName
+        self.serverHostName = serverHostName
+        self.openedAt = openedAt
+    }
+
+    func record(_ kind: TapEvent.Kind, at time: VirtualTime) {
+        events.append(TapEvent(time: time, kind: kind))
+    }
+
+    /// The header line of this connection in a transcript:
+    /// `== 192.0.2.10:49152 → 198.51.100.25:587 (mail.example.com) at +0.000s`.
+    public var headerLine: String {
+        let name = serverHostName.map { " (\($0))" } ?? ""
+        return "== \(client) → \(server)\(name) at \(openedAt)"
+    }
+}
+
+/// Records every connection of a world: the handshake, application bytes in both directions
+/// (plaintext), where TLS starts, the wire bytes (ciphertext after TLS), FIN and RST.
+///
+/// Exports: ``transcript(view:)`` (the course's `C:`/`S:` style) and ``pcap(epochUnixSeconds:)``
+/// (a classic libpcap file that Wireshark dissects).
+public final class WireTap {
+    /// Connections in the order they were opened.
+    public private(set) var connections: [TapConnection] = []
+
+    public init() {}
+
+    func open(_ connection: TapConnection) { connections.append(connection) }
+
+    /// Which view of TLS connections a transcript shows.
+    public enum TranscriptView: Sendable {
+        /// The endpoints' view: plaintext continues after `-- TLS started --`.
+        case inside
+        /// A wire eavesdropper's view: after TLS starts, each encrypted segment is shown as
+        /// `C: [TLS ciphertext, N bytes]`.
+        case eavesdropper
+    }
+
+    /// The transcript of every connection (see ``transcript(of:view:)``), connections separated
+    /// by a blank line.
+    public func transcript(view: TranscriptView = .inside) -> String {
+        connections.map { Self.transcript(of: $0, view: view) }.joined(separator: "\n")
+    }
+
+    /// One connection as text: its header line, then one `C: ` or `S: ` line per line of
+    /// application data (split after LF, the CRLF removed), markers such as `-- TLS started --`,
+    /// `-- FIN from client --`, `-- RST from server --`, `-- connection refused --`.
+    /// Lines that are not valid UTF-8 (or hold control characters) show bytes as `\xNN`.
+    public static func transcript(of connection: TapConnection, view: TranscriptView) -> String {
+        var out = connection.headerLine + "\n"
+        var pending: [FlowDirection: [UInt8]] = [.clientToServer: [], .serverToClient: []]
+        var tlsShown = false
+        func prefix(_ d: FlowDirection) -> String { d == .clientToServer ? "C: " : "S: " }
+        func name(_ d: FlowDirection) -> String { d == .clientToServer ? "client" : "server" }
+        func flush(_ d: FlowDirection) {
+            if let rest = pending[d], !rest.isEmpty {
+                out += prefix(d) + escapeLine(rest) + "\n"
+                pending[d] = []
+            }
+        }
+        for event in connection.events {
+            switch event.kind {
+            case let .appData(direction, bytes, encrypted):
+                if view == .eavesdropper && encrypted { continue }
+                var buffer = pending[direction] ?? []
+                for byte in bytes {
+                    buffer.append(byte)
+                    if byte == 0x0A {
+                        var line = buffer.dropLast()
+                        if line.last == 0x0D { line = line.dropLast() }
+                        out += prefix(direction) + escapeLine(Array(line)) + "\n"
+                        buffer = []
+                    }
+                }
+                pending[direction] = buffer
+            case let .segment(direction, bytes, encrypted):
+                if view == .eavesdropper && encrypted {
+                    out += prefix(direction) + "[TLS ciphertext, \(bytes.count) bytes]\n"
+                }
+            case .tlsStarted:
+                if !tlsShown {
+                    tlsShown = true
+                    out += "-- TLS started --\n"
+                }
+            case let .tlsFailed(side, message):
+                out += "-- TLS failed on the \(side == .client ? "client" : "server"): \(message) --\n"
+            case let .fin(direction):
+                flush(direction)
+                out += "-- FIN from \(name(direction)) --\n"
+            case let .rst(direction):
+                flush(.clientToServer); flush(.serverToClient)
+                if !connection.events.contains(where: { $0.kind == .refused }) {
+                    out += "-- RST from \(name(direction)) --\n"
+                }
+            case .refused:
+                out += "-- connection refused --\n"
+            case .connectTimedOut:
+                out += "-- connection timed out --\n"
+            case let .aborted(note):
+                flush(.clientToServer); flush(.serverToClient)
+                out += "-- aborted: \(note) --\n"
+            case .syn, .synAck, .established, .tlsEstablished:
+                break
+            }
+        }
+        flush(.clientToServer)
+        flush(.serverToClient)
+        return out
+    }
+
+    /// A line as text: itself when it is valid UTF-8 without control characters (TAB allowed),
+    /// else printable ASCII kept and every other byte written `\xNN`.
+    public static func escapeLine(_ bytes: [UInt8]) -> String {
+        let clean = bytes.allSatisfy { $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }
+        if clean, let text = String(validating: bytes, as: UTF8.self) { return text }
+        let hex = Array("0123456789ABCDEF")
+        var out = ""
+        for byte in bytes {
+            if byte >= 0x20 && byte < 0x7F && byte != 0x5C {
+                out.append(Character(Unicode.Scalar(byte)))
+            } else {
+                out += "\\x" + String(hex[Int(byte >> 4)]) + String(hex[Int(byte & 0x0F)])
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,241 @@
+import Testing
+@testable import MailAgents
+import MailCore
+import MailSim
+
+/// Lines of the plaintext transcript of connection `id`, without the header line.
+func transcriptLines(_ mail: MailWorld, connection id: Int) -> [String] {
+    guard let connection = mail.world.tap.connections.first(where: { $0.id == id }) else { return [] }
+    return WireTap.transcript(of: connection, view: .inside).split(separator: "\n").dropFirst().map(String.init)
+}
+
+func inbox(_ mail: MailWorld, _ domain: String, _ user: String) throws -> [StoredMessage] {
+    try mail.store(for: domain).messages(user: user)
+}
+
+func text(_ message: StoredMessage) -> String { String(decoding: message.raw, as: UTF8.self) }
+
+@Suite struct SubmissionTests {
+    @Test func courseSubmissionSessionEndToEnd() throws {
+        let mail = try MailWorld.course(seed: 7)
+        let alice = try #require(mail.muas["alice"])
+        alice.account.smtpMechanism = .login
+        var outcome: SubmissionResult?
+        try alice.send(Composition(to: ["Bob <bob@company.org>"], subject: "Réunion demain",
+                                   text: "Bonjour Bob,\n\nN'oublie pas la réunion demain à 14h.\n")) { outcome = $0 }
+        try mail.settle(limit: .minutes(5))
+        let result = try #require(outcome)
+        #expect(result.succeeded, "\(result.summary)")
+
+        let lines = transcriptLines(mail, connection: 1)
+        let expectedPrefix = [
+            "S: 220 mail.example.com ESMTP Postfix",
+            "C: EHLO client.example.com",
+            "S: 250-mail.example.com",
+            "S: 250-PIPELINING",
+            "S: 250-SIZE 10240000",
+            "S: 250-VRFY",
+            "S: 250-ETRN",
+            "S: 250-STARTTLS",
+            "S: 250-AUTH PLAIN LOGIN",
+            "S: 250-ENHANCEDSTATUSCODES",
+            "S: 250-8BITMIME",
+            "S: 250 DSN",
+            "C: STARTTLS",
+            "S: 220 2.0.0 Ready to start TLS",
+            "-- TLS started --",
+            "C: EHLO client.example.com",
+            "S: 250-mail.example.com",
+            "S: 250-PIPELINING",
+            "S: 250-SIZE 10240000",
+            "S: 250-VRFY",
+            "S: 250-ETRN",
+            "S: 250-AUTH PLAIN LOGIN",
+            "S: 250-ENHANCEDSTATUSCODES",
+            "S: 250-8BITMIME",
+            "S: 250 DSN",
+            "C: AUTH LOGIN",
+            "S: 334 VXNlcm5hbWU6",
+            "C: YWxpY2U=",
+            "S: 334 UGFzc3dvcmQ6",
+            "C: bXlwYXNzd29yZA==",
+            "S: 235 2.7.0 Authentication successful",
+        ]
+        #expect(Array(lines.prefix(expectedPrefix.count)) == expectedPrefix)
+        #expect(lines.contains("C: MAIL FROM:<alice@example.com> SIZE=\(result.result.map { _ in "" } ?? "")") || lines.contains { $0.hasPrefix("C: MAIL FROM:<alice@example.com>") })
+        #expect(lines.contains("C: RCPT TO:<bob@company.org>"))
+        #expect(lines.contains("S: 354 End data with <CR><LF>.<CR><LF>"))
+        #expect(lines.contains { $0.hasPrefix("S: 250 2.0.0 Ok: queued as ") })
+        #expect(lines.contains("S: 221 2.0.0 Bye"))
+
+        // Relayed through MX 10 and delivered into Bob's INBOX with the trace headers.
+        let messages = try inbox(mail, "company.org", "bob")
+        #expect(messages.count == 1)
+        let delivered = text(try #require(messages.first))
+        #expect(delivered.hasPrefix("Return-Path: <alice@example.com>\r\n"))
+        #expect(delivered.contains("by mail1.company.org (Postfix) with ESMTPS id "))
+        #expect(delivered.contains("by mail.example.com (Postfix) with ESMTPSA id "))
+        #expect(delivered.contains("Subject: =?UTF-8?"))
+    }
+
+    @Test func sameSeedSameTranscriptOtherSeedOtherIds() throws {
+        func run(_ seed: UInt64) throws -> String {
+            let mail = try MailWorld.course(seed: seed)
+            try mail.muas["alice"]!.send(Composition(to: ["bob@company.org"], subject: "Hi", text: "Hello\n"))
+            try mail.settle(limit: .minutes(5))
+            return mail.world.transcript()
+        }
+        let first = try run(11)
+        #expect(first == (try run(11)))
+        #expect(first != (try run(12)))
+    }
+
+    @Test func submissionRefusesAuthBeforeTLSAndWrongPassword() throws {
+        let mail = try MailWorld.course(seed: 3)
+        let alice = try #require(mail.muas["alice"])
+        alice.account.password = "wrong"
+        var outcome: SubmissionResult?
+        try alice.send(Composition(to: ["bob@company.org"], subject: "x", text: "y\n")) { outcome = $0 }
+        try mail.settle(limit: .minutes(5))
+        #expect(outcome?.succeeded == false)
+        #expect(mail.world.transcript().contains("S: 535 5.7.8 Error: authentication failed"))
+        #expect(try inbox(mail, "company.org", "bob").isEmpty)
+
+        alice.account.password = "mypassword"
+        alice.account.smtpSecurity = .none
+        try alice.send(Composition(to: ["bob@company.org"], subject: "x", text: "y\n")) { outcome = $0 }
+        try mail.settle(limit: .minutes(5))
+        #expect(outcome?.succeeded == false)
+        #expect(mail.world.transcript().contains("S: 530 5.7.0 Must issue a STARTTLS command first"))
+    }
+
+    @Test func implicitTLSOn465() throws {
+        let mail = try MailWorld.course(seed: 5)
+        let alice = try #require(mail.muas["alice"])
+        alice.account.smtpPort = 465
+        alice.account.smtpSecurity = .tls
+        var outcome: SubmissionResult?
+        try alice.send(Composition(to: ["bob@company.org"], subject: "TLS", text: "from the first byte\n")) { outcome = $0 }
+        try mail.settle(limit: .minutes(5))
+        #expect(outcome?.succeeded == true, "\(outcome?.summary ?? "none")")
+        let lines = transcriptLines(mail, connection: 1)
+        #expect(lines.first == "-- TLS started --")
+        #expect(try inbox(mail, "company.org", "bob").count == 1)
+    }
+}
+
+@Suite struct MXFailoverTests {
+    @Test func primaryDownDeliversThroughSecondaryAfterConnectTimeout() throws {
+        let mail = try MailWorld.course(seed: 1)
+        try mail.world.takeDown("mail1.company.org")
+        try mail.muas["alice"]!.send(Composition(to: ["bob@company.org"], subject: "Failover", text: "via mail2\n"))
+        try mail.settle(limit: .minutes(10))
+        let messages = try inbox(mail, "company.org", "bob")
+        #expect(messages.count == 1)
+        #expect(text(messages[0]).contains("by mail2.company.org (Postfix)"))
+        let log = mail.mtas["mail.example.com"]!.log.joined(separator: "\n")
+        #expect(log.contains("relay=mail2.company.org[203.0.113.11]:25, status=sent"))
+        // The attempt on mail1 waited for the 30 s connect timeout first.
+        let sentLine = try #require(mail.mtas["mail.example.com"]!.log.first { $0.contains("status=sent") })
+        #expect(sentLine.hasPrefix("+30."))
+    }
+
+    @Test func allDownRetriesOnScheduleAndDeliversWhenOneReturns() throws {
+        let mail = try MailWorld.course(seed: 2)
+        for host in ["mail1.company.org", "mail2.company.org", "mail-backup.example.net"] {
+            try mail.world.takeDown(host)
+        }
+        try mail.muas["alice"]!.send(Composition(to: ["bob@company.org"], subject: "Queued", text: "patience\n"))
+        try mail.world.run(until: .at(.minutes(30)))
+        let mta = mail.mtas["mail.example.com"]!
+        let entry = try #require(mta.queue.entries.first)
+        #expect(entry.pendingRecipients == ["bob@company.org"])
+        #expect(entry.attempts == 3)  // at about 0 s, 5 min and 15 min
+        #expect(entry.lastError?.contains("Connection timed out") == true)
+        #expect(try inbox(mail, "company.org", "bob").isEmpty)
+
+        try mail.world.bringUp("mail1.company.org")
+        try mail.settle(limit: .hours(2))
+        #expect(mta.queue.entries.isEmpty)
+        let messages = try inbox(mail, "company.org", "bob")
+        #expect(messages.count == 1)
+        // Delivered at the retry after 35 minutes (5 + 10 + 20 min of backoff, plus timeouts).
+        let sentLine = try #require(mta.log.first { $0.contains("status=sent") })
+        #expect(sentLine.hasPrefix("+3"))
+    }
+
+    @Test func permanentFailureBouncesToSender() throws {
+        let mail = try MailWorld.course(seed: 4)
+        try mail.muas["alice"]!.send(Composition(to: ["nobody@company.org"], subject: "Lost", text: "?\n"))
+        try mail.settle(limit: .minutes(10))
+        let bounces = try inbox(mail, "example.com", "alice")
+        #expect(bounces.count == 1)
+        let report = text(try #require(bounces.first))
+        #expect(report.contains("Return-Path: <>"))
+        #expect(report.contains("Content-Type: multipart/report; report-type=delivery-status;"))
+        #expect(report.contains("Final-Recipient: rfc822; nobody@company.org"))
+        #expect(report.contains("Status: 5.1.1"))
+        #expect(report.contains("Diagnostic-Code: smtp; 550 5.1.1 <nobody@company.org>: Recipient address rejected"))
+        #expect(mail.mtas["mail.example.com"]!.queue.entries.isEmpty)
+    }
+
+    @Test func retryScheduleFollowsPostfixDefaults() {
+        let schedule = RetrySchedule.postfix
+        #expect((1...7).map { schedule.backoff(afterFailedAttempts: $0) } == [300, 600, 1200, 2400, 4000, 4000, 4000])
+    }
+}
+
+@Suite struct RelayPolicyTests {
+    /// A spammer's host sending straight to port 25 of mail.example.com, for a foreign domain.
+    func spam(_ mail: MailWorld, to recipient: String = "victim@company.org") throws -> SMTPAttempt? {
+        let spammer = try mail.world.addHost("spam.example", address: "192.0.2.66")
+        let mta = try #require(mail.mtas["mail.example.com"])
+        var outcome: SMTPAttempt?
+        let job = try #require(SMTPClientJob(from: "promo@spam.example", to: [recipient],
+                                             data: Array("Subject: Buy now\r\n\r\nCheap!\r\n".utf8), ehloName: "spam.example"))
+        let session = ClientSession<SMTPClient, SMTPClientAction, SMTPAttempt>(
+            engine: SMTPClient(job: job), world: mail.world, serverName: "mail.example.com",
+            hooks: SMTPClient.sessionHooks) { outcome = $0 }
+        session.connect(from: spammer, to: "mail.example.com", port: 25, implicitTLS: false)
+        _ = mta
+        try mail.settle(limit: .minutes(5))
+        return outcome
+    }
+
+    @Test func openRelayForwardsForAnyone() throws {
+        let mail = try MailWorld.course(seed: 9)
+        try mail.addUser(address: "victim@company.org", login: "victim", password: "v")
+        mail.mtas["mail.example.com"]!.setRelayPolicy(.open)
+        let outcome = try #require(try spam(mail))
+        #expect(outcome.result.allAccepted)
+        #expect(try inbox(mail, "company.org", "victim").count == 1)
+    }
+
+    @Test func closedRelayDeniesStrangersButNotUsers() throws {
+        let mail = try MailWorld.course(seed: 9)
+        try mail.addUser(address: "victim@company.org", login: "victim", password: "v")
+        let outcome = try #require(try spam(mail))
+        #expect(!outcome.result.allAccepted)
+        #expect(mail.world.transcript().contains("S: 554 5.7.1 <victim@company.org>: Relay access denied"))
+        #expect(try inbox(mail, "company.org", "victim").isEmpty)
+
+        var sent: SubmissionResult?
+        try mail.muas["alice"]!.send(Composition(to: ["victim@company.org"], subject: "hi", text: "legit\n")) { sent = $0 }
+        try mail.settle(limit: .minutes(5))
+        #expect(sent?.succeeded == true)
+        #expect(try inbox(mail, "company.org", "victim").count == 1)
+    }
+
+    @Test(arguments: ["<\"x@company.org\"@example.com>", "<x%company.org@example.com>", "<@example.com:x@company.org>"])
+    func routingTricksAreRelayAttempts(_ path: String) throws {
+        let mail = try MailWorld.course(seed: 10)
+        let spammer = try mail.world.addHost("spam.example", address: "192.0.2.66")
+        var replies = ""
+        let connection = mail.world.connect(from: spammer, to: "mail.example.com", port: 25) { event in
+            if case .data(let bytes) = event { replies += String(decoding: bytes, as: UTF8.self) }
+        }
+        connection.write("EHLO spam.example\r\nMAIL FROM:<a@spam.example>\r\nRCPT TO:\(path)\r\nQUIT\r\n")
+        try mail.settle(limit: .minutes(1))
+        #expect(replies.contains("554 5.7.1"), "\(replies)")
+    }
+}
