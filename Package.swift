@@ -1,66 +1,11 @@
 // swift-tools-version:6.1
-import Foundation
 import PackageDescription
 
-// A module joins the package when its first real source file arrives: targets whose folder holds
-// no Swift file yet are left out, and so are dependencies on them.
-let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
-
-func hasSources(_ folder: String) -> Bool {
-    guard let walker = FileManager.default.enumerator(atPath: root + "/" + folder) else { return false }
-    for case let path as String in walker where path.hasSuffix(".swift") { return true }
-    return false
-}
-
-let nio: [Target.Dependency] = [.product(name: "NIOCore", package: "swift-nio")]
-let moduleDeps: [(name: String, internal: [String], external: [Target.Dependency])] = [
-    ("MailCore", [], [.product(name: "Crypto", package: "swift-crypto")]),
-    ("MailMessage", ["MailCore"], []),
-    ("MailPolicy", ["MailMessage"], [
-        .product(name: "Crypto", package: "swift-crypto"),
-        .product(name: "_CryptoExtras", package: "swift-crypto"),
-    ]),
-    ("MailSim", ["MailCore"], nio + [
-        .product(name: "NIOSSL", package: "swift-nio-ssl"),
-        .product(name: "NIOEmbedded", package: "swift-nio"),
-        .product(name: "X509", package: "swift-certificates"),
-        .product(name: "Crypto", package: "swift-crypto"),
-    ]),
-    ("MailAgents", ["MailCore", "MailMessage", "MailPolicy", "MailSim"], []),
-    ("MailTutor", ["MailCore", "MailMessage", "MailSim", "MailAgents"], [
-        .product(name: "Crypto", package: "swift-crypto"),
-        .product(name: "GRDB", package: "GRDB.swift"),
-        .product(name: "Yams", package: "Yams"),
-    ]),
-    ("MailBridge", ["MailCore", "MailSim", "MailAgents"], nio + [
-        .product(name: "NIOPosix", package: "swift-nio"),
-        .product(name: "NIOSSL", package: "swift-nio-ssl"),
-    ]),
-]
-
-let present = Set(moduleDeps.map(\.name).filter { hasSources("Sources/" + $0) })
+// The module map of docs/DESIGN.md (Sources/<Module>, Tests/<Module>Tests). Keep this list
+// explicit: SwiftPM caches its reading of the manifest, so it must not depend on the file system.
 let settings: [SwiftSetting] = [.swiftLanguageMode(.v5)]
-
-var targets: [Target] = [
-    .systemLibrary(name: "CLibEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
-]
-for module in moduleDeps where present.contains(module.name) {
-    let deps = module.internal.filter(present.contains).map { Target.Dependency(stringLiteral: $0) }
-    targets.append(.target(name: module.name, dependencies: deps + module.external, swiftSettings: settings))
-    if hasSources("Tests/\(module.name)Tests") {
-        targets.append(.testTarget(name: "\(module.name)Tests",
-                                   dependencies: [.init(stringLiteral: module.name)] + deps,
-                                   swiftSettings: settings))
-    }
-}
-targets.append(.executableTarget(
-    name: "maillab",
-    dependencies: ["CLibEdit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
-        + moduleDeps.map(\.name).filter(present.contains).map { .init(stringLiteral: $0) },
-    swiftSettings: settings))
-if hasSources("Tests/maillabTests") {
-    targets.append(.testTarget(name: "maillabTests", dependencies: ["maillab"], swiftSettings: settings))
-}
+let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
 
 let package = Package(
     name: "MailLab",
@@ -75,5 +20,37 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
-    targets: targets
+    targets: [
+        .systemLibrary(name: "CLibEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+        .target(name: "MailCore", dependencies: [crypto], swiftSettings: settings),
+        .target(name: "MailMessage", swiftSettings: settings),
+        .target(name: "MailPolicy", dependencies: [
+            "MailMessage", crypto, .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ], swiftSettings: settings),
+        .target(name: "MailSim", dependencies: [
+            "MailCore", nioCore, crypto,
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "X509", package: "swift-certificates"),
+        ], swiftSettings: settings),
+        .target(name: "MailAgents", dependencies: ["MailCore", "MailMessage", "MailPolicy", "MailSim"],
+                swiftSettings: settings),
+        .target(name: "MailTutor", dependencies: [
+            "MailCore", "MailMessage", "MailSim", "MailAgents", crypto,
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Yams", package: "Yams"),
+        ], swiftSettings: settings),
+        .executableTarget(name: "maillab", dependencies: [
+            "CLibEdit", "MailCore", "MailMessage", "MailPolicy", "MailSim", "MailAgents", "MailTutor",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: settings),
+
+        .testTarget(name: "MailCoreTests", dependencies: ["MailCore"], swiftSettings: settings),
+        .testTarget(name: "MailMessageTests", dependencies: ["MailMessage"], swiftSettings: settings),
+        .testTarget(name: "MailPolicyTests", dependencies: ["MailPolicy", "MailMessage"], swiftSettings: settings),
+        .testTarget(name: "MailAgentsTests", dependencies: ["MailAgents", "MailCore", "MailMessage", "MailSim"],
+                    swiftSettings: settings),
+        .testTarget(name: "MailTutorTests", dependencies: ["MailTutor"], swiftSettings: settings),
+        .testTarget(name: "maillabTests", dependencies: ["maillab"], swiftSettings: settings),
+    ]
 )
