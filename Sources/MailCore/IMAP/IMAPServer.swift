@@ -646,8 +646,10 @@ public struct IMAPServer {
         }
         v.recent.formUnion(snap.recent)
         v.recent.formIntersection(v.uids)
+        if !added { v.reportedRecent = v.recent.count }
         if added { line("* \(v.uids.count) EXISTS") }
-        if added || v.recent.count != v.reportedRecent {
+        // RECENT accompanies new messages (RFC 3501 §7.3.2); after EXPUNGE the client recounts.
+        if added {
             line("* \(v.recent.count) RECENT")
             v.reportedRecent = v.recent.count
         }
