@@ -132,7 +132,7 @@ public struct IMAPDate: Hashable, Comparable, Sendable, CustomStringConvertible 
         guard words.count >= 3, let d = Int(words[0]), let m = month(named: Substring(words[1])),
               var y = Int(words[2]) else { return nil }
         if y < 50 { y += 2000 } else if y < 1000 { y += 1900 }
-        guard d >= 1, d <= daysIn(month: m, year: y) else { return nil }
+        guard (1...9999).contains(y), d >= 1, d <= daysIn(month: m, year: y) else { return nil }
         return daysFromCivil(year: y, month: m, day: d)
     }
 }
