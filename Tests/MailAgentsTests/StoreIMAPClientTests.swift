@@ -176,3 +176,37 @@ final class BackToBack {
         #expect(b.sync.view.uids == [1, 2, 3, 4])
     }
 }
+
+@Suite struct StoreIMAPClientTLSTests {
+    @Test func clientStartTLSThenLogin() throws {
+        let store = try courseStore()
+        var server = IMAPServer(backend: store, configuration: IMAPServerConfiguration(requireTLSForAuthentication: true))
+        var client = IMAPClient()
+        func toClient(_ actions: [IMAPServerAction]) -> [IMAPClient.Output] {
+            actions.flatMap { a -> [IMAPClient.Output] in
+                if case .send(let bytes) = a { return client.receive(bytes) }
+                return []
+            }
+        }
+        func toServer(_ outputs: [IMAPClient.Output]) -> [IMAPServerAction] {
+            outputs.flatMap { o -> [IMAPServerAction] in
+                if case .send(let bytes) = o { return server.receive(bytes, now: courseNow) }
+                return []
+            }
+        }
+        _ = toClient(server.start(now: courseNow))
+        #expect(client.capabilities.contains("STARTTLS") && client.capabilities.contains("LOGINDISABLED"))
+        let fromServer = toServer(client.send(.startTLS).output)
+        #expect(fromServer.last == .startTLS)
+        let clientOut = toClient(fromServer)
+        #expect(clientOut.contains(.startTLS))
+        _ = server.tlsEstablished(now: courseNow)
+        _ = client.tlsEstablished()
+        #expect(client.capabilities.isEmpty)
+        _ = toClient(toServer(client.send(.capability).output))
+        #expect(client.capabilities.contains("AUTH=PLAIN") && !client.capabilities.contains("STARTTLS"))
+        _ = toClient(toServer(client.authenticatePlain(user: "bob", password: "secret123").output))
+        #expect(client.state == .authenticated)
+        #expect(server.user == "bob")
+    }
+}

@@ -22,7 +22,7 @@ import MailCore
             "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted.",
             "* 3 EXISTS",
             "* 1 RECENT",
-            "* OK [UNSEEN 2] First unseen.",
+            "* OK [UNSEEN 2] First unseen message",
             "* OK [UIDVALIDITY 1234567890] UIDs valid",
             "* OK [UIDNEXT 4] Predicted next UID",
             "A005 OK [READ-WRITE] SELECT completed"])

@@ -596,7 +596,7 @@ public struct IMAPServer {
         line("* \(v.uids.count) EXISTS")
         line("* \(v.recent.count) RECENT")
         if let first = snap.messages.firstIndex(where: { !$0.flags.contains(.seen) }) {
-            line("* OK [UNSEEN \(first + 1)] First unseen.")
+            line("* OK [UNSEEN \(first + 1)] First unseen message")
         }
         line("* OK [UIDVALIDITY \(snap.uidValidity)] UIDs valid")
         line("* OK [UIDNEXT \(snap.uidNext)] Predicted next UID")
