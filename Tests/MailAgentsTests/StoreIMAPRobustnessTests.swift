@@ -5,6 +5,16 @@ import MailCore
 /// Seeded garbage never crashes the server, and afterwards a fresh command still gets an answer
 /// unless the session was closed for too many invalid commands.
 @Suite struct StoreIMAPRobustnessTests {
+    @Test func tooManyInvalidCommandsCloseTheSession() throws {
+        let s = ServerSession(try courseStore())
+        s.greet()
+        var last = ""
+        for i in 1...20 { last = s.send("x\(i) BOGUS") }
+        #expect(last == "x20 BAD Unknown command.\r\n* BYE Too many invalid IMAP commands.\r\n")
+        #expect(s.closed)
+        #expect(s.send("y NOOP") == "")
+    }
+
     struct SplitMix {
         var state: UInt64
         mutating func next() -> UInt64 {
@@ -37,6 +47,7 @@ import MailCore
             _ = s.raw(Array(chunk.utf8))
             if s.closed { break }
         }
+        #expect(store.checkInvariants() == [], "seed=\(seed)")
         if !s.closed {
             // Finish whatever was pending (IDLE, AUTHENTICATE, a literal), then check liveness.
             _ = s.raw(Array(String(repeating: "x", count: 64).utf8) + Array("\r\nDONE\r\n".utf8))

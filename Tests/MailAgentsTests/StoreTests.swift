@@ -58,6 +58,7 @@ import MailCore
         #expect(try store.messages(user: "bob", mailbox: "Old.Mail").map(\.raw) == [Array("m1".utf8), Array("m2".utf8)])
         #expect(store.mailboxes(user: "bob").map(\.name) == ["INBOX", "INBOX.Sub", "Old", "Old.Mail"])
         #expect(try store.deliver(to: "bob", bytes: Array("m3".utf8), internalDate: t0) == 3)
+        #expect(store.checkInvariants() == [])
     }
 
     @Test func renameMovesChildrenAndChangesUIDValidity() throws {
@@ -89,6 +90,7 @@ import MailCore
         #expect(store.mailboxes(user: "bob").map(\.name) == ["INBOX", "Shared", "Shared.support", "Shared.support.Done"])
         #expect(store.checkPassword(user: "support", password: "") == nil)
         #expect(store.viewers(of: "support") == ["alice", "bob"])
+        #expect(store.checkInvariants() == [])
     }
 
     @Test func subscriptionsAndPOP3Lock() throws {

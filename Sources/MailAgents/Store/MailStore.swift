@@ -211,6 +211,33 @@ public final class MailStore {
         return acc.isTeam ? acc.members : [acc.name]
     }
 
+    /// Debug check of the store's invariants: in every folder UIDs strictly increase and stay below
+    /// UIDNEXT, folder names are unique, parents exist, and UIDVALIDITY values are unique per account.
+    /// Returns the problems found (empty when sound).
+    public func checkInvariants() -> [String] {
+        var problems = [String]()
+        for key in accountOrder {
+            guard let acc = accounts[key] else { problems.append("missing account \(key)"); continue }
+            var names = Set<String>(), validities = Set<UInt32>()
+            if acc.folder("INBOX") == nil { problems.append("\(acc.name): no INBOX") }
+            for f in acc.folders {
+                if !names.insert(f.name).inserted { problems.append("\(acc.name): duplicate folder \(f.name)") }
+                if !validities.insert(f.uidValidity).inserted { problems.append("\(acc.name): duplicate UIDVALIDITY in \(f.name)") }
+                var last: UInt32 = 0
+                for m in f.messages {
+                    if m.uid <= last || m.uid >= f.uidNext { problems.append("\(acc.name)/\(f.name): bad UID \(m.uid)") }
+                    last = m.uid
+                }
+                let levels = f.name.split(separator: separator)
+                if levels.count > 1, f.name != "INBOX", acc.folder(levels.dropLast().joined(separator: String(separator))) == nil,
+                   !f.name.hasPrefix("INBOX" + String(separator)) {
+                    problems.append("\(acc.name): \(f.name) has no parent")
+                }
+            }
+        }
+        return problems
+    }
+
     // MARK: POP3 lock
 
     /// Takes the exclusive maildrop lock (RFC 1939 §8); false when already held (`-ERR [IN-USE]`).

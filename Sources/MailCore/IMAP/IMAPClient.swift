@@ -35,7 +35,7 @@ public struct IMAPClient {
     private var waiting: [[UInt8]] = []
     private var idleTag: String?
 
-    public init(tagPrefix: String = "a", limits: IMAPFramer.Limits = .init(maxLine: 64 * 1024, maxLiteral: 64 * 1024 * 1024,
+    public init(tagPrefix: String = "a", limits: IMAPFramer.Limits = .init(maxLine: 1024 * 1024, maxLiteral: 64 * 1024 * 1024,
                                                                            maxCommand: 65 * 1024 * 1024)) {
         self.tagPrefix = tagPrefix
         var f = IMAPFramer(limits: limits)
