@@ -127,7 +127,7 @@ import MailCore
         #expect(s.send("n NOOP") == "i BAD Expected DONE.\r\n")
         #expect(s.send("m NOOP") == "m OK NOOP completed\r\n")
         #expect(s.send("j IDLE") == "+ idling\r\n")
-        #expect(s.send("done") == "j OK Idle completed.\r\n")
+        #expect(s.send("done") == "j OK IDLE terminated\r\n")
     }
 
     @Test func loginRefusedWithoutTLSWhenRequired() throws {

@@ -61,7 +61,7 @@ import MailCore
         #expect(s.send("i IDLE") == "+ idling\r\n")
         try store.deliver(to: "bob", bytes: courseMessage(id: "push"), internalDate: courseNow)
         #expect(woken == ["* 4 EXISTS\r\n* 2 RECENT\r\n"])
-        #expect(s.send("DONE") == "i OK Idle completed.\r\n")
+        #expect(s.send("DONE") == "i OK IDLE terminated\r\n")
     }
 
     @Test func moveReportsCopyUIDAndExpunge() throws {

@@ -256,7 +256,7 @@ public struct IMAPServer {
         mode = .commands
         switch frame {
         case .complete(let bytes) where String(decoding: bytes, as: UTF8.self).uppercased() == "DONE":
-            line("\(tag) OK Idle completed.")
+            line("\(tag) OK IDLE terminated")
         case .complete, .lineTooLong, .literalAccepted, .literalRefused:
             line("\(tag) BAD Expected DONE.")
         }
