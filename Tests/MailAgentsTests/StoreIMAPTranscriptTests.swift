@@ -76,3 +76,32 @@ import MailCore
             + "c OK UID FETCH completed\r\n")
     }
 }
+
+/// The exact bytes Python's imaplib and curl send for common tasks.
+@Suite struct StoreIMAPClientDialectTests {
+    @Test func imaplibSession() throws {
+        let store = try courseStore()
+        let s = ServerSession(store)
+        s.greet()
+        #expect(s.send("LJAB1 CAPABILITY").hasSuffix("LJAB1 OK CAPABILITY completed\r\n"))
+        #expect(s.send("LJAB2 LOGIN bob \"secret123\"").hasPrefix("LJAB2 OK"))
+        #expect(s.send("LJAB3 SELECT INBOX").hasSuffix("LJAB3 OK [READ-WRITE] SELECT completed\r\n"))
+        #expect(s.send("LJAB4 SEARCH ALL") == "* SEARCH 1 2 3\r\nLJAB4 OK SEARCH completed\r\n")
+        let raw = courseMessage(subject: "Hello", id: "a1")
+        #expect(s.send("LJAB5 FETCH 1 (RFC822)") == "* 1 FETCH (RFC822 {\(raw.count)}\r\n\(String(decoding: raw, as: UTF8.self)))\r\nLJAB5 OK FETCH completed\r\n")
+        #expect(s.send("LJAB6 STORE 1 +FLAGS \\Deleted") == "* 1 FETCH (FLAGS (\\Deleted \\Seen))\r\nLJAB6 OK STORE completed\r\n")
+        #expect(s.send("LJAB7 EXPUNGE") == "* 1 EXPUNGE\r\nLJAB7 OK EXPUNGE completed\r\n")
+        #expect(s.send("LJAB8 LOGOUT") == "* BYE IMAP4rev1 Server logging out\r\nLJAB8 OK LOGOUT completed\r\n")
+    }
+
+    @Test func curlFetchByUID() throws {
+        let store = try courseStore()
+        let s = ServerSession(store)
+        s.greet()
+        #expect(s.send("A001 CAPABILITY").contains("AUTH=PLAIN"))
+        #expect(s.send("A002 AUTHENTICATE PLAIN AGJvYgBzZWNyZXQxMjM=").hasPrefix("A002 OK"))
+        _ = s.send("A003 SELECT INBOX")
+        let raw = courseMessage(subject: "Lunch", id: "a2")
+        #expect(s.send("A004 UID FETCH 2 BODY[]") == "* 2 FETCH (UID 2 BODY[] {\(raw.count)}\r\n\(String(decoding: raw, as: UTF8.self)) FLAGS (\\Seen))\r\nA004 OK UID FETCH completed\r\n")
+    }
+}

@@ -70,6 +70,11 @@ public struct StoredMessage: Hashable, Sendable {
 /// Time. The store never reads a clock: deliveries and appends carry their internal date, and
 /// ``now`` (set by the host) seeds new UIDVALIDITY values, which are strictly increasing.
 ///
+/// Notifications. Every change is appended to ``changeLog`` and given to observers. A host keeps
+/// its IMAP sessions in step by observing the store and, for each session of a user in
+/// ``viewers(of:)`` that ``IMAPServer/isIdling``, calling ``IMAPServer/mailboxChanged(now:)``;
+/// other sessions pick the news up at their next command.
+///
 /// ```swift
 /// let store = MailStore()
 /// try store.addUser("bob", password: "secret123", addresses: ["bob@company.org"], quotaBytes: 10_000_000)
