@@ -3,10 +3,10 @@ import MailCore
 @testable import MailAgents
 
 /// The client engine against the server engine and the real store, back to back.
-final class BackToBack {
+final class IMAPBackToBack {
     var client = IMAPClient()
     var server: IMAPServer
-    let now = courseNow
+    let now = imapCourseNow
     var sync = IMAPSyncState()
     var wire: [String] = []
 
@@ -82,8 +82,8 @@ final class BackToBack {
 
 @Suite struct StoreIMAPClientTests {
     @Test func clientCommandsAgainstServer() throws {
-        let store = try courseStore()
-        let b = BackToBack(store)
+        let store = try imapCourseStore()
+        let b = IMAPBackToBack(store)
         #expect(b.client.state == .notAuthenticated)
         #expect(b.client.capabilities.contains("LITERAL+"))
         let login = b.run(.login(user: "bob", password: "secret123"))
@@ -114,9 +114,9 @@ final class BackToBack {
     }
 
     @Test func synchronisingLiteralWaitsForContinuation() throws {
-        let store = try courseStore()
+        let store = try imapCourseStore()
         try store.addUser("zoé", password: "mötdepasse")
-        let b = BackToBack(store, clientSeesGreeting: false)
+        let b = IMAPBackToBack(store, clientSeesGreeting: false)
         #expect(!b.client.capabilities.contains("LITERAL+"))
         // 8-bit user name and password go as synchronising literals: each waits for "+".
         let login = b.run(.login(user: "zoé", password: "mötdepasse"))
@@ -127,16 +127,16 @@ final class BackToBack {
     }
 
     @Test func authenticatePlainWithoutSASLIR() throws {
-        let store = try courseStore()
-        let b = BackToBack(store, clientSeesGreeting: false)
+        let store = try imapCourseStore()
+        let b = IMAPBackToBack(store, clientSeesGreeting: false)
         let r = b.pump(b.client.authenticatePlain(user: "bob", password: "secret123").output)
         #expect(r.first == .continuation(""))
         #expect(b.client.state == .authenticated)
     }
 
     @Test func syncLoopFollowsTheServerWithIdle() throws {
-        let store = try courseStore()
-        let b = BackToBack(store)
+        let store = try imapCourseStore()
+        let b = IMAPBackToBack(store)
         _ = b.run(.login(user: "bob", password: "secret123"))
         var step = b.drive(b.sync.start(capabilities: b.client.capabilities))
         #expect(step == .wait)
@@ -148,7 +148,7 @@ final class BackToBack {
 
         // Another device flags a message and mail arrives: IDLE pushes, the loop fetches.
         try store.storeFlags(user: "bob", mailbox: "INBOX", uids: [2], operation: .add, flags: [.flagged])
-        try store.deliver(to: "bob", bytes: courseMessage(id: "later"), internalDate: courseNow)
+        try store.deliver(to: "bob", bytes: imapCourseMessage(id: "later"), internalDate: imapCourseNow)
         step = b.feed(b.deliver(b.server.mailboxChanged(now: b.now)))
         #expect(step == .endIdle)
         step = b.drive(step)
@@ -165,12 +165,12 @@ final class BackToBack {
     }
 
     @Test func syncLoopPollsWithoutIdle() throws {
-        let store = try courseStore()
-        let b = BackToBack(store)
+        let store = try imapCourseStore()
+        let b = IMAPBackToBack(store)
         _ = b.run(.login(user: "bob", password: "secret123"))
         var step = b.drive(b.sync.start(capabilities: ["IMAP4REV1"]))
         #expect(step == .pollLater)
-        try store.deliver(to: "bob", bytes: courseMessage(id: "polled"), internalDate: courseNow)
+        try store.deliver(to: "bob", bytes: imapCourseMessage(id: "polled"), internalDate: imapCourseNow)
         step = b.drive(b.sync.poll())
         #expect(step == .pollLater)
         #expect(b.sync.view.uids == [1, 2, 3, 4])
@@ -179,7 +179,7 @@ final class BackToBack {
 
 @Suite struct StoreIMAPClientTLSTests {
     @Test func clientStartTLSThenLogin() throws {
-        let store = try courseStore()
+        let store = try imapCourseStore()
         var server = IMAPServer(backend: store, configuration: IMAPServerConfiguration(requireTLSForAuthentication: true))
         var client = IMAPClient()
         func toClient(_ actions: [IMAPServerAction]) -> [IMAPClient.Output] {
@@ -190,17 +190,17 @@ final class BackToBack {
         }
         func toServer(_ outputs: [IMAPClient.Output]) -> [IMAPServerAction] {
             outputs.flatMap { o -> [IMAPServerAction] in
-                if case .send(let bytes) = o { return server.receive(bytes, now: courseNow) }
+                if case .send(let bytes) = o { return server.receive(bytes, now: imapCourseNow) }
                 return []
             }
         }
-        _ = toClient(server.start(now: courseNow))
+        _ = toClient(server.start(now: imapCourseNow))
         #expect(client.capabilities.contains("STARTTLS") && client.capabilities.contains("LOGINDISABLED"))
         let fromServer = toServer(client.send(.startTLS).output)
         #expect(fromServer.last == .startTLS)
         let clientOut = toClient(fromServer)
         #expect(clientOut.contains(.startTLS))
-        _ = server.tlsEstablished(now: courseNow)
+        _ = server.tlsEstablished(now: imapCourseNow)
         _ = client.tlsEstablished()
         #expect(client.capabilities.isEmpty)
         _ = toClient(toServer(client.send(.capability).output))

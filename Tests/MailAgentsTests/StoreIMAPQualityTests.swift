@@ -4,9 +4,9 @@ import MailCore
 
 /// QUALITY.md items 9–14 against the real store.
 @Suite struct StoreIMAPQualityTests {
-    func loggedIn(_ configuration: IMAPServerConfiguration = .init()) throws -> (MailStore, ServerSession) {
-        let store = try courseStore()
-        let s = ServerSession(store, configuration: configuration)
+    func loggedIn(_ configuration: IMAPServerConfiguration = .init()) throws -> (MailStore, IMAPTestSession) {
+        let store = try imapCourseStore()
+        let s = IMAPTestSession(store, configuration: configuration)
         s.greet()
         s.send("a LOGIN bob secret123")
         return (store, s)
@@ -21,8 +21,8 @@ import MailCore
     }
 
     @Test func wrongStateIsBad() throws {
-        let store = try courseStore()
-        let s = ServerSession(store)
+        let store = try imapCourseStore()
+        let s = IMAPTestSession(store)
         s.greet()
         #expect(s.send("a SELECT INBOX") == "a BAD Command SELECT is not valid in this state.\r\n")
         #expect(s.send("b FETCH 1 FLAGS") == "b BAD Command FETCH is not valid in this state.\r\n")
@@ -103,8 +103,8 @@ import MailCore
 
     // 13
     @Test func startTLSDropsPipelinedCommand() throws {
-        let store = try courseStore()
-        let s = ServerSession(store)
+        let store = try imapCourseStore()
+        let s = IMAPTestSession(store)
         s.greet()
         let out = s.raw(Array("a STARTTLS\r\nb CAPABILITY\r\n".utf8))
         #expect(out == "a OK Begin TLS negotiation\r\n")
@@ -131,8 +131,8 @@ import MailCore
     }
 
     @Test func loginRefusedWithoutTLSWhenRequired() throws {
-        let store = try courseStore()
-        let s = ServerSession(store, configuration: IMAPServerConfiguration(requireTLSForAuthentication: true))
+        let store = try imapCourseStore()
+        let s = IMAPTestSession(store, configuration: IMAPServerConfiguration(requireTLSForAuthentication: true))
         #expect(s.greet().contains("STARTTLS LOGINDISABLED]"))
         #expect(s.send("a LOGIN bob secret123") == "a NO [PRIVACYREQUIRED] Plaintext authentication disallowed on non-secure (SSL/TLS) connections.\r\n")
         s.send("b STARTTLS")
@@ -165,7 +165,7 @@ import MailCore
 
     @Test func envelopeEscapesQuotesAndUsesLiteralsForLineBreaks() throws {
         let (store, s) = try loggedIn()
-        try store.deliver(to: "bob", bytes: Array("From: \"Q \\\"x\\\" \\\\\" <q@x.org>\r\nSubject: say \"hi\" \\ bye\r\n\r\nb\r\n".utf8), internalDate: courseNow)
+        try store.deliver(to: "bob", bytes: Array("From: \"Q \\\"x\\\" \\\\\" <q@x.org>\r\nSubject: say \"hi\" \\ bye\r\n\r\nb\r\n".utf8), internalDate: imapCourseNow)
         s.send("s SELECT INBOX")
         let out = s.send("f FETCH 4 ENVELOPE")
         #expect(out == "* 4 FETCH (ENVELOPE (NIL \"say \\\"hi\\\" \\\\ bye\" ((\"Q \\\"x\\\" \\\\\" NIL \"q\" \"x.org\")) "
@@ -174,8 +174,8 @@ import MailCore
 
     @Test func byteByByteFeedingGivesTheSameReplies() throws {
         let script = Array("a LOGIN bob secret123\r\nb SELECT INBOX\r\nc FETCH 1:* (FLAGS UID)\r\nd APPEND Sent {5+}\r\nhello\r\ne SEARCH OR SEEN TEXT \"Lunch\"\r\nf LOGOUT\r\n".utf8)
-        let whole = ServerSession(try courseStore()).raw(script)
-        let bytewise = ServerSession(try courseStore()).rawByteByByte(script)
+        let whole = IMAPTestSession(try imapCourseStore()).raw(script)
+        let bytewise = IMAPTestSession(try imapCourseStore()).rawByteByByte(script)
         #expect(whole == bytewise)
         #expect(whole.hasSuffix("f OK LOGOUT completed\r\n"))
         #expect(whole.contains("* SEARCH 1 2\r\n"))

@@ -6,7 +6,7 @@ import MailCore
 /// unless the session was closed for too many invalid commands.
 @Suite struct StoreIMAPRobustnessTests {
     @Test func tooManyInvalidCommandsCloseTheSession() throws {
-        let s = ServerSession(try courseStore())
+        let s = IMAPTestSession(try imapCourseStore())
         s.greet()
         var last = ""
         for i in 1...20 { last = s.send("x\(i) BOGUS") }
@@ -36,8 +36,8 @@ import MailCore
     @Test(arguments: [1, 2, 3, 42, 1234, 99_999] as [UInt64])
     func garbageNeverCrashes(seed: UInt64) throws {
         var rng = SplitMix(state: seed)
-        let store = try courseStore()
-        let s = ServerSession(store)
+        let store = try imapCourseStore()
+        let s = IMAPTestSession(store)
         s.greet()
         s.send("a LOGIN bob secret123")
         s.send("b SELECT INBOX")

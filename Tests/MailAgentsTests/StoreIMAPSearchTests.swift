@@ -34,7 +34,7 @@ import MailCore
         ("NOT (OR SEEN DRAFT)", "2"), ("CHARSET UTF-8 FROM Dave", "2"),
     ])
     func key(_ criteria: String, _ expected: String) throws {
-        let s = ServerSession(try Self.store())
+        let s = IMAPTestSession(try Self.store())
         s.send("a LOGIN bob pw")
         s.send("b SELECT INBOX")
         #expect(s.send("c SEARCH \(criteria)") == "* SEARCH\(expected.isEmpty ? "" : " " + expected)\r\nc OK SEARCH completed\r\n")

@@ -4,8 +4,8 @@ import MailCore
 
 /// Several sessions (devices) on one mailbox, IDLE, \Recent.
 @Suite struct StoreSessionsTests {
-    func open(_ store: MailStore) -> ServerSession {
-        let s = ServerSession(store)
+    func open(_ store: MailStore) -> IMAPTestSession {
+        let s = IMAPTestSession(store)
         s.greet()
         s.send("a LOGIN bob secret123")
         s.send("b SELECT INBOX")
@@ -13,45 +13,45 @@ import MailCore
     }
 
     @Test func twoSessionsSeeEachOthersFlagsExpungesAndArrivals() throws {
-        let store = try courseStore()
+        let store = try imapCourseStore()
         let phone = open(store), laptop = open(store)
-        #expect(lines(phone.send("c STORE 2 +FLAGS.SILENT (\\Flagged)")) == ["c OK STORE completed"])
-        #expect(lines(laptop.send("d NOOP")) == ["* 2 FETCH (FLAGS (\\Flagged))", "d OK NOOP completed"])
-        #expect(lines(phone.send("e STORE 1 +FLAGS (\\Deleted)")) == ["* 1 FETCH (FLAGS (\\Deleted \\Seen))", "e OK STORE completed"])
-        #expect(lines(phone.send("f EXPUNGE")) == ["* 1 EXPUNGE", "f OK EXPUNGE completed"])
-        #expect(lines(laptop.send("g NOOP")) == ["* 1 EXPUNGE", "g OK NOOP completed"])
-        try store.deliver(to: "bob", bytes: courseMessage(id: "new"), internalDate: courseNow)
-        #expect(lines(laptop.send("h NOOP")) == ["* 3 EXISTS", "* 1 RECENT", "h OK NOOP completed"])
+        #expect(imapLines(phone.send("c STORE 2 +FLAGS.SILENT (\\Flagged)")) == ["c OK STORE completed"])
+        #expect(imapLines(laptop.send("d NOOP")) == ["* 2 FETCH (FLAGS (\\Flagged))", "d OK NOOP completed"])
+        #expect(imapLines(phone.send("e STORE 1 +FLAGS (\\Deleted)")) == ["* 1 FETCH (FLAGS (\\Deleted \\Seen))", "e OK STORE completed"])
+        #expect(imapLines(phone.send("f EXPUNGE")) == ["* 1 EXPUNGE", "f OK EXPUNGE completed"])
+        #expect(imapLines(laptop.send("g NOOP")) == ["* 1 EXPUNGE", "g OK NOOP completed"])
+        try store.deliver(to: "bob", bytes: imapCourseMessage(id: "new"), internalDate: imapCourseNow)
+        #expect(imapLines(laptop.send("h NOOP")) == ["* 3 EXISTS", "* 1 RECENT", "h OK NOOP completed"])
         // The laptop claimed the new message first: it is not \Recent for the phone, which keeps
         // its own \Recent message from SELECT.
-        #expect(lines(phone.send("i NOOP")) == ["* 3 EXISTS", "* 1 RECENT", "i OK NOOP completed"])
-        #expect(lines(phone.send("j FETCH 3 FLAGS")) == ["* 3 FETCH (FLAGS ())", "j OK FETCH completed"])
-        #expect(lines(laptop.send("k FETCH 3 FLAGS")) == ["* 3 FETCH (FLAGS (\\Recent))", "k OK FETCH completed"])
+        #expect(imapLines(phone.send("i NOOP")) == ["* 3 EXISTS", "* 1 RECENT", "i OK NOOP completed"])
+        #expect(imapLines(phone.send("j FETCH 3 FLAGS")) == ["* 3 FETCH (FLAGS ())", "j OK FETCH completed"])
+        #expect(imapLines(laptop.send("k FETCH 3 FLAGS")) == ["* 3 FETCH (FLAGS (\\Recent))", "k OK FETCH completed"])
     }
 
     @Test func expungeIsDeferredDuringFetchBySequenceNumber() throws {
-        let store = try courseStore()
+        let store = try imapCourseStore()
         let phone = open(store), laptop = open(store)
         phone.send("c STORE 2 +FLAGS.SILENT (\\Deleted)")
         phone.send("d EXPUNGE")
         let during = laptop.send("e FETCH 1 FLAGS")
         #expect(!during.contains("EXPUNGE"))
-        #expect(lines(laptop.send("f NOOP")) == ["* 2 EXPUNGE", "f OK NOOP completed"])
+        #expect(imapLines(laptop.send("f NOOP")) == ["* 2 EXPUNGE", "f OK NOOP completed"])
     }
 
     @Test func recentBelongsToExactlyOneSession() throws {
-        let store = try courseStore()
+        let store = try imapCourseStore()
         let first = open(store)
         let second = open(store)
         #expect(first.send("c SEARCH RECENT") == "* SEARCH 3\r\nc OK SEARCH completed\r\n")
         #expect(second.send("c SEARCH RECENT") == "* SEARCH\r\nc OK SEARCH completed\r\n")
-        let examine = ServerSession(store)
+        let examine = IMAPTestSession(store)
         examine.send("a LOGIN bob secret123")
         #expect(examine.send("b EXAMINE INBOX").contains("* 0 RECENT\r\n"))
     }
 
     @Test func idleReceivesExistsWhenMailIsDelivered() throws {
-        let store = try courseStore()
+        let store = try imapCourseStore()
         let s = open(store)
         var woken = [String]()
         let token = store.addObserver { change in
@@ -59,22 +59,22 @@ import MailCore
         }
         defer { store.removeObserver(token) }
         #expect(s.send("i IDLE") == "+ idling\r\n")
-        try store.deliver(to: "bob", bytes: courseMessage(id: "push"), internalDate: courseNow)
+        try store.deliver(to: "bob", bytes: imapCourseMessage(id: "push"), internalDate: imapCourseNow)
         #expect(woken == ["* 4 EXISTS\r\n* 2 RECENT\r\n"])
         #expect(s.send("DONE") == "i OK IDLE terminated\r\n")
     }
 
     @Test func moveReportsCopyUIDAndExpunge() throws {
-        let store = try courseStore()
+        let store = try imapCourseStore()
         let s = open(store)
         let uv = try store.uidState(user: "bob", mailbox: "Work").uidValidity
-        #expect(lines(s.send("c UID MOVE 2:3 Work")) == ["* OK [COPYUID \(uv) 2:3 1:2] Moved UIDs.", "* 3 EXPUNGE", "* 2 EXPUNGE", "c OK UID MOVE completed"])
+        #expect(imapLines(s.send("c UID MOVE 2:3 Work")) == ["* OK [COPYUID \(uv) 2:3 1:2] Moved UIDs.", "* 3 EXPUNGE", "* 2 EXPUNGE", "c OK UID MOVE completed"])
         #expect(try store.messages(user: "bob").map(\.uid) == [1])
-        #expect(lines(s.send("d COPY 1 Nowhere")) == ["d NO [TRYCREATE] Mailbox doesn't exist: Nowhere"])
+        #expect(imapLines(s.send("d COPY 1 Nowhere")) == ["d NO [TRYCREATE] Mailbox doesn't exist: Nowhere"])
     }
 
     @Test func statusNamespaceAndLsub() throws {
-        let store = try courseStore()
+        let store = try imapCourseStore()
         try store.addTeam("support", members: ["bob", "alice"], addresses: ["support@company.org"])
         let s = open(store)
         #expect(s.send("c STATUS Work (MESSAGES UIDNEXT UNSEEN)") == "* STATUS Work (MESSAGES 0 UIDNEXT 1 UNSEEN 0)\r\nc OK STATUS completed\r\n")
@@ -87,8 +87,8 @@ import MailCore
     }
 
     @Test func authenticatePlainWithAndWithoutInitialResponse() throws {
-        let store = try courseStore()
-        let s = ServerSession(store)
+        let store = try imapCourseStore()
+        let s = IMAPTestSession(store)
         s.greet()
         let token = "AGJvYgBzZWNyZXQxMjM=" // \0bob\0secret123
         #expect(s.send("a AUTHENTICATE PLAIN") == "+ \r\n")
@@ -100,18 +100,18 @@ import MailCore
     }
 
     @Test func autologoutAfterInactivity() throws {
-        let store = try courseStore()
-        let s = ServerSession(store)
+        let store = try imapCourseStore()
+        let s = IMAPTestSession(store)
         s.greet()
         let deadline = try #require(s.server.nextDeadline)
-        #expect(deadline.secondsSince1970 == courseNow.secondsSince1970 + 1800)
+        #expect(deadline.secondsSince1970 == imapCourseNow.secondsSince1970 + 1800)
         #expect(s.text(s.server.timerFired(now: IMAPDate(secondsSince1970: deadline.secondsSince1970 - 1))) == "")
         #expect(s.text(s.server.timerFired(now: deadline)) == "* BYE Disconnected for inactivity.\r\n")
         #expect(s.closed)
     }
 
     @Test func sectionsOfAMultipartMessage() throws {
-        let store = try courseStore()
+        let store = try imapCourseStore()
         let raw = Array("""
         From: a@x.org\r
         Subject: parts\r
@@ -131,7 +131,7 @@ import MailCore
         --BB--\r
 
         """.utf8)
-        try store.deliver(to: "bob", bytes: raw, internalDate: courseNow)
+        try store.deliver(to: "bob", bytes: raw, internalDate: imapCourseNow)
         let s = open(store)
         #expect(s.send("c FETCH 4 (BODY.PEEK[1])") == "* 4 FETCH (BODY[1] {5}\r\nhello)\r\nc OK FETCH completed\r\n")
         #expect(s.send("d FETCH 4 (BODY.PEEK[1.MIME])") == "* 4 FETCH (BODY[1.MIME] {43}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n)\r\nd OK FETCH completed\r\n")

@@ -2,13 +2,13 @@ import MailCore
 @testable import MailAgents
 
 /// One IMAP server session driven by a test: lines in, the server's bytes out as text.
-final class ServerSession {
+final class IMAPTestSession {
     var server: IMAPServer
     var now: IMAPDate
     var closed = false
     var tlsRequested = false
 
-    init(_ store: MailStore, configuration: IMAPServerConfiguration = .init(), now: IMAPDate = courseNow) {
+    init(_ store: MailStore, configuration: IMAPServerConfiguration = .init(), now: IMAPDate = imapCourseNow) {
         server = IMAPServer(backend: store, configuration: configuration)
         self.now = now
     }
@@ -46,9 +46,9 @@ final class ServerSession {
 }
 
 /// 2024-12-06 14:30:00 +0100, the date of the course's message.
-let courseNow = IMAPDate(year: 2024, month: 12, day: 6, hour: 14, minute: 30, second: 0, utcOffsetMinutes: 60)!
+let imapCourseNow = IMAPDate(year: 2024, month: 12, day: 6, hour: 14, minute: 30, second: 0, utcOffsetMinutes: 60)!
 
-func courseMessage(subject: String = "Urgent - Réunion", id: String = "xyz789") -> [UInt8] {
+func imapCourseMessage(subject: String = "Urgent - Réunion", id: String = "xyz789") -> [UInt8] {
     Array("""
     Return-Path: <alice@example.com>\r
     From: Alice <alice@example.com>\r
@@ -67,21 +67,21 @@ func courseMessage(subject: String = "Urgent - Réunion", id: String = "xyz789")
     """.utf8)
 }
 
-func lines(_ text: String) -> [String] {
+func imapLines(_ text: String) -> [String] {
     text.split(separator: "\r\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
 }
 
 /// A store with bob (3 messages in INBOX: 1 seen, 2 unseen; folders Sent, Drafts, Work, Work.Projects).
-func courseStore() throws -> MailStore {
+func imapCourseStore() throws -> MailStore {
     let store = MailStore(now: IMAPDate(secondsSince1970: 1_234_567_890))
     try store.addUser("bob", password: "secret123", addresses: ["bob@company.org"])
     try store.addUser("alice", password: "mypassword", addresses: ["alice@example.com"])
     for name in ["Sent", "Drafts", "Work", "Work.Projects"] { try store.createMailbox(user: "bob", name: name) }
-    let first = try store.deliver(to: "bob", bytes: courseMessage(subject: "Hello", id: "a1"), internalDate: courseNow)
-    try store.deliver(to: "bob", bytes: courseMessage(subject: "Lunch", id: "a2"), internalDate: courseNow)
+    let first = try store.deliver(to: "bob", bytes: imapCourseMessage(subject: "Hello", id: "a1"), internalDate: imapCourseNow)
+    try store.deliver(to: "bob", bytes: imapCourseMessage(subject: "Lunch", id: "a2"), internalDate: imapCourseNow)
     try store.storeFlags(user: "bob", mailbox: "INBOX", uids: [first], operation: .add, flags: [.seen])
     // A first session has already seen the first two, so only the third is \Recent.
     _ = try store.snapshot(user: "bob", mailbox: "INBOX", claimRecent: true)
-    try store.deliver(to: "bob", bytes: courseMessage(), internalDate: courseNow)
+    try store.deliver(to: "bob", bytes: imapCourseMessage(), internalDate: imapCourseNow)
     return store
 }

@@ -43,7 +43,7 @@ import MailCore
     @Test func appendOverQuotaIsOverquotaInIMAP() throws {
         let store = MailStore(now: t0)
         try store.addUser("bob", password: "pw", quotaBytes: 10)
-        let s = ServerSession(store)
+        let s = IMAPTestSession(store)
         s.send("a LOGIN bob pw")
         #expect(s.raw(Array("b APPEND INBOX {20+}\r\n01234567890123456789\r\n".utf8)) == "b NO [OVERQUOTA] Quota exceeded (mailbox for user is full)\r\n")
     }

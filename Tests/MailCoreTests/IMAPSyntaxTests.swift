@@ -190,7 +190,7 @@ import Testing
     func dateTimes(_ text: String, _ seconds: Int64) throws {
         let d = try #require(IMAPDate.parseDateTime(text))
         #expect(d.secondsSince1970 == seconds)
-        #expect(d.imapDateTime == text.replacingFirstSpace)
+        #expect(d.imapDateTime == text.imapReplacingFirstSpace)
     }
 
     @Test func listWildcards() {
@@ -233,5 +233,5 @@ import Testing
 
 extension String {
     /// `" 1-Jan-1970"` is written back as `"01-Jan-1970"`.
-    var replacingFirstSpace: String { first == " " ? "0" + dropFirst() : self }
+    var imapReplacingFirstSpace: String { first == " " ? "0" + dropFirst() : self }
 }

@@ -57,7 +57,7 @@ indirect enum IMAPValue: Hashable {
 /// Parses one complete response (lines plus literals, without the final CRLF).
 public enum IMAPResponseParser {
     public static func parse(_ bytes: [UInt8]) -> IMAPResponse {
-        var c = Cursor(bytes: bytes, depthLimit: 64)
+        var c = IMAPCursor(bytes: bytes, depthLimit: 64)
         if c.peek == UInt8(ascii: "+") {
             c.i += 1
             if c.peek == 0x20 { c.i += 1 }
@@ -129,7 +129,7 @@ public enum IMAPResponseParser {
         return .other(String(decoding: bytes, as: UTF8.self))
     }
 
-    static func codeAndText(_ c: inout Cursor) -> (String?, String) {
+    static func codeAndText(_ c: inout IMAPCursor) -> (String?, String) {
         if c.peek == 0x20 { c.i += 1 }
         var code: String?
         if c.peek == UInt8(ascii: "[") {
@@ -143,7 +143,7 @@ public enum IMAPResponseParser {
     }
 
     /// value = NIL / atom (with `[…]` sections kept whole) / quoted / literal / list
-    static func parseValue(_ c: inout Cursor, depth: Int) throws -> IMAPValue {
+    static func parseValue(_ c: inout IMAPCursor, depth: Int) throws -> IMAPValue {
         guard depth < 64 else { throw c.error("too deep") }
         switch c.peek {
         case UInt8(ascii: "(")?:
