@@ -7,7 +7,7 @@ import MailCore
     @Test func courseSession() throws {
         let store = try imapCourseStore()
         let s = IMAPTestSession(store)
-        #expect(s.greet() == "* OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ IDLE NAMESPACE UIDPLUS MOVE UNSELECT STARTTLS AUTH=PLAIN] Dovecot ready.\r\n")
+        #expect(s.greet() == "* OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ IDLE NAMESPACE UIDPLUS MOVE UNSELECT STARTTLS AUTH=PLAIN AUTH=LOGIN] Dovecot ready.\r\n")
         #expect(imapLines(s.send("A003 LOGIN bob secret123")) == [
             "A003 OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ IDLE NAMESPACE UIDPLUS MOVE UNSELECT] Logged in"])
         #expect(imapLines(s.send("A004 LIST \"\" \"*\"")) == [

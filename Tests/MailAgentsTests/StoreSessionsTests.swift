@@ -99,6 +99,15 @@ import MailCore
         #expect(s.send("d AUTHENTICATE PLAIN \(token)").hasPrefix("d OK [CAPABILITY"))
     }
 
+    @Test func authenticateLoginTwoSteps() throws {
+        let s = IMAPTestSession(try imapCourseStore())
+        s.greet()
+        #expect(s.send("a AUTHENTICATE LOGIN") == "+ VXNlcm5hbWU6\r\n")
+        #expect(s.send("Ym9i") == "+ UGFzc3dvcmQ6\r\n")
+        #expect(s.send("c2VjcmV0MTIz").hasPrefix("a OK [CAPABILITY"))
+        #expect(s.server.user == "bob")
+    }
+
     @Test func autologoutAfterInactivity() throws {
         let store = try imapCourseStore()
         let s = IMAPTestSession(store)
