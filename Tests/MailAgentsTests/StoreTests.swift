@@ -38,6 +38,10 @@ import MailCore
         #expect(MailStoreError.quotaExceeded(permanent: true).smtpReply.code == 552)
         #expect(MailStoreError.quotaExceeded(permanent: true).smtpReply.enhanced == "5.2.2")
         #expect(try store.quota("bob").used == 80)
+        try store.createMailbox(user: "bob", name: "Archive")
+        #expect(throws: MailStoreError.quotaExceeded(permanent: false)) { try store.copy(user: "bob", from: "INBOX", uids: [1], to: "Archive") }
+        #expect(try store.move(user: "bob", from: "INBOX", uids: [1], to: "Archive").mapping.count == 1)
+        #expect(try store.quota("bob").used == 80)
     }
 
     @Test func appendOverQuotaIsOverquotaInIMAP() throws {

@@ -385,10 +385,15 @@ public final class MailStore {
 
     /// Copies messages (flags kept, new UIDs); returns the destination UIDVALIDITY and UID pairs.
     public func copy(user: String, from: String, uids: [UInt32], to: String) throws -> IMAPCopyResult {
-        let (_, src) = try folder(user: user, from)
+        try copy(user: user, from: from, uids: uids, to: to, moving: false)
+    }
+
+    private func copy(user: String, from: String, uids: [UInt32], to: String, moving: Bool) throws -> IMAPCopyResult {
+        let (sacc, src) = try folder(user: user, from)
         let (dacc, dst) = try folder(user: user, to)
         let picked = uids.sorted().compactMap { src.index(of: $0).map { src.messages[$0] } }
-        try checkQuota(dacc, adding: picked.reduce(0) { $0 + $1.size })
+        // A move inside one account does not change its usage.
+        if !(moving && sacc === dacc) { try checkQuota(dacc, adding: picked.reduce(0) { $0 + $1.size }) }
         var mapping = [(UInt32, UInt32)]()
         for m in picked {
             let uid = dst.uidNext
@@ -409,7 +414,7 @@ public final class MailStore {
         let (sacc, src) = try folder(user: user, from)
         let (_, dst) = try folder(user: user, to)
         guard src !== dst else { throw MailStoreError.cannot("Source and destination are the same mailbox.") }
-        let result = try copy(user: user, from: from, uids: uids, to: to)
+        let result = try copy(user: user, from: from, uids: uids, to: to, moving: true)
         let moved = Set(result.mapping.map(\.0))
         remove(sacc, src, moved)
         return result
