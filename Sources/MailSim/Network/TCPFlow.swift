@@ -7,6 +7,8 @@ public enum FlowDirection: Equatable, Sendable {
 /// What travels through a pipe: the TCP events the simulation models.
 enum Segment {
     case synAck
+    /// The client's ACK completing the three-way handshake; the server accepts when it arrives.
+    case ack
     case data([UInt8])
     case fin
     case rst
@@ -100,10 +102,15 @@ final class TCPFlow {
         }
         let end = Connection(flow: self, side: .server, host: serverHost,
                              local: tap.server, remote: tap.client, remoteName: clientHost.name)
+        end.listener = listener
         server = end
         serverHost.endpoints.append(end)
-        end.state = .established
         send(.synAck, .serverToClient)
+    }
+
+    /// The handshake's last ACK reached the server: the listener accepts (RFC 9293 §3.5: a
+    /// passive open completes on the ACK of the SYN/ACK).
+    func accept(_ end: Connection, listener: Host.Listener) {
         switch listener.options.drop {
         case .closeImmediately?:
             end.close()
@@ -124,6 +131,7 @@ final class TCPFlow {
         let now = world.now
         switch segment {
         case .synAck: tap.record(.synAck, at: now)
+        case .ack: tap.record(.established, at: now)
         case let .data(bytes):
             let sender = direction == .clientToServer ? client : server
             tap.record(.segment(direction, bytes, encrypted: sender?.tls != nil), at: now)

@@ -69,14 +69,16 @@ final class TLSSession {
     /// Ciphertext from the wire.
     func receive(_ bytes: [UInt8]) -> Output {
         guard !failed else { return Output() }
-        channel.pipeline.fireChannelRead(NIOAny(channel.allocator.buffer(bytes: bytes)))
+        channel.pipeline.fireChannelRead(channel.allocator.buffer(bytes: bytes))
+        // NIOSSLHandler hands decrypted data up on read-complete, as a real socket would.
+        channel.pipeline.fireChannelReadComplete()
         return drain()
     }
 
     /// Plaintext from the application (buffered by NIOSSL until the handshake completes).
     func write(_ bytes: [UInt8]) -> Output {
         guard !failed else { return Output() }
-        channel.writeAndFlush(NIOAny(channel.allocator.buffer(bytes: bytes)), promise: nil)
+        channel.writeAndFlush(channel.allocator.buffer(bytes: bytes), promise: nil)
         return drain()
     }
 

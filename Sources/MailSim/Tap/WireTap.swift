@@ -95,7 +95,8 @@ public final class WireTap {
 
     /// One connection as text: its header line, then one `C: ` or `S: ` line per line of
     /// application data (split after LF, the CRLF removed), markers such as `-- TLS started --`,
-    /// `-- FIN from client --`, `-- RST from server --`, `-- connection refused --`.
+    /// `-- FIN from client at +0.040s --`, `-- RST from server at +1.005s --`,
+    /// `-- connection refused at +0.010s --` (end markers carry their virtual time).
     /// Lines that are not valid UTF-8 (or hold control characters) show bytes as `\xNN`.
     public static func transcript(of connection: TapConnection, view: TranscriptView) -> String {
         var out = connection.headerLine + "\n"
@@ -137,19 +138,19 @@ public final class WireTap {
                 out += "-- TLS failed on the \(side == .client ? "client" : "server"): \(message) --\n"
             case let .fin(direction):
                 flush(direction)
-                out += "-- FIN from \(name(direction)) --\n"
+                out += "-- FIN from \(name(direction)) at \(event.time) --\n"
             case let .rst(direction):
                 flush(.clientToServer); flush(.serverToClient)
                 if !connection.events.contains(where: { $0.kind == .refused }) {
-                    out += "-- RST from \(name(direction)) --\n"
+                    out += "-- RST from \(name(direction)) at \(event.time) --\n"
                 }
             case .refused:
-                out += "-- connection refused --\n"
+                out += "-- connection refused at \(event.time) --\n"
             case .connectTimedOut:
-                out += "-- connection timed out --\n"
+                out += "-- connection timed out at \(event.time) --\n"
             case let .aborted(note):
                 flush(.clientToServer); flush(.serverToClient)
-                out += "-- aborted: \(note) --\n"
+                out += "-- aborted at \(event.time): \(note) --\n"
             case .syn, .synAck, .established, .tlsEstablished:
                 break
             }

@@ -201,7 +201,7 @@ public final class World {
             let victim = try require(name)
             for end in victim.endpoints {
                 let direction: FlowDirection = end.side == .client ? .clientToServer : .serverToClient
-                if end.state == .established { end.flow.send(.rst, direction) }
+                if end.state == .established || end.side == .server { end.flow.send(.rst, direction) }
                 if end.state == .connecting { end.flow.connectionEstablishedOrRefused() }
                 end.finish()
                 end.emit(.reset(.hostCrashed))
