@@ -107,6 +107,25 @@ struct NetworkTests {
         #expect(world.transcript().contains("-- RST from server at +1.000s --"))
     }
 
+    @Test("after a crash and restart, a half-open peer gets a RST when it next sends")
+    func halfOpenAfterCrash() throws {
+        let world = try World.defaultWorld(seed: 1)
+        let server = try #require(world.host("mail.example.com"))
+        server.listen(port: 25) { conn in conn.write("220 hi\r\n") }
+        let recorder = EventRecorder()
+        let conn = try world.connect(from: "alice-laptop", to: "mail.example.com", port: 25, onEvent: recorder.attach(world))
+        try world.run(until: .at(.seconds(1)))
+        try world.takeDown("mail.example.com")  // no RST can leave: the client does not know
+        try world.crash("mail.example.com")
+        try world.run(until: .at(.seconds(2)))
+        #expect(recorder.kinds == ["connected", "data(8)"])
+        try world.bringUp("mail.example.com")
+        // The RST sent during the crash waited for the host; it now reaches the client.
+        try world.runUntilIdle()
+        #expect(recorder.kinds == ["connected", "data(8)", "reset(connection reset by peer)"])
+        #expect(conn.state == .closed)
+    }
+
     @Test("a partition stalls segments, and healing delivers them in order")
     func partitionHeals() throws {
         let world = try World.defaultWorld(seed: 1)

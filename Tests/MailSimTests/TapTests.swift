@@ -164,4 +164,35 @@ struct TapTests {
         #expect(commands.contains("MAIL"))
         #expect(commands.contains("QUIT"))
     }
+
+    @Test("tshark sees STARTTLS on port 25 and TLS records after it")
+    func tsharkStartTLS() throws {
+        guard let tshark = ["/usr/bin/tshark", "/usr/local/bin/tshark"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            print("tshark not installed: skipping read-back")
+            return
+        }
+        let world = try World.defaultWorld(seed: 5)
+        _ = try EchoService(world: world, host: "mail.example.com", port: 25)
+        _ = try ScriptClient(world: world, from: "mail1.company.org", to: "mail.example.com", port: 25,
+                             script: ["EHLO mail1.company.org", "STARTTLS", "EHLO mail1.company.org", "QUIT"])
+        try world.runUntilIdle()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("maillab-sim-tls-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("starttls.pcap")
+        try Data(world.pcap()).write(to: file)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tshark)
+        process.arguments = ["-r", file.path, "-T", "fields", "-e", "smtp.req.command", "-e", "tls.handshake.type"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.contains("STAR"))  // Wireshark keeps the first four letters of the verb
+        #expect(text.contains("\t1"), "a ClientHello (handshake type 1) is dissected: \(text)")
+        #expect(!text.contains("QUIT"), "commands after STARTTLS are encrypted on the wire")
+    }
 }

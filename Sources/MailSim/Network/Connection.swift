@@ -171,7 +171,18 @@ public final class Connection: CustomStringConvertible {
     // MARK: from the flow
 
     func receive(_ segment: Segment) {
-        guard state != .closed else { return }
+        guard state != .closed else {
+            // A segment for a connection this end no longer has (its host crashed, or it
+            // was reset): answer with RST so a still-open peer learns it (RFC 9293 §3.10.7.1).
+            switch segment {
+            case .data, .fin, .ack:
+                let peer = side == .client ? flow.server : flow.client
+                if host.isUp, let peer, peer.state != .closed { flow.send(.rst, outbound) }
+            case .synAck, .rst:
+                break
+            }
+            return
+        }
         switch segment {
         case .synAck:
             guard side == .client, state == .connecting else { return }
