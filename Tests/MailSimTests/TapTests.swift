@@ -165,6 +165,37 @@ struct TapTests {
         #expect(commands.contains("QUIT"))
     }
 
+    @Test("tshark dissects POP3 on 110 and IMAP on 143")
+    func tsharkPOPAndIMAP() throws {
+        guard let tshark = ["/usr/bin/tshark", "/usr/local/bin/tshark"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            print("tshark not installed: skipping read-back")
+            return
+        }
+        let world = try World.defaultWorld(seed: 5)
+        _ = try EchoService(world: world, host: "mail1.company.org", port: 110)
+        _ = try EchoService(world: world, host: "mail1.company.org", port: 143)
+        _ = try ScriptClient(world: world, from: "bob-pc", to: "mail1.company.org", port: 110, script: ["USER bob", "QUIT"])
+        _ = try ScriptClient(world: world, from: "bob-pc", to: "mail1.company.org", port: 143, script: ["a1 CAPABILITY", "QUIT"])
+        try world.runUntilIdle()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("maillab-sim-pop-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("popimap.pcap")
+        try Data(world.pcap()).write(to: file)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tshark)
+        process.arguments = ["-r", file.path, "-T", "fields", "-e", "_ws.col.Protocol"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let protocols = Set(String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init))
+        #expect(protocols.contains("POP"), "\(protocols)")
+        #expect(protocols.contains("IMAP"), "\(protocols)")
+    }
+
     @Test("tshark sees STARTTLS on port 25 and TLS records after it")
     func tsharkStartTLS() throws {
         guard let tshark = ["/usr/bin/tshark", "/usr/local/bin/tshark"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {

@@ -85,6 +85,11 @@ public final class World {
     /// The current virtual time.
     public var now: VirtualTime { scheduler.now }
 
+    /// Unix time in whole seconds of `time` (default: now), for `Date:` headers and logs.
+    public func unixSeconds(at time: VirtualTime? = nil) -> Int64 {
+        epochUnixSeconds + (time ?? now).microseconds / 1_000_000
+    }
+
     /// A resolver over ``dns``.
     public var resolver: Resolver { Resolver(zone: dns) }
 
