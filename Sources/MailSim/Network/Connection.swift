@@ -236,7 +236,9 @@ public final class Connection: CustomStringConvertible {
                 emit(.closed)
             }
         case .rst:
-            if state == .connecting {
+            if state == .connecting && side == .server {
+                finish()  // reset before the handshake's ACK: the service never saw it
+            } else if state == .connecting {
                 flow.connectionEstablishedOrRefused()
                 flow.tap.record(.refused, at: world.now)
                 finish()

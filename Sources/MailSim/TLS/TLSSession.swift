@@ -101,6 +101,7 @@ final class TLSSession {
         return output
     }
 
+    /// The embedded channel needs some address to become active; it is never used.
     private static let placeholderAddress = try! SocketAddress(ipAddress: "127.0.0.1", port: 1)
 
     static func describe(_ error: Error) -> String {
