@@ -72,6 +72,20 @@ struct TapTests {
         """)
     }
 
+    @Test("transcript markers in French")
+    func frenchTranscript() throws {
+        let world = try runSMTPLikeExchange(seed: 1)
+        try world.connect(from: "alice-laptop", to: "mail.example.com", port: 143)
+        try world.runUntilIdle()
+        let text = world.transcript(language: .fr)
+        #expect(text.hasPrefix("== 192.0.2.10:49152 → 198.51.100.25:25 (mail.example.com) à +0.000s\n"))
+        #expect(text.contains("-- FIN du serveur à +0.045s --\n-- FIN du client à +0.050s --\n"))
+        #expect(text.contains("-- connexion refusée à "))
+        #expect(ConnectError.timedOut.message(.fr) == "délai de connexion dépassé")
+        #expect(ResetReason.byPeer.message(.fr) == "connexion réinitialisée par le pair")
+        #expect(String(describing: ResetReason.byPeer) == "connection reset by peer")
+    }
+
     @Test("lines that are not clean UTF-8 are escaped", arguments: [
         ([0x48, 0x69], "Hi"),
         ([0xC3, 0xA9, 0x74, 0xC3, 0xA9], "été"),

@@ -162,7 +162,7 @@ final class TCPFlow {
             while link.random.chance(link.lossRate) {
                 losses += 1
                 if losses > world.maxRetransmissions {
-                    world.scheduler.schedule(after: delay) { [self] in abort(.timedOut, note: "retransmission limit reached") }
+                    world.scheduler.schedule(after: delay) { [self] in abort(.timedOut, cause: .retransmissionLimit) }
                     return
                 }
                 delay = delay + rto
@@ -190,7 +190,7 @@ final class TCPFlow {
             pipe.stalled.append(segment)
             if pipe.stallTimer == nil {
                 pipe.stallTimer = world.scheduler.schedule(after: world.stallTimeout) { [self] in
-                    abort(.timedOut, note: "no path for \(world.stallTimeout)")
+                    abort(.timedOut, cause: .noPath(world.stallTimeout))
                 }
             }
         }
@@ -212,13 +212,13 @@ final class TCPFlow {
     }
 
     /// Tears both ends down without anything on the wire (the stacks gave up).
-    func abort(_ reason: ResetReason, note: String) {
+    func abort(_ reason: ResetReason, cause: AbortCause) {
         guard !aborted, !isFinished else { return }
         aborted = true
         toServer.stallTimer?.cancel()
         toClient.stallTimer?.cancel()
         connectTimer?.cancel()
-        tap.record(.aborted(note), at: world.now)
+        tap.record(.aborted(cause), at: world.now)
         for end in [client, server].compactMap({ $0 }) where end.state != .closed {
             let wasConnecting = end.state == .connecting
             end.finish()

@@ -25,7 +25,7 @@ public struct TapEvent: Equatable, Sendable {
         /// The connection attempt got no answer within the connect timeout.
         case connectTimedOut
         /// The stacks gave up (no path for too long, too many retransmissions).
-        case aborted(String)
+        case aborted(AbortCause)
     }
 
     public let time: VirtualTime
@@ -58,10 +58,10 @@ public final class TapConnection {
     }
 
     /// The header line of this connection in a transcript:
-    /// `== 192.0.2.10:49152 → 198.51.100.25:587 (mail.example.com) at +0.000s`.
-    public var headerLine: String {
+    /// `== 192.0.2.10:49152 → 198.51.100.25:587 (mail.example.com) at +0.000s` (`à` in French).
+    public func headerLine(_ language: SimLanguage = .en) -> String {
         let name = serverHostName.map { " (\($0))" } ?? ""
-        return "== \(client) → \(server)\(name) at \(openedAt)"
+        return "== \(client) → \(server)\(name) \(TranscriptText.at(language)) \(openedAt)"
     }
 }
 
@@ -89,8 +89,8 @@ public final class WireTap {
 
     /// The transcript of every connection (see ``transcript(of:view:)``), connections separated
     /// by a blank line.
-    public func transcript(view: TranscriptView = .inside) -> String {
-        connections.map { Self.transcript(of: $0, view: view) }.joined(separator: "\n")
+    public func transcript(view: TranscriptView = .inside, language: SimLanguage = .en) -> String {
+        connections.map { Self.transcript(of: $0, view: view, language: language) }.joined(separator: "\n")
     }
 
     /// One connection as text: its header line, then one `C: ` or `S: ` line per line of
@@ -98,12 +98,12 @@ public final class WireTap {
     /// `-- FIN from client at +0.040s --`, `-- RST from server at +1.005s --`,
     /// `-- connection refused at +0.010s --` (end markers carry their virtual time).
     /// Lines that are not valid UTF-8 (or hold control characters) show bytes as `\xNN`.
-    public static func transcript(of connection: TapConnection, view: TranscriptView) -> String {
-        var out = connection.headerLine + "\n"
+    public static func transcript(of connection: TapConnection, view: TranscriptView,
+                                  language: SimLanguage = .en) -> String {
+        var out = connection.headerLine(language) + "\n"
         var pending: [FlowDirection: [UInt8]] = [.clientToServer: [], .serverToClient: []]
         var tlsShown = false
         func prefix(_ d: FlowDirection) -> String { d == .clientToServer ? "C: " : "S: " }
-        func name(_ d: FlowDirection) -> String { d == .clientToServer ? "client" : "server" }
         func flush(_ d: FlowDirection) {
             if let rest = pending[d], !rest.isEmpty {
                 out += prefix(d) + escapeLine(rest) + "\n"
@@ -127,30 +127,30 @@ public final class WireTap {
                 pending[direction] = buffer
             case let .segment(direction, bytes, encrypted):
                 if view == .eavesdropper && encrypted {
-                    out += prefix(direction) + "[TLS ciphertext, \(bytes.count) bytes]\n"
+                    out += prefix(direction) + TranscriptText.ciphertext(bytes.count, language) + "\n"
                 }
             case .tlsStarted:
                 if !tlsShown {
                     tlsShown = true
-                    out += "-- TLS started --\n"
+                    out += TranscriptText.tlsStarted(language) + "\n"
                 }
             case let .tlsFailed(side, message):
-                out += "-- TLS failed on the \(side == .client ? "client" : "server"): \(message) --\n"
+                out += TranscriptText.tlsFailed(side, message, language) + "\n"
             case let .fin(direction):
                 flush(direction)
-                out += "-- FIN from \(name(direction)) at \(event.time) --\n"
+                out += TranscriptText.fin(direction, event.time, language) + "\n"
             case let .rst(direction):
                 flush(.clientToServer); flush(.serverToClient)
                 if !connection.events.contains(where: { $0.kind == .refused }) {
-                    out += "-- RST from \(name(direction)) at \(event.time) --\n"
+                    out += TranscriptText.rst(direction, event.time, language) + "\n"
                 }
             case .refused:
-                out += "-- connection refused at \(event.time) --\n"
+                out += TranscriptText.refused(event.time, language) + "\n"
             case .connectTimedOut:
-                out += "-- connection timed out at \(event.time) --\n"
-            case let .aborted(note):
+                out += TranscriptText.timedOut(event.time, language) + "\n"
+            case let .aborted(cause):
                 flush(.clientToServer); flush(.serverToClient)
-                out += "-- aborted at \(event.time): \(note) --\n"
+                out += TranscriptText.aborted(cause, event.time, language) + "\n"
             case .syn, .synAck, .established, .tlsEstablished:
                 break
             }

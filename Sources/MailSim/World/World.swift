@@ -266,7 +266,9 @@ public final class World {
     // MARK: exports
 
     /// The tap's transcript (see ``WireTap/transcript(view:)``).
-    public func transcript(view: WireTap.TranscriptView = .inside) -> String { tap.transcript(view: view) }
+    public func transcript(view: WireTap.TranscriptView = .inside, language: SimLanguage = .en) -> String {
+        tap.transcript(view: view, language: language)
+    }
 
     /// The tap as a pcap file, timestamps offset by ``epochUnixSeconds``.
     public func pcap() -> [UInt8] { PcapWriter.capture(tap.connections, epochUnixSeconds: epochUnixSeconds) }
