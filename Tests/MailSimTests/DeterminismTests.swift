@@ -64,6 +64,11 @@ struct SettlingTests {
                 try world.schedule(.crash(a), at: at)
             }
         }
+        // Check the invariants every simulated second of the busy phase.
+        var violations: [String] = []
+        for second in 0..<300 {
+            world.scheduler.schedule(at: .at(.seconds(Int64(second)))) { violations += world.invariantViolations() }
+        }
         var clients: [ScriptClient] = []
         let lines = (1...5).map { "LINE \($0)" } + ["QUIT"]
         for index in 0..<8 {
@@ -78,6 +83,8 @@ struct SettlingTests {
         }
         try world.runUntilIdle(maxSteps: 200_000)
         #expect(world.openConnectionCount == 0, "seed=\(seed)")
+        #expect(violations.isEmpty, "seed=\(seed): \(violations)")
+        #expect(world.invariantViolations().isEmpty, "seed=\(seed)")
         #expect(clients.count == 8, "seed=\(seed)")
         for client in clients {
             let last = client.events.last ?? "none"

@@ -254,6 +254,7 @@ public final class Connection: CustomStringConvertible {
         state = .closed
         host.endpoints.removeAll { $0 === self }
         tls = nil
+        if flow.isFinished { world.flowFinished(flow) }
     }
 
     /// Queues an event for the application; it runs from the scheduler at the current time.

@@ -256,6 +256,32 @@ public final class World {
         for flow in openFlows { flow.pathMayHaveReturned() }
     }
 
+    // MARK: invariants
+
+    /// Internal consistency problems (empty when sound); cheap enough to check in every test.
+    /// Checks that every open end is listed on its host and only there, that finished
+    /// connections are not counted as open, and that open connections have an open end.
+    public func invariantViolations() -> [String] {
+        var problems: [String] = []
+        for host in hosts {
+            for end in host.endpoints {
+                if end.state == .closed { problems.append("\(host.name) lists a closed end: \(end)") }
+                if end.host !== host { problems.append("\(host.name) lists an end of \(end.host.name): \(end)") }
+            }
+        }
+        for flow in allFlows {
+            for end in [flow.client, flow.server].compactMap({ $0 }) {
+                let listed = end.host.endpoints.contains { $0 === end }
+                if (end.state != .closed) != listed {
+                    problems.append("end \(end) is \(end.state) but \(listed ? "" : "not ")listed on its host")
+                }
+            }
+            let open = openFlows.contains { $0 === flow }
+            if flow.isFinished && open { problems.append("finished connection #\(flow.id) still counted as open") }
+        }
+        return problems
+    }
+
     // MARK: running
 
     public func step() -> Bool { scheduler.step() }
