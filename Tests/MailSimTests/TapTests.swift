@@ -72,6 +72,23 @@ struct TapTests {
         """)
     }
 
+    @Test("the tap keeps at most its byte limit per connection")
+    func tapLimit() throws {
+        let world = try World.defaultWorld(seed: 1)
+        world.tap.maximumBytesPerConnection = 200
+        _ = try EchoService(world: world, host: "mail.example.com", port: 25)
+        let client = try ScriptClient(world: world, from: "alice-laptop", to: "mail.example.com", port: 25,
+                                      script: (1...10).map { "LINE \($0) with some padding" } + ["QUIT"])
+        try world.runUntilIdle()
+        #expect(client.replies.last == "221 bye")  // the simulation itself is not limited
+        let record = try #require(world.tap.connections.first)
+        #expect(record.isTruncated)
+        #expect(record.recordedBytes <= 200)
+        #expect(world.transcript().contains("-- tap limit reached at "))
+        #expect(world.transcript().hasSuffix("-- FIN from server at +0.125s --\n-- FIN from client at +0.130s --\n"))
+        #expect(!world.transcript().contains("C: QUIT"))
+    }
+
     @Test("transcript markers in French")
     func frenchTranscript() throws {
         let world = try runSMTPLikeExchange(seed: 1)

@@ -117,7 +117,7 @@ public enum PcapWriter {
                 } else {
                     emit(me, [.rst, .ack], seq: sides[me].next, ack: sides[other].next, at: t)
                 }
-            case .appData, .tlsStarted, .tlsEstablished, .tlsFailed, .refused, .connectTimedOut, .aborted:
+            case .appData, .tlsStarted, .tlsEstablished, .tlsFailed, .refused, .connectTimedOut, .aborted, .truncated:
                 break
             }
         }

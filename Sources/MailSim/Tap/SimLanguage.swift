@@ -106,6 +106,12 @@ enum TranscriptText {
             : "-- connexion abandonnée à \(time) : \(cause.message(.fr)) --"
     }
 
+    static func truncated(_ time: VirtualTime, _ language: SimLanguage) -> String {
+        language == .en
+            ? "-- tap limit reached at \(time): later bytes not recorded --"
+            : "-- limite de la capture atteinte à \(time) : octets suivants non enregistrés --"
+    }
+
     static func ciphertext(_ count: Int, _ language: SimLanguage) -> String {
         language == .en ? "[TLS ciphertext, \(count) bytes]" : "[chiffré TLS, \(count) octets]"
     }

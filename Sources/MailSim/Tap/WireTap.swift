@@ -26,6 +26,8 @@ public struct TapEvent: Equatable, Sendable {
         case connectTimedOut
         /// The stacks gave up (no path for too long, too many retransmissions).
         case aborted(AbortCause)
+        /// The connection reached ``WireTap/maximumBytesPerConnection``: later bytes are not kept.
+        case truncated
     }
 
     public let time: VirtualTime
@@ -43,8 +45,13 @@ public final class TapConnection {
     public let serverHostName: String?
     public let openedAt: VirtualTime
     public private(set) var events: [TapEvent] = []
+    /// Bytes kept so far (application data plus wire segments).
+    public private(set) var recordedBytes = 0
+    let maximumBytes: Int
 
-    init(id: Int, client: SocketAddressV4, server: SocketAddressV4, clientHostName: String, serverHostName: String?, openedAt: VirtualTime) {
+    init(id: Int, client: SocketAddressV4, server: SocketAddressV4, clientHostName: String, serverHostName: String?,
+         openedAt: VirtualTime, maximumBytes: Int = WireTap.defaultMaximumBytesPerConnection) {
+        self.maximumBytes = maximumBytes
         self.id = id
         self.client = client
         self.server = server
@@ -54,8 +61,23 @@ public final class TapConnection {
     }
 
     func record(_ kind: TapEvent.Kind, at time: VirtualTime) {
+        switch kind {
+        case let .appData(_, bytes, _), let .segment(_, bytes, _):
+            if isTruncated { return }
+            if recordedBytes + bytes.count > maximumBytes {
+                isTruncated = true
+                events.append(TapEvent(time: time, kind: .truncated))
+                return
+            }
+            recordedBytes += bytes.count
+        default:
+            break
+        }
         events.append(TapEvent(time: time, kind: kind))
     }
+
+    /// True once the byte limit was reached.
+    public private(set) var isTruncated = false
 
     /// The header line of this connection in a transcript:
     /// `== 192.0.2.10:49152 → 198.51.100.25:587 (mail.example.com) at +0.000s` (`à` in French).
@@ -73,6 +95,10 @@ public final class TapConnection {
 public final class WireTap {
     /// Connections in the order they were opened.
     public private(set) var connections: [TapConnection] = []
+    /// Per-connection limit of recorded bytes (application data and wire segments together);
+    /// beyond it the tap notes `-- tap limit reached … --` and keeps only control events.
+    public var maximumBytesPerConnection = WireTap.defaultMaximumBytesPerConnection
+    public static let defaultMaximumBytesPerConnection = 16 * 1024 * 1024
 
     public init() {}
 
@@ -151,6 +177,9 @@ public final class WireTap {
             case let .aborted(cause):
                 flush(.clientToServer); flush(.serverToClient)
                 out += TranscriptText.aborted(cause, event.time, language) + "\n"
+            case .truncated:
+                flush(.clientToServer); flush(.serverToClient)
+                out += TranscriptText.truncated(event.time, language) + "\n"
             case .syn, .synAck, .established, .tlsEstablished:
                 break
             }

@@ -157,7 +157,8 @@ public final class World {
         let serverAddress = SocketAddressV4(destination?.address ?? IPv4Address(target) ?? IPv4Address(0), port)
         let clientAddress = SocketAddressV4(source.address, source.allocateEphemeralPort())
         let tapRecord = TapConnection(id: nextFlowID, client: clientAddress, server: serverAddress,
-                                      clientHostName: source.name, serverHostName: destination?.name, openedAt: now)
+                                      clientHostName: source.name, serverHostName: destination?.name, openedAt: now,
+                                      maximumBytes: tap.maximumBytesPerConnection)
         let flow = TCPFlow(id: nextFlowID, world: self, clientHost: source, serverHost: destination, tap: tapRecord)
         nextFlowID += 1
         let end = Connection(flow: flow, side: .client, host: source, local: clientAddress, remote: serverAddress,
