@@ -292,7 +292,7 @@ public struct IMAPServer {
             line("\(tag) BAD Authentication cancelled.")
             return
         }
-        guard let decoded = IMAPBase64.decode(bytes) else {
+        guard let decoded = Base64.decode(bytes) else {
             line("\(tag) BAD Invalid base64 data in AUTHENTICATE response.")
             return
         }
@@ -308,7 +308,7 @@ public struct IMAPServer {
 
     private mutating func finishPlain(tag: String, response: [UInt8]) {
         let decoded: [UInt8]?
-        if response == [UInt8(ascii: "=")] { decoded = [] } else { decoded = IMAPBase64.decode(response) }
+        if response == [UInt8(ascii: "=")] { decoded = [] } else { decoded = Base64.decode(response) }
         guard let decoded else {
             line("\(tag) BAD Invalid base64 data in AUTHENTICATE response.")
             return
