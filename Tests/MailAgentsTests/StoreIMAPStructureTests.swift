@@ -213,6 +213,32 @@ import MailMessage
         #expect(String(decoding: body.encoded(extensible: true), as: UTF8.self) == expected)
     }
 
+    /// Past MailMessage's nesting limit an encapsulated message is opaque: it is reported as
+    /// application/octet-stream, never as a MESSAGE/RFC822 without its envelope.
+    @Test func messagesNestedTooDeepEndAsOpaqueData() {
+        var raw = Array("Subject: core\r\n\r\ncore\r\n".utf8)
+        for level in 0..<40 {
+            raw = Array("Subject: level \(level)\r\nContent-Type: message/rfc822\r\n\r\n".utf8) + raw
+        }
+        let structure = IMAPStructure.analyze(rawMessage: raw)
+        var body = structure.body
+        var depth = 0
+        while case .single(let part) = body, let inner = part.message {
+            #expect(part.type == "message" && part.subtype == "rfc822")
+            body = inner.body
+            depth += 1
+        }
+        #expect(depth > 20 && depth < 40)
+        guard case .single(let last) = body else {
+            Issue.record("expected a leaf")
+            return
+        }
+        #expect(last.type == "application" && last.subtype == "octet-stream" && last.lines == nil)
+        let wire = String(decoding: structure.body.encoded(extensible: true), as: UTF8.self)
+        #expect(wire.contains("(\"APPLICATION\" \"OCTET-STREAM\" NIL NIL NIL \"7BIT\" "))
+        #expect(!wire.contains("\"Subject: core"))
+    }
+
     @Test func envelopeAddressesKeepEncodedWordsCommentsRoutesAndGroups() {
         let raw = Array("""
         From: =?iso-8859-1?q?Ren=E9?= Dupont <rene@x.org>\r

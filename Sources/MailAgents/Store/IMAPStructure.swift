@@ -48,6 +48,11 @@ public enum IMAPStructure {
             // A multipart whose boundary never appears (or nested too deep) is shown as plain text,
             // like a missing boundary parameter (RFC 2046 §5.1.7 fallback).
             type = "text"; subtype = "plain"; params = [IMAPParameter("CHARSET", "us-ascii")]
+        } else if type == "message" && (subtype == "rfc822" || subtype == "global") && !part.isMessage {
+            // Only reached past the parser's nesting limit: without its envelope and body such a
+            // part cannot be written as MESSAGE/RFC822 (RFC 3501 §9 body-type-msg), so it is
+            // shown as opaque data, which it is for this server.
+            type = "application"; subtype = "octet-stream"
         }
         return IMAPSinglePart(type: type, subtype: subtype, parameters: params, id: part.contentID,
                               description: part.contentDescription, encoding: part.contentTransferEncodingValue.uppercased(),
