@@ -254,3 +254,11 @@ func text(_ message: StoredMessage) -> String { String(decoding: message.raw, as
         #expect(mail.world.host("mail1.company.org")!.listeningPorts == [25, 110, 143, 465, 587, 993, 995])
     }
 }
+
+@Suite struct BenchmarkWorkloadTests {
+    @Test func everyBenchmarkMessageIsDelivered() throws {
+        let result = try SMTPBenchmark(messages: 300, concurrency: 8).run(seed: 3)
+        #expect(result.delivered == 300)
+        #expect(result.schedulerSteps > 300 * 10)
+    }
+}
