@@ -114,8 +114,9 @@ public final class MUA {
         case .startTLS: tls = .startTLSRequired
         case .tls: tls = .implicit
         }
-        let auth = SMTPClientAuthentication(user: account.login, secret: account.password,
-                                            preferredMechanism: account.smtpMechanism)
+        let auth = account.smtpAuthentication
+            ? SMTPClientAuthentication(user: account.login, secret: account.password, preferredMechanism: account.smtpMechanism)
+            : nil
         guard let job = SMTPClientJob(from: sender, to: recipients, data: data, ehloName: account.ehloName,
                                       tls: tls, authentication: auth) else {
             let failed = SubmissionResult(messageID: messageID, result: nil,
