@@ -307,3 +307,96 @@ func sendLegitimate(_ mail: MailWorld, subject: String = "Réunion", text: Strin
         #expect((other.keyRecord != first.keyRecord) == ed25519)
     }
 }
+
+@Suite struct InboundTraceFieldTests {
+    @Test func forgedAuthenticationResultsForThisHostAreRemoved() throws {
+        let mail = try MailWorld.course(seed: 51)
+        mail.enableSenderAuthentication(dmarcPolicy: .none)
+        let forged = Array(("Authentication-Results: mail1.company.org; dkim=pass header.d=example.com; dmarc=pass\r\n"
+            + "Authentication-Results:\r\n MAIL1.company.org 1; spf=pass\r\n smtp.mailfrom=example.com\r\n"
+            + "Authentication-Results: mx.other.example; spf=none\r\n").utf8) + forgedCEO
+        _ = try sendRaw(mail, from: "forger.example", address: "192.0.2.66", mailFrom: "ceo@example.com", data: forged)
+        let copy = try #require(try inbox(mail, "company.org", "bob").first)
+        let results = Message(parsing: copy.raw).headers.all("Authentication-Results").map(\.value)
+        #expect(results == [
+            "mail1.company.org; spf=fail smtp.mailfrom=example.com; dkim=none; dmarc=fail header.from=example.com",
+            "mx.other.example; spf=none",
+        ])
+        #expect(text(copy).hasSuffix("Bob, please wire 48 000 EUR today. Keep this confidential.\r\n"))
+        #expect(mail.mtas["mail1.company.org"]!.log.contains { $0.contains("removed a forged Authentication-Results field") })
+    }
+
+    @Test(arguments: [
+        ("Authentication-Results: mx.test; spf=pass\r\nSubject: a\r\n\r\nAuthentication-Results: mx.test; body\r\n",
+         "Subject: a\r\n\r\nAuthentication-Results: mx.test; body\r\n"),
+        ("Subject: a\nAuthentication-Results: MX.TEST;\n\tdkim=pass\nTo: b\n\nbody\n", "Subject: a\nTo: b\n\nbody\n"),
+        ("authentication-results:  mx.test 1; none\r\n", ""),
+        ("Authentication-Results: mx.test.example; spf=pass\r\n\r\n", "Authentication-Results: mx.test.example; spf=pass\r\n\r\n"),
+        ("Authentication-Results mx.test; no colon\r\n\r\nx", "Authentication-Results mx.test; no colon\r\n\r\nx"),
+        (" continuation first\r\nAuthentication-Results: mx.test; x\r\n", " continuation first\r\n"),
+    ])
+    func filterRemovesOnlyOurOwnFields(input: String, expected: String) {
+        let output = AuthenticationResultsFilter.removing(authservID: "mx.test", from: Array(input.utf8))
+        #expect(String(decoding: output, as: UTF8.self) == expected)
+    }
+
+    @Test func dkimSurvivesTheBackupMXWhereSPFCannot() throws {
+        // mail1 and mail2 are down: the backup MX accepts Alice's message and relays it later.
+        // At mail1 the client is the backup (not in example.com's SPF record), but the signature
+        // still verifies, so DMARC passes.
+        let mail = try MailWorld.course(seed: 52)
+        mail.enableSenderAuthentication(dmarcPolicy: .reject)
+        try mail.world.takeDown("mail1.company.org")
+        try mail.world.takeDown("mail2.company.org")
+        try sendLegitimate(mail)
+        #expect(try inbox(mail, "company.org", "bob").isEmpty)
+        try mail.world.bringUp("mail1.company.org")
+        try mail.settle(limit: .minutes(20))
+        #expect(mail.mtas["mail-backup.example.net"]!.log.contains { $0.contains("relay=mail1.company.org[203.0.113.10]:25, status=sent") })
+
+        let copy = try #require(try inbox(mail, "company.org", "bob").first)
+        let results = Message(parsing: copy.raw).headers.all("Authentication-Results").map(\.value)
+        #expect(results == [
+            "mail1.company.org; spf=fail smtp.mailfrom=example.com; dkim=pass header.d=example.com header.s=2025;"
+                + " dmarc=pass header.from=example.com",
+            "mail-backup.example.net; spf=pass smtp.mailfrom=example.com; dkim=pass header.d=example.com"
+                + " header.s=2025; dmarc=pass header.from=example.com",
+        ])
+    }
+
+    @Test(arguments: [UInt64(1), 2, 3, 4])
+    func garbageMessagesAreCheckedWithoutCrashing(seed: UInt64) throws {
+        let mail = try MailWorld.course(seed: seed)
+        mail.enableSenderAuthentication(dmarcPolicy: .reject)
+        var random = SeededRandom(seed: seed)
+        var data: [UInt8] = []
+        let pieces: [[UInt8]] = [Array("From: ".utf8), Array("DKIM-Signature: ".utf8), Array("v=1; b=; bh=;".utf8),
+                                 Array("@".utf8), Array(";".utf8), [13, 10], [10], [0xFF, 0xFE], Array(":".utf8), [32]]
+        for _ in 0..<200 {
+            data += pieces[Int(random.next() % UInt64(pieces.count))]
+        }
+        let attempt = try sendRaw(mail, from: "fuzz.example", address: "192.0.2.99", mailFrom: "x@fuzz.example", data: data)
+        let verdicts = mail.mtas["mail1.company.org"]!.inboundVerdicts
+        #expect(verdicts.count == 1, "seed \(seed)")
+        if verdicts.first?.action == .rejected {
+            #expect(!attempt.result.allAccepted, "seed \(seed)")
+        } else {
+            #expect(attempt.result.allAccepted, "seed \(seed)")
+        }
+    }
+
+    @Test func verdictIsExplainedInBothLanguages() throws {
+        let mail = try MailWorld.course(seed: 53)
+        mail.enableSenderAuthentication(dmarcPolicy: .reject)
+        _ = try sendRaw(mail, from: "forger.example", address: "192.0.2.66", mailFrom: "ceo@example.com", data: forgedCEO)
+        let verdict = try #require(mail.mtas["mail1.company.org"]!.inboundVerdicts.first)
+        let english = verdict.explanation(.en)
+        let french = verdict.explanation(.fr)
+        #expect(english.count == 4 && french.count == 4)
+        #expect(english[0].hasPrefix("SPF fail"))
+        #expect(english[1].hasPrefix("DKIM none"))
+        #expect(english[2].contains("refuse it (550 5.7.1)"))
+        #expect(english[3] == "The message was refused at the end of DATA: the sending server must bounce it.")
+        #expect(french[3] == "Le message a été refusé à la fin de DATA : le serveur émetteur doit le renvoyer en erreur.")
+    }
+}

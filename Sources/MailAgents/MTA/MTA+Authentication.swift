@@ -24,6 +24,26 @@ public struct InboundVerdict: Sendable {
     public var action: Action
     /// The queue id, nil for a rejected message.
     public var queueID: QueueID?
+
+    /// What the receiver checked and did, for a learner: one line per method, then the action.
+    public func explanation(_ language: PolicyLanguage) -> [String] {
+        var lines = [authentication.spf.result.explanation(language)]
+        if authentication.dkim.isEmpty {
+            lines.append(DKIMResult.none.explanation(language))
+        } else {
+            lines += authentication.dkim.map { $0.result.explanation(language) }
+        }
+        lines.append(authentication.dmarc.explanation(language))
+        switch (action, language) {
+        case (.delivered, .en): lines.append("The message was queued for the recipient's INBOX.")
+        case (.delivered, .fr): lines.append("Le message a été mis en file pour la boîte de réception (INBOX) du destinataire.")
+        case (.quarantined, .en): lines.append("The message was queued for the recipient's Junk folder.")
+        case (.quarantined, .fr): lines.append("Le message a été mis en file pour le dossier Junk (indésirables) du destinataire.")
+        case (.rejected, .en): lines.append("The message was refused at the end of DATA: the sending server must bounce it.")
+        case (.rejected, .fr): lines.append("Le message a été refusé à la fin de DATA : le serveur émetteur doit le renvoyer en erreur.")
+        }
+        return lines
+    }
 }
 
 /// The outcome of the inbound checks for one message.
@@ -102,6 +122,11 @@ extension MTA {
                                      authentication: result, action: action, queueID: nil)
         let summary = "spf=\(result.spf.result.rawValue) dkim=\(result.dkim.map(\.result.keyword).joined(separator: ",").nonEmpty ?? "none")"
             + " dmarc=\(dmarc.result.rawValue) (p=\(dmarc.requestedPolicy.rawValue))"
+        // Fields claiming our own authserv-id come from elsewhere: they cannot be trusted (RFC 8601 §5).
+        let cleaned = AuthenticationResultsFilter.removing(authservID: configuration.hostname, from: data)
+        if cleaned.count != data.count {
+            note("removed a forged Authentication-Results field for \(configuration.hostname) from [\(session.clientAddress)]")
+        }
         switch action {
         case .rejected:
             let reply = SMTPReply(code: 550, "5.7.1", "Email rejected per DMARC policy for \(dmarc.fromDomain)")
@@ -109,10 +134,10 @@ extension MTA {
             return .reject(reply, verdict: verdict)
         case .quarantined:
             note("quarantine: message from [\(session.clientAddress)] from=<\(mailFrom)> goes to Junk: \(summary)")
-            return .accept(data: result.prepend(to: data), folder: "Junk", verdict: verdict)
+            return .accept(data: result.prepend(to: cleaned), folder: "Junk", verdict: verdict)
         case .delivered:
             note("authentication: from [\(session.clientAddress)] from=<\(mailFrom)>: \(summary)")
-            return .accept(data: result.prepend(to: data), folder: "INBOX", verdict: verdict)
+            return .accept(data: result.prepend(to: cleaned), folder: "INBOX", verdict: verdict)
         }
     }
 
@@ -135,6 +160,63 @@ extension MTA {
     }
 }
 
+/// Removes `Authentication-Results:` fields that name a given authserv-id from a header block.
+enum AuthenticationResultsFilter {
+    /// `message` without the fields `Authentication-Results: <authservID>; …` (any case, folded or
+    /// not); the body and every other field are kept byte for byte.
+    static func removing(authservID: String, from message: [UInt8]) -> [UInt8] {
+        let wanted = authservID.lowercased()
+        var output: [UInt8] = []
+        output.reserveCapacity(message.count)
+        var field: ArraySlice<UInt8> = []  // the field being read: its first line and continuations
+        var index = 0
+        func flush() {
+            if !field.isEmpty && !names(field, wanted) { output += field }
+            field = []
+        }
+        while index < message.count {
+            var end = index
+            while end < message.count && message[end] != 0x0A { end += 1 }
+            let lineEnd = min(end + 1, message.count)
+            let first = message[index]
+            if first == 0x0D || first == 0x0A {
+                // The blank line ends the header: the rest is copied untouched.
+                flush()
+                output += message[index...]
+                return output
+            }
+            if (first == 0x20 || first == 0x09) && !field.isEmpty {
+                field = message[field.startIndex..<lineEnd]
+            } else {
+                flush()
+                field = message[index..<lineEnd]
+            }
+            index = lineEnd
+        }
+        flush()
+        return output
+    }
+
+    /// True when the field is `Authentication-Results:` with the authserv-id `wanted`.
+    private static func names(_ field: ArraySlice<UInt8>, _ wanted: String) -> Bool {
+        guard let colon = field.firstIndex(of: 0x3A) else { return false }
+        let name = String(decoding: field[field.startIndex..<colon], as: UTF8.self).trimmingSpaces.lowercased()
+        guard name == "authentication-results" else { return false }
+        let value = String(decoding: field[(colon + 1)...].map { $0 == 0x0D || $0 == 0x0A ? 0x20 : $0 }, as: UTF8.self)
+        let id = value.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        // The authserv-id may be followed by a version number (RFC 8601 §2.2).
+        let token = id.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) ?? ""
+        return token.lowercased() == wanted
+    }
+}
+
 private extension String {
+    var trimmingSpaces: String {
+        var slice = Substring(self)
+        while let c = slice.first, c == " " || c == "\t" { slice.removeFirst() }
+        while let c = slice.last, c == " " || c == "\t" { slice.removeLast() }
+        return String(slice)
+    }
+
     var nonEmpty: String? { isEmpty ? nil : self }
 }
