@@ -239,3 +239,18 @@ func text(_ message: StoredMessage) -> String { String(decoding: message.raw, as
         #expect(replies.contains("554 5.7.1"), "\(replies)")
     }
 }
+
+@Suite struct CrashTests {
+    @Test func aCrashedMXComesBackWithItsServicesAndTheQueueDelivers() throws {
+        let mail = try MailWorld.course(seed: 41)
+        for host in ["mail2.company.org", "mail-backup.example.net"] { try mail.world.takeDown(host) }
+        try mail.world.crash("mail1.company.org")
+        try mail.muas["alice"]!.send(Composition(to: ["bob@company.org"], subject: "After the crash", text: "x\n"))
+        try mail.world.run(until: .at(.minutes(3)))
+        #expect(try inbox(mail, "company.org", "bob").isEmpty)
+        try mail.world.bringUp("mail1.company.org")
+        try mail.settle(limit: .hours(1))
+        #expect(try inbox(mail, "company.org", "bob").count == 1)
+        #expect(mail.world.host("mail1.company.org")!.listeningPorts == [25, 110, 143, 465, 587, 993, 995])
+    }
+}

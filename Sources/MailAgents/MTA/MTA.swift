@@ -33,7 +33,6 @@ public final class MTA {
     var wakeUpEvent: ScheduledEvent?
     var inFlight: Set<QueueID> = []
     private var sessions: [ObjectIdentifier: AnyObject] = [:]
-    private var listening = false
 
     public init(world: World, host: Host, configuration: MTAConfiguration, store: MailStore? = nil,
                 credentials: [String: String] = [:]) {
@@ -47,14 +46,23 @@ public final class MTA {
         self.policyRandom = host.random.derive(label: "mta policy")
     }
 
-    /// Opens the listeners. Calling it again after a crash re-opens them.
+    /// Opens the listeners; after a crash the host re-opens them when it comes back up, and the
+    /// queue (kept on disk by a real MTA) is looked at again.
     public func start() {
+        listen()
+        host.onBoot { [weak self] in
+            guard let self else { return }
+            self.listen()
+            self.scheduleRun(at: self.world.now)
+        }
+    }
+
+    private func listen() {
         for listener in configuration.listeners {
             host.listen(port: listener.port) { [weak self] connection in
                 self?.accept(connection, listener: listener)
             }
         }
-        listening = true
     }
 
     public func setRelayPolicy(_ policy: RelayPolicy) { configuration.relayPolicy = policy }
