@@ -236,6 +236,44 @@ func sendLegitimate(_ mail: MailWorld, subject: String = "Réunion", text: Strin
         #expect(try inbox(mail, "company.org", "bob").count == 1)
     }
 
+    @Test func pctZeroAppliesTheNextWeakerPolicy() throws {
+        // p=reject with pct=0: no message is sampled into the policy, so it is quarantined (RFC 7489 §6.6.4).
+        let mail = try MailWorld.course(seed: 29)
+        mail.enableSenderAuthentication(dmarcPolicy: .reject, percentage: 0)
+        _ = try sendRaw(mail, from: "forger.example", address: "192.0.2.66", mailFrom: "ceo@example.com", data: forgedCEO)
+        let verdict = try #require(mail.mtas["mail1.company.org"]!.inboundVerdicts.first)
+        #expect(verdict.authentication.dmarc.sampledOut)
+        #expect(verdict.action == .quarantined)
+        #expect(try mail.store(for: "company.org").messages(user: "bob", mailbox: "Junk").count == 1)
+    }
+
+    @Test func pctSamplingDrawsFromTheSeed() throws {
+        // pct=50: which forgeries are rejected depends only on the world's seed.
+        func actions(_ seed: UInt64) throws -> [InboundVerdict.Action] {
+            let mail = try MailWorld.course(seed: seed)
+            mail.enableSenderAuthentication(dmarcPolicy: .reject, percentage: 50)
+            for _ in 0..<8 {
+                _ = try sendRaw(mail, from: "forger.example", address: "192.0.2.66", mailFrom: "ceo@example.com", data: forgedCEO)
+            }
+            return mail.mtas["mail1.company.org"]!.inboundVerdicts.map(\.action)
+        }
+        let first = try actions(30)
+        #expect(first == (try actions(30)))
+        #expect(Set(first) == [.rejected, .quarantined], "\(first)")
+    }
+
+    @Test func bobsReplyIsSignedForCompanyOrg() throws {
+        let mail = try MailWorld.course(seed: 33)
+        mail.enableSenderAuthentication(dmarcPolicy: .reject)
+        var outcome: SubmissionResult?
+        try mail.muas["bob"]!.send(Composition(to: ["alice@example.com"], subject: "Re: Réunion", text: "D'accord.\n")) { outcome = $0 }
+        try mail.settle(limit: .minutes(5))
+        #expect(outcome?.succeeded == true)
+        let copy = try #require(try inbox(mail, "example.com", "alice").first)
+        #expect(field(copy, "Authentication-Results") == "mail.example.com; spf=pass smtp.mailfrom=company.org;"
+            + " dkim=pass header.d=company.org header.s=2025; dmarc=pass header.from=company.org")
+    }
+
     @Test func unenforcedDMARCOnlyRecords() throws {
         let mail = try MailWorld.course(seed: 28)
         mail.enableSenderAuthentication(dmarcPolicy: .reject, enforce: false)
@@ -353,6 +391,8 @@ func sendLegitimate(_ mail: MailWorld, subject: String = "Réunion", text: Strin
         try mail.world.bringUp("mail1.company.org")
         try mail.settle(limit: .minutes(20))
         #expect(mail.mtas["mail-backup.example.net"]!.log.contains { $0.contains("relay=mail1.company.org[203.0.113.10]:25, status=sent") })
+        // The backup's field travels in the DATA it sends to mail1.
+        #expect(mail.world.transcript().contains("\nC: Authentication-Results: mail-backup.example.net; spf=pass\n"))
 
         let copy = try #require(try inbox(mail, "company.org", "bob").first)
         let results = Message(parsing: copy.raw).headers.all("Authentication-Results").map(\.value)
