@@ -200,8 +200,12 @@ public final class MTA {
         return Array(text.utf8)
     }
 
-    func note(_ line: String) {
-        log.append("\(world.now) \(configuration.hostname): \(line)")
+    /// Whether ``log`` keeps a line per event (off for benchmarks).
+    public var keepsLog = true
+
+    func note(_ line: @autoclosure () -> String) {
+        guard keepsLog else { return }
+        log.append("\(world.now) \(configuration.hostname): \(line())")
     }
 }
 
