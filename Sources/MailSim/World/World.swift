@@ -165,7 +165,7 @@ public final class World {
                              remoteName: destination?.name)
         flow.client = end
         end.onEvent = onEvent
-        allFlows.append(flow)
+        if tap.isRecording { allFlows.append(flow) }  // kept for invariant checks only
         if unresolvable || !source.isUp {
             end.finish()
             end.emit(.connectFailed(unresolvable ? .unknownHost(target) : .localHostDown))
