@@ -18,10 +18,13 @@ public final class ScheduledEvent {
     public let time: VirtualTime
     let sequence: UInt64
     var action: (() -> Void)?
+    /// The scheduler's count of cancelled events still in its heap.
+    private let cancelled: Scheduler.CancelledCount
 
-    init(time: VirtualTime, sequence: UInt64, action: @escaping () -> Void) {
+    init(time: VirtualTime, sequence: UInt64, cancelled: Scheduler.CancelledCount, action: @escaping () -> Void) {
         self.time = time
         self.sequence = sequence
+        self.cancelled = cancelled
         self.action = action
     }
 
@@ -29,7 +32,11 @@ public final class ScheduledEvent {
     public var isPending: Bool { action != nil }
 
     /// Cancels the event.
-    public func cancel() { action = nil }
+    public func cancel() {
+        guard action != nil else { return }
+        action = nil
+        cancelled.value += 1
+    }
 }
 
 /// The single event loop of a world: a priority queue of closures ordered by
@@ -53,8 +60,14 @@ public final class Scheduler {
         var event: ScheduledEvent
     }
 
+    /// Cancelled events stay in the heap until they reach its head, or until they make up half
+    /// of it: then ``compact()`` drops them all at once. Without that, the idle and connect
+    /// timers that are nearly always cancelled would pile up and make every push and pop slower.
+    final class CancelledCount { var value = 0 }
+
     private var heap: [Entry] = []
     private var nextSequence: UInt64 = 0
+    private let cancelled = CancelledCount()
 
     public init() {}
 
@@ -62,8 +75,9 @@ public final class Scheduler {
     /// events already due).
     @discardableResult
     public func schedule(at time: VirtualTime, _ action: @escaping () -> Void) -> ScheduledEvent {
-        let event = ScheduledEvent(time: max(time, now), sequence: nextSequence, action: action)
+        let event = ScheduledEvent(time: max(time, now), sequence: nextSequence, cancelled: cancelled, action: action)
         nextSequence += 1
+        if cancelled.value >= 64, cancelled.value * 2 > heap.count { compact() }
         push(event)
         return event
     }
@@ -132,22 +146,42 @@ public final class Scheduler {
     // MARK: binary heap ordered by (time, sequence)
 
     private func dropCancelledHead() {
-        while let first = heap.first, first.event.action == nil { _ = pop() }
+        while let first = heap.first, first.event.action == nil {
+            _ = pop()
+            cancelled.value -= 1
+        }
+    }
+
+    /// Removes every cancelled event and rebuilds the heap. The order events run in does not
+    /// change: it depends only on (time, sequence), not on the heap's layout.
+    private func compact() {
+        heap.removeAll { $0.event.action == nil }
+        cancelled.value = 0
+        heap.withUnsafeMutableBufferPointer { buffer in
+            var index = buffer.count / 2
+            while index > 0 {
+                index -= 1
+                Self.siftDown(buffer, from: index)
+            }
+        }
     }
 
     @inline(__always)
-    private static func before(_ a: Entry, _ b: Entry) -> Bool {
-        a.time != b.time ? a.time < b.time : a.sequence < b.sequence
+    private static func before(_ buffer: UnsafeMutableBufferPointer<Entry>, _ a: Int, _ b: Int) -> Bool {
+        let timeA = buffer[a].time, timeB = buffer[b].time
+        return timeA != timeB ? timeA < timeB : buffer[a].sequence < buffer[b].sequence
     }
 
     private func push(_ event: ScheduledEvent) {
         heap.append(Entry(time: event.time.microseconds, sequence: event.sequence, event: event))
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard Self.before(heap[child], heap[parent]) else { break }
-            heap.swapAt(child, parent)
-            child = parent
+        heap.withUnsafeMutableBufferPointer { buffer in
+            var child = buffer.count - 1
+            while child > 0 {
+                let parent = (child - 1) / 2
+                guard Self.before(buffer, child, parent) else { break }
+                buffer.swapAt(child, parent)
+                child = parent
+            }
         }
     }
 
@@ -156,17 +190,21 @@ public final class Scheduler {
         let last = heap.removeLast()
         if !heap.isEmpty {
             heap[0] = last
-            var parent = 0
-            while true {
-                let left = 2 * parent + 1, right = left + 1
-                var best = parent
-                if left < heap.count, Self.before(heap[left], heap[best]) { best = left }
-                if right < heap.count, Self.before(heap[right], heap[best]) { best = right }
-                if best == parent { break }
-                heap.swapAt(parent, best)
-                parent = best
-            }
+            heap.withUnsafeMutableBufferPointer { Self.siftDown($0, from: 0) }
         }
         return top
+    }
+
+    private static func siftDown(_ buffer: UnsafeMutableBufferPointer<Entry>, from start: Int) {
+        var parent = start
+        while true {
+            let left = 2 * parent + 1, right = left + 1
+            var best = parent
+            if left < buffer.count, before(buffer, left, best) { best = left }
+            if right < buffer.count, before(buffer, right, best) { best = right }
+            if best == parent { break }
+            buffer.swapAt(parent, best)
+            parent = best
+        }
     }
 }
