@@ -106,7 +106,7 @@ public final class MTA {
 
     private func accept(_ connection: Connection, listener: MTAListener) {
         let clientAddress = connection.remoteAddress.address
-        let clientName = world.host(clientAddress.description)?.name
+        let clientName = world.host(at: clientAddress)?.name
         let policy = MTAPolicy(mta: self, listener: listener)
         let engine = SMTPServer(configuration: serverConfiguration(for: listener), policy: policy,
                                 clientAddress: clientAddress.description, clientHostname: clientName)

@@ -72,11 +72,19 @@ public struct MailQueue: Sendable {
 
     /// The ids whose next attempt is due at `now`, oldest first.
     func due(at now: VirtualTime) -> [QueueID] {
-        entries.filter { $0.nextAttempt <= now && !$0.isFinished }.map(\.id)
+        var ids: [QueueID] = []
+        for entry in entries where entry.nextAttempt <= now && !entry.isFinished { ids.append(entry.id) }
+        return ids
     }
 
     /// The earliest next attempt of any entry.
-    var nextWakeUp: VirtualTime? { entries.filter { !$0.isFinished }.map(\.nextAttempt).min() }
+    var nextWakeUp: VirtualTime? {
+        var earliest: VirtualTime?
+        for entry in entries where !entry.isFinished {
+            if earliest.map({ entry.nextAttempt < $0 }) ?? true { earliest = entry.nextAttempt }
+        }
+        return earliest
+    }
 
     /// What the MTA must do after an attempt has been recorded.
     struct Followup {

@@ -252,7 +252,7 @@ public final class Connection: CustomStringConvertible {
 
     func finish() {
         state = .closed
-        host.endpoints.removeAll { $0 === self }
+        if let index = host.endpoints.firstIndex(where: { $0 === self }) { host.endpoints.remove(at: index) }
         tls = nil
         if flow.isFinished { world.flowFinished(flow) }
     }

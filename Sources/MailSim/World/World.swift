@@ -70,6 +70,8 @@ public final class World {
 
     /// Hosts in the order they were added.
     public private(set) var hosts: [Host] = []
+    private var hostsByName: [String: Host] = [:]
+    private var hostsByAddress: [IPv4Address: Host] = [:]
     private var linksByKey: [String: Link] = [:]
     private var openFlows: [TCPFlow] = []
     /// Every flow ever made (their ends point to them without owning them).
@@ -111,19 +113,23 @@ public final class World {
         guard let ip = IPv4Address(address) else { throw WorldError.invalidAddress(address) }
         let lower = name.lowercased()
         if host(lower) != nil { throw WorldError.duplicateHost(lower) }
-        if hosts.contains(where: { $0.address == ip }) { throw WorldError.duplicateAddress(ip) }
+        if hostsByAddress[ip] != nil { throw WorldError.duplicateAddress(ip) }
         let made = Host(world: self, name: lower, address: ip)
         hosts.append(made)
+        hostsByName[lower] = made
+        hostsByAddress[ip] = made
         if addDNS { dns.addA(lower, ip) }
         return made
     }
 
     /// The host with this name (case-insensitive) or dotted-quad address.
     public func host(_ nameOrAddress: String) -> Host? {
-        if let ip = IPv4Address(nameOrAddress) { return hosts.first { $0.address == ip } }
-        let lower = DNSZone.normalize(nameOrAddress)
-        return hosts.first { $0.name == lower }
+        if let ip = IPv4Address(nameOrAddress) { return hostsByAddress[ip] }
+        return hostsByName[DNSZone.normalize(nameOrAddress)]
     }
+
+    /// The host that owns `address`, if any.
+    public func host(at address: IPv4Address) -> Host? { hostsByAddress[address] }
 
     /// The link between two hosts (made on first use with ``defaultLatency``, or
     /// ``loopbackLatency`` for a host and itself).
@@ -187,7 +193,7 @@ public final class World {
     }
 
     func flowFinished(_ flow: TCPFlow) {
-        openFlows.removeAll { $0 === flow }
+        if let index = openFlows.firstIndex(where: { $0 === flow }) { openFlows.remove(at: index) }
     }
 
     /// Connections not yet finished, oldest first.
