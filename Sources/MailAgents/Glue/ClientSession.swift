@@ -24,7 +24,8 @@ final class ClientSession<Engine, EngineAction, Result> {
         var tlsFailed: (inout Engine, Duration, inout [EngineAction]) -> Void
         var closed: (inout Engine, Duration, inout [EngineAction]) -> Void
         var timerFired: (inout Engine, Duration, inout [EngineAction]) -> Void
-        var deadline: (Engine) -> Duration?
+        /// `inout` only so that reading the deadline does not copy the whole engine.
+        var deadline: (inout Engine) -> Duration?
         var classify: (EngineAction) -> Action
         /// The result to report when the engine never got to finish.
         var failed: (Engine, Failure) -> Result
@@ -125,7 +126,7 @@ final class ClientSession<Engine, EngineAction, Result> {
 
     /// One timer event per session; see ``ServerSession`` for why a later deadline keeps it.
     private func rearmTimer() {
-        guard completion != nil, let deadline = hooks.deadline(engine) else {
+        guard completion != nil, let deadline = hooks.deadline(&engine) else {
             timer?.cancel()
             timer = nil
             return
@@ -139,7 +140,7 @@ final class ClientSession<Engine, EngineAction, Result> {
     private func timerDue() {
         timer = nil
         guard completion != nil else { return }
-        if let deadline = hooks.deadline(engine), VirtualTime(engineTime: deadline) > world.now {
+        if let deadline = hooks.deadline(&engine), VirtualTime(engineTime: deadline) > world.now {
             rearmTimer()
             return
         }

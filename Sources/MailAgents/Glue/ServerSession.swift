@@ -16,7 +16,8 @@ final class ServerSession<Engine, EngineAction> {
         var receive: (inout Engine, [UInt8], Duration, inout [EngineAction]) -> Void
         var tlsEstablished: (inout Engine, Duration, inout [EngineAction]) -> Void
         var timerFired: (inout Engine, Duration, inout [EngineAction]) -> Void
-        var deadline: (Engine) -> Duration?
+        /// `inout` only so that reading the deadline does not copy the whole engine.
+        var deadline: (inout Engine) -> Duration?
         var classify: (EngineAction) -> Action
         var closed: (inout Engine) -> Void = { _ in }
     }
@@ -118,7 +119,7 @@ final class ServerSession<Engine, EngineAction> {
     /// command pushes the idle timeout back) leaves the pending event alone; when it fires early
     /// it looks at the engine's current deadline and waits again.
     private func rearmTimer() {
-        guard let deadline = hooks.deadline(engine) else {
+        guard let deadline = hooks.deadline(&engine) else {
             timer?.cancel()
             timer = nil
             return
@@ -132,7 +133,7 @@ final class ServerSession<Engine, EngineAction> {
     private func timerDue() {
         timer = nil
         guard !finished else { return }
-        if let deadline = hooks.deadline(engine), VirtualTime(engineTime: deadline) > world.now {
+        if let deadline = hooks.deadline(&engine), VirtualTime(engineTime: deadline) > world.now {
             rearmTimer()
             return
         }

@@ -261,7 +261,7 @@ public final class Connection: CustomStringConvertible {
     func emit(_ event: ConnectionEvent) {
         guard !silenced else { return }
         queuedEvents += 1
-        world.scheduler.schedule(after: .zero) { [self] in
+        world.scheduler.post(after: .zero) { [self] in
             queuedEvents -= 1
             guard !silenced else { return }
             if let onEvent { onEvent(event) } else { held.append(event) }

@@ -97,7 +97,7 @@ final class TCPFlow {
         guard pathIsUp(.clientToServer), let link = cachedLink else { return }
         synSent = true
         let arrival = world.now + link.latency + drawJitter(link)
-        world.scheduler.schedule(at: arrival) { [self] in synArrived() }
+        world.scheduler.post(at: arrival) { [self] in synArrived() }
     }
 
     private func synArrived() {
@@ -170,7 +170,7 @@ final class TCPFlow {
             while link.random.chance(link.lossRate) {
                 losses += 1
                 if losses > world.maxRetransmissions {
-                    world.scheduler.schedule(after: delay) { [self] in abort(.timedOut, cause: .retransmissionLimit) }
+                    world.scheduler.post(after: delay) { [self] in abort(.timedOut, cause: .retransmissionLimit) }
                     return
                 }
                 delay = delay + rto
@@ -183,7 +183,7 @@ final class TCPFlow {
         } else {
             arrival = max(arrival, toClient.lastArrival); toClient.lastArrival = arrival
         }
-        world.scheduler.schedule(at: arrival) { [self] in deliver(segment, direction) }
+        world.scheduler.post(at: arrival) { [self] in deliver(segment, direction) }
     }
 
     private func deliver(_ segment: Segment, _ direction: FlowDirection) {

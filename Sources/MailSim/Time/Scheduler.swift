@@ -54,10 +54,15 @@ public final class Scheduler {
 
     /// Heap entries carry their ordering key inline, so sifting compares plain integers and never
     /// touches the events' reference counts.
+    /// A cancellable event lives in `event`; an event nobody can cancel (see ``post(after:_:)``)
+    /// keeps its closure in `action` and needs no handle object.
     private struct Entry {
         var time: Int64
         var sequence: UInt64
-        var event: ScheduledEvent
+        var event: ScheduledEvent?
+        var action: (() -> Void)?
+
+        var isCancelled: Bool { event.map { $0.action == nil } ?? false }
     }
 
     /// Cancelled events stay in the heap until they reach its head, or until they make up half
@@ -78,8 +83,22 @@ public final class Scheduler {
         let event = ScheduledEvent(time: max(time, now), sequence: nextSequence, cancelled: cancelled, action: action)
         nextSequence += 1
         if cancelled.value >= 64, cancelled.value * 2 > heap.count { compact() }
-        push(event)
+        push(Entry(time: event.time.microseconds, sequence: event.sequence, event: event, action: nil))
         return event
+    }
+
+    /// Schedules `action` after a delay from now, like ``schedule(after:_:)``, for an event that
+    /// is never cancelled: no ``ScheduledEvent`` handle is made (the network's segments and
+    /// connection events, several per message).
+    public func post(after delay: VirtualDuration, _ action: @escaping () -> Void) {
+        post(at: now + max(delay, .zero), action)
+    }
+
+    /// ``post(after:_:)`` at an absolute instant.
+    public func post(at time: VirtualTime, _ action: @escaping () -> Void) {
+        let entry = Entry(time: max(time, now).microseconds, sequence: nextSequence, event: nil, action: action)
+        nextSequence += 1
+        push(entry)
     }
 
     /// Schedules `action` after a delay from now.
@@ -91,7 +110,7 @@ public final class Scheduler {
     /// The time of the next pending event, if any.
     public var nextEventTime: VirtualTime? {
         dropCancelledHead()
-        return heap.first?.event.time
+        return heap.first.map { VirtualTime(microseconds: $0.time) }
     }
 
     /// True when no pending event remains.
@@ -105,10 +124,18 @@ public final class Scheduler {
     public func step() -> Bool {
         dropCancelledHead()
         guard !heap.isEmpty else { return false }
-        let event = pop()
-        guard let action = event.action else { return true }
-        event.action = nil
-        now = event.time
+        let entry = pop()
+        let action: () -> Void
+        if let event = entry.event {
+            guard let pending = event.action else { return true }
+            event.action = nil
+            action = pending
+        } else if let posted = entry.action {
+            action = posted
+        } else {
+            return true
+        }
+        now = VirtualTime(microseconds: entry.time)
         stepsRun += 1
         action()
         return true
@@ -146,7 +173,7 @@ public final class Scheduler {
     // MARK: binary heap ordered by (time, sequence)
 
     private func dropCancelledHead() {
-        while let first = heap.first, first.event.action == nil {
+        while let first = heap.first, first.isCancelled {
             _ = pop()
             cancelled.value -= 1
         }
@@ -155,7 +182,7 @@ public final class Scheduler {
     /// Removes every cancelled event and rebuilds the heap. The order events run in does not
     /// change: it depends only on (time, sequence), not on the heap's layout.
     private func compact() {
-        heap.removeAll { $0.event.action == nil }
+        heap.removeAll { $0.isCancelled }
         cancelled.value = 0
         heap.withUnsafeMutableBufferPointer { buffer in
             var index = buffer.count / 2
@@ -172,8 +199,8 @@ public final class Scheduler {
         return timeA != timeB ? timeA < timeB : buffer[a].sequence < buffer[b].sequence
     }
 
-    private func push(_ event: ScheduledEvent) {
-        heap.append(Entry(time: event.time.microseconds, sequence: event.sequence, event: event))
+    private func push(_ entry: Entry) {
+        heap.append(entry)
         heap.withUnsafeMutableBufferPointer { buffer in
             var child = buffer.count - 1
             while child > 0 {
@@ -185,8 +212,8 @@ public final class Scheduler {
         }
     }
 
-    private func pop() -> ScheduledEvent {
-        let top = heap[0].event
+    private func pop() -> Entry {
+        let top = heap[0]
         let last = heap.removeLast()
         if !heap.isEmpty {
             heap[0] = last
