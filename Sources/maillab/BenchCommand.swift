@@ -24,11 +24,18 @@ extension MailLabCommand {
             @Option(help: "Size of each message in octets.")
             var size = 1024
 
+            @Option(help: "Messages each client sends per submission session (its outbox).")
+            var outbox = 1
+
+            @Flag(help: "The sending MTA sends queued messages over its open session to the MX (connection cache).")
+            var reuseConnections = false
+
             @Option(help: "Root seed of the simulated world.")
             var seed: UInt64 = 1
 
             func run() throws {
-                let benchmark = SMTPBenchmark(messages: count, concurrency: concurrency, messageSize: size)
+                let benchmark = SMTPBenchmark(messages: count, concurrency: concurrency, messageSize: size,
+                                              outbox: outbox, reusesConnections: reuseConnections)
                 let clock = ContinuousClock()
                 var result: SMTPBenchmark.Result?
                 let elapsed = try clock.measure { result = try benchmark.run(seed: seed) }
@@ -41,7 +48,7 @@ extension MailLabCommand {
                 print("delivered: \(result.delivered)")
                 print("wall seconds: \(String(format: "%.3f", seconds))")
                 print("deliveries/s: \(Int(Double(result.delivered) / max(seconds, 1e-9)))")
-                print("scheduler events: \(result.schedulerSteps) (\(Int(Double(result.schedulerSteps) / max(seconds, 1e-9)))/s)")
+                print("scheduler events: \(result.schedulerSteps) (\(Int(Double(result.schedulerSteps) / max(seconds, 1e-9)))/s, \(String(format: "%.1f", Double(result.schedulerSteps) / Double(max(result.delivered, 1)))) per delivery)")
                 print("virtual time: \(String(format: "%.1f", result.virtualSeconds)) s")
                 print("peak memory: \(Self.peakMemory())")
                 if result.delivered != result.messages { throw ExitCode(1) }

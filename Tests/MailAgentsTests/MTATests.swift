@@ -261,6 +261,18 @@ func text(_ message: StoredMessage) -> String { String(decoding: message.raw, as
         #expect(result.delivered == 300)
         #expect(result.schedulerSteps > 300 * 10)
     }
+
+    /// Outboxes of several messages per submission session, with or without the MTA's
+    /// connection cache, deliver everything too, with fewer sessions and so fewer scheduler events.
+    /// (Eight clients never need more than the cache's 20 sessions to the MX, so with outboxes of
+    /// one message the cache changes nothing.)
+    @Test(arguments: [false, true])
+    func sessionsCarryingSeveralMessagesDeliverEverything(reuse: Bool) throws {
+        let single = try SMTPBenchmark(messages: 300, concurrency: 8).run(seed: 3)
+        let batched = try SMTPBenchmark(messages: 300, concurrency: 8, outbox: 5, reusesConnections: reuse).run(seed: 3)
+        #expect(batched.delivered == 300)
+        #expect(batched.schedulerSteps < single.schedulerSteps)
+    }
 }
 
 @Suite struct UnauthenticatedClientTests {

@@ -6,6 +6,8 @@ struct Pipe {
     var client: SMTPClient
     var server: TestServer
     var result: SMTPDeliveryResult?
+    /// Results of the transactions that ended before the last one (``SMTPClient/enqueue(_:)``).
+    var transactionResults: [SMTPDeliveryResult] = []
     var clientToServer: [String] = []
     var serverToClient: [String] = []
 
@@ -32,6 +34,7 @@ struct Pipe {
                 case .send(let bytes): toServer += bytes; clientToServer.append(String(decoding: bytes, as: UTF8.self))
                 case .startTLS: clientWantsTLS = true
                 case .close: break
+                case .transactionFinished(let outcome): transactionResults.append(outcome)
                 case .finished(let outcome): result = outcome
                 }
             }
@@ -96,6 +99,56 @@ func submissionServer(mechanisms: [SASLMechanism] = [.plain, .login, .cramMD5, .
         let batched = pipe.clientToServer.contains { $0.hasPrefix("MAIL FROM:<alice@example.com> SIZE=") && $0.hasSuffix("DATA\r\n") }
         #expect(batched == pipelining)
         #expect(pipe.clientToServer.last == "QUIT\r\n")
+    }
+
+    /// RFC 5321 §3.3: after the reply to the first message, the queued job's MAIL goes out on the
+    /// same session instead of QUIT; each transaction has its own result.
+    @Test(arguments: [true, false])
+    func severalTransactionsOnOneSession(pipelining: Bool) {
+        let extensions: SMTPExtensions = pipelining ? .all : SMTPExtensions.all.subtracting(.pipelining)
+        var client = SMTPClient(job: job(to: ["bob@company.org"]))
+        let queued = [client.enqueue(job(to: ["carol@example.com"])),
+                      client.enqueue(job(to: ["bob@company.org", "carol@example.com"]))]
+        #expect(queued == [true, true])
+        var pipe = Pipe(client: client, server: submissionServer(extensions: extensions))
+        pipe.server.policy.localMailboxes.insert("carol")
+        pipe.run()
+        guard let last = pipe.result else { Issue.record("no result"); return }
+        #expect(pipe.transactionResults.count == 2)
+        #expect(pipe.transactionResults.map { $0.recipients.map(\.path.address) } == [["bob@company.org"], ["carol@example.com"]])
+        #expect(pipe.transactionResults.allSatisfy { $0.allAccepted && $0.sessionFailure == nil })
+        #expect(last.recipients.map(\.path.address) == ["bob@company.org", "carol@example.com"])
+        #expect(last.allAccepted)
+        #expect(pipe.server.policy.queued.count == 3)
+        #expect(pipe.server.policy.queued.map { $0.envelope.recipients.count } == [1, 1, 2])
+        // One greeting, one EHLO, one AUTH, three MAIL commands, one QUIT at the very end.
+        #expect(pipe.clientToServer.filter { $0.hasPrefix("EHLO ") }.count == 2)  // again after STARTTLS
+        #expect(pipe.clientToServer.filter { $0.hasPrefix("AUTH ") }.count == 1)
+        #expect(pipe.clientToServer.filter { $0.hasPrefix("MAIL FROM:") }.count == 3)
+        #expect(pipe.clientToServer.filter { $0 == "QUIT\r\n" }.count == 1)
+        #expect(pipe.clientToServer.last == "QUIT\r\n")
+        #expect(pipe.client.queuedJobs.isEmpty)
+    }
+
+    /// A refused transaction ends the session with QUIT; the jobs behind it were never tried and
+    /// stay queued for the caller, and nothing more can be queued.
+    @Test func queuedJobsStayWhenTheSessionEnds() {
+        var configuration = SMTPServerConfiguration.relay(hostname: "mx.company.org")
+        configuration.extensions.remove(.pipelining)
+        var client = SMTPClient(job: job(to: ["nobody@example.com"], tls: .none, auth: nil))
+        let queued = client.enqueue(job(to: ["bob@example.com"], tls: .none, auth: nil))
+        #expect(queued)
+        var pipe = Pipe(client: client, server: makeServer(configuration))
+        pipe.run()
+        #expect(pipe.transactionResults.isEmpty)
+        if case .permanentFailure? = pipe.result?.recipients.first?.outcome {} else {
+            Issue.record("first job not refused: \(String(describing: pipe.result))")
+        }
+        #expect(pipe.client.queuedJobs.map { $0.recipients.map(\.path.address) } == [["bob@example.com"]])
+        #expect(pipe.client.isFinished)
+        let queuedAfterEnd = pipe.client.enqueue(job(tls: .none, auth: nil))
+        #expect(!queuedAfterEnd)
+        #expect(pipe.server.policy.queued.isEmpty)
     }
 
     @Test(arguments: [SASLMechanism.plain, .login, .cramMD5])

@@ -19,11 +19,19 @@ public struct SMTPBenchmark {
     /// Mail clients sending at the same time, each one message after the other.
     public var concurrency: Int
     public var messageSize: Int
+    /// Messages each client sends per submission session (its outbox); 1 is a session per message.
+    public var outbox: Int
+    /// The sending MTA keeps its session to the MX open for the next queued messages
+    /// (``MTAConfiguration/reusesConnections``).
+    public var reusesConnections: Bool
 
-    public init(messages: Int, concurrency: Int = 32, messageSize: Int = 1024) {
+    public init(messages: Int, concurrency: Int = 32, messageSize: Int = 1024, outbox: Int = 1,
+                reusesConnections: Bool = false) {
         self.messages = max(1, messages)
         self.concurrency = max(1, concurrency)
         self.messageSize = max(64, messageSize)
+        self.outbox = max(1, outbox)
+        self.reusesConnections = reusesConnections
     }
 
     /// Builds the world and runs the workload to the end.
@@ -33,9 +41,11 @@ public struct SMTPBenchmark {
         let mail = MailWorld(world: world)
         try mail.addUser(address: "alice@example.com", login: "alice", password: "mypassword")
         try mail.addUser(address: "bob@company.org", login: "bob", password: "secret123")
-        let sender = try mail.addMTA(on: "mail.example.com", configuration: MTAConfiguration(
+        var senderConfiguration = MTAConfiguration(
             hostname: "mail.example.com", localDomains: ["example.com"], requireTLSForAuth: false,
-            offerTLSOnRelayPort: false))
+            offerTLSOnRelayPort: false)
+        senderConfiguration.reusesConnections = reusesConnections
+        let sender = try mail.addMTA(on: "mail.example.com", configuration: senderConfiguration)
         let receiver = try mail.addMTA(on: "mail1.company.org", configuration: MTAConfiguration(
             hostname: "mail1.company.org", localDomains: ["company.org"], offerTLSOnRelayPort: false))
         sender.keepsLog = false
@@ -55,10 +65,21 @@ public struct SMTPBenchmark {
                 address: "alice@example.com", login: "alice", password: "mypassword",
                 smtpHost: "mail.example.com", smtpPort: 587, smtpSecurity: .none, smtpMechanism: .plain)))
         }
+        let outgoing = MUA.OutgoingMessage(data: data, from: "alice@example.com", to: ["bob@company.org"])
         func next(_ client: MUA) {
             guard remaining > 0 else { return }
-            remaining -= 1
-            client.submit(data, from: "alice@example.com", to: ["bob@company.org"], keepResult: false) { _ in next(client) }
+            if outbox == 1 {
+                remaining -= 1
+                client.submit(data, from: "alice@example.com", to: ["bob@company.org"], keepResult: false) { _ in next(client) }
+                return
+            }
+            let batch = min(outbox, remaining)
+            remaining -= batch
+            var left = batch
+            client.submitOutbox(Array(repeating: outgoing, count: batch), keepResult: false) { _ in
+                left -= 1
+                if left == 0 { next(client) }
+            }
         }
         for client in clients { next(client) }
         let start = world.scheduler.stepsRun

@@ -8,6 +8,8 @@ final class ClientSession<Engine, EngineAction, Result> {
         case send([UInt8])
         case startTLS
         case close
+        /// One transaction of several ended; the session goes on.
+        case transactionFinished(Result)
         case finished(Result)
     }
 
@@ -40,6 +42,9 @@ final class ClientSession<Engine, EngineAction, Result> {
     private var actions: [EngineAction] = []
     private var awaitingImplicitTLS = false
     private var completion: ((Result) -> Void)?
+    /// Receives each ``Action/transactionFinished(_:)`` result (sessions that carry several
+    /// messages; see ``SMTPClient/enqueue(_:)``).
+    var onTransaction: ((Result) -> Void)?
     private(set) var connectionID: Int?
 
     init(engine: Engine, world: World, serverName: String, hooks: Hooks, completion: @escaping (Result) -> Void) {
@@ -60,6 +65,9 @@ final class ClientSession<Engine, EngineAction, Result> {
         self.connection = connection
         connectionID = connection.id
     }
+
+    /// Lets the owner change the engine between events (queue another job, …).
+    func withEngine<T>(_ body: (inout Engine) -> T) -> T { body(&engine) }
 
     private func handle(_ event: ConnectionEvent) {
         guard completion != nil, let connection else { return }
@@ -112,6 +120,8 @@ final class ClientSession<Engine, EngineAction, Result> {
                 connection.startTLS(asClient: serverName)
             case .close:
                 connection.close()
+            case .transactionFinished(let result):
+                onTransaction?(result)
             case .finished(let result):
                 actions.removeAll(keepingCapacity: true)
                 connection.close()

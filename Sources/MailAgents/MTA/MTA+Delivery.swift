@@ -30,6 +30,13 @@ struct SMTPAttempt {
     }
 }
 
+/// A relay session that further messages may join, and who waits for each of its messages
+/// (the current one first).
+final class RelaySession {
+    var session: ClientSession<SMTPClient, SMTPClientAction, SMTPAttempt>?
+    var waiting: [(job: SMTPClientJob, completion: (SMTPAttempt) -> Void)] = []
+}
+
 extension MTA {
     // MARK: the queue manager
 
@@ -108,7 +115,8 @@ extension MTA {
         if !followup.bounce.isEmpty { sendReport(.failure, for: entry, recipients: followup.bounce) }
         if !followup.delayWarning.isEmpty { sendReport(.delay, for: entry, recipients: followup.delayWarning) }
         if followup.completed { note("\(id): removed") }
-        if let next = queue.nextWakeUp { scheduleRun(at: next) }
+        // Entries still in flight need no run of the queue: their own attempts end with this call.
+        if let next = queue.nextWakeUp(excluding: inFlight) { scheduleRun(at: next) }
     }
 
     // MARK: local delivery
@@ -197,7 +205,7 @@ extension MTA {
             completion(recipients.map { ($0, .permanentFailure(status: "5.1.3", diagnostic: "bad address syntax", remoteMTA: nil)) })
             return
         }
-        runClient(job, to: address.description, serverName: exchange, port: 25, implicitTLS: false) { [weak self] attempt in
+        relayClient(job, address: address, exchange: exchange) { [weak self] attempt in
             guard let self else { return }
             let result = attempt.result
             if let failureText = attempt.failureText {
@@ -229,6 +237,60 @@ extension MTA {
                 }
             }
             completion(outcomes)
+        }
+    }
+
+    /// Sends `job` to an MX on port 25: on a session of its own, or, with
+    /// ``MTAConfiguration/reusesConnections``, on a new session while fewer than
+    /// ``MTAConfiguration/destinationConcurrencyLimit`` are open to that MX, else after the
+    /// messages of the least busy one. `completion` gets this job's attempt either way.
+    func relayClient(_ job: SMTPClientJob, address: IPv4Address, exchange: String,
+                     completion: @escaping (SMTPAttempt) -> Void) {
+        guard configuration.reusesConnections else {
+            runClient(job, to: address.description, serverName: exchange, port: 25, implicitTLS: false, completion: completion)
+            return
+        }
+        let key = "\(exchange)[\(address)]"
+        let open = relaySessions[key] ?? []
+        if open.count >= configuration.destinationConcurrencyLimit {
+            // The least busy session first; the oldest among equals (deterministic).
+            let byLoad = open.indices.sorted { (open[$0].waiting.count, $0) < (open[$1].waiting.count, $1) }
+            for index in byLoad {
+                let cached = open[index]
+                if let session = cached.session, session.withEngine({ $0.enqueue(job) }) {
+                    cached.waiting.append((job, completion))
+                    return
+                }
+            }
+        }
+        let relay = RelaySession()
+        relay.waiting = [(job, completion)]
+        let session = ClientSession<SMTPClient, SMTPClientAction, SMTPAttempt>(
+            engine: SMTPClient(job: job), world: world, serverName: exchange,
+            hooks: SMTPClient.sessionHooks) { [weak self] attempt in
+            self?.relaySessionEnded(relay, key: key, attempt: attempt, address: address, exchange: exchange)
+        }
+        session.onTransaction = { attempt in
+            guard !relay.waiting.isEmpty else { return }
+            relay.waiting.removeFirst().completion(attempt)
+        }
+        relay.session = session
+        relaySessions[key, default: []].append(relay)
+        session.connect(from: host, to: address.description, port: 25, implicitTLS: false)
+    }
+
+    private func relaySessionEnded(_ relay: RelaySession, key: String, attempt: SMTPAttempt,
+                                   address: IPv4Address, exchange: String) {
+        relaySessions[key]?.removeAll { $0 === relay }
+        if relaySessions[key]?.isEmpty == true { relaySessions[key] = nil }
+        relay.session = nil
+        let waiting = relay.waiting
+        relay.waiting = []
+        guard let current = waiting.first else { return }
+        current.completion(attempt)
+        // Messages queued behind a session that ended never went out: they go again.
+        for (job, completion) in waiting.dropFirst() {
+            relayClient(job, address: address, exchange: exchange, completion: completion)
         }
     }
 
@@ -290,6 +352,7 @@ extension SMTPClient {
             case .send(let bytes): return .send(bytes)
             case .startTLS: return .startTLS
             case .close: return .close
+            case .transactionFinished(let result): return .transactionFinished(SMTPAttempt(result: result, transportError: nil))
             case .finished(let result): return .finished(SMTPAttempt(result: result, transportError: nil))
             }
         },

@@ -33,6 +33,9 @@ public final class MTA {
     var wakeUpEvent: ScheduledEvent?
     var inFlight: Set<QueueID> = []
     private var sessions: [ObjectIdentifier: AnyObject] = [:]
+    /// Open relay sessions that queued messages may join, by `exchange[address]`
+    /// (``MTAConfiguration/reusesConnections``).
+    var relaySessions: [String: [RelaySession]] = [:]
 
     public init(world: World, host: Host, configuration: MTAConfiguration, store: MailStore? = nil,
                 credentials: [String: String] = [:]) {

@@ -101,6 +101,14 @@ public struct MTAConfiguration: Sendable {
     /// message in the recipient's Junk folder, `reject` refuses it with 550 5.7.1 at the end of DATA.
     /// Without it, the results are only recorded (monitoring).
     public var dmarcEnforcement: Bool
+    /// Let a message due for an MX join the session already open to it instead of opening one
+    /// of its own (Postfix's connection cache): one connection carries several transactions,
+    /// one after the other (RFC 5321 §3.3). Off by default, so every message gets its own
+    /// session as the lessons' transcripts show.
+    public var reusesConnections = false
+    /// With ``reusesConnections``: sessions open at once to one MX; further messages wait on the
+    /// least busy of them (Postfix's `default_destination_concurrency_limit`).
+    public var destinationConcurrencyLimit = 20
 
     public init(hostname: String, localDomains: Set<String> = [], relayDomains: Set<String> = [],
                 relayPolicy: RelayPolicy = .authenticated, listeners: [MTAListener] = MTAListener.standard,

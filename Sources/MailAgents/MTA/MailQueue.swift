@@ -31,6 +31,8 @@ public struct QueueEntry: Sendable {
     public internal(set) var nextAttempt: VirtualTime
     public internal(set) var lastError: String?
     public internal(set) var delayWarningSent = false
+    /// Arrival rank in its queue: entries are kept sorted by it, so an id is found by bisection.
+    var serial = 0
 
     public var pendingRecipients: [String] {
         recipients.filter { $0.state == .pending }.map(\.address)
@@ -56,13 +58,32 @@ public struct MailQueue: Sendable {
 
     public init(schedule: RetrySchedule = .postfix) { self.schedule = schedule }
 
-    public func entry(_ id: QueueID) -> QueueEntry? { entries.first { $0.id == id } }
+    /// The arrival rank of each entry still queued.
+    private var serials: [QueueID: Int] = [:]
+    private var nextSerial = 0
+
+    public func entry(_ id: QueueID) -> QueueEntry? { index(of: id).map { entries[$0] } }
+
+    /// Where `id` sits in ``entries``, found by bisection on the arrival rank.
+    private func index(of id: QueueID) -> Int? {
+        guard let serial = serials[id] else { return nil }
+        var low = 0, high = entries.count
+        while low < high {
+            let middle = (low + high) / 2
+            if entries[middle].serial < serial { low = middle + 1 } else { high = middle }
+        }
+        return low < entries.count && entries[low].id == id ? low : nil
+    }
 
     mutating func add(id: QueueID, sender: String, recipients: [String], data: [UInt8], now: VirtualTime,
                       folder: String = "INBOX") {
         let list = recipients.map { QueueEntry.Recipient(address: $0, state: .pending, lastError: nil) }
-        entries.append(QueueEntry(id: id, sender: sender, recipients: list, data: data, arrival: now, folder: folder,
-                                  nextAttempt: now))
+        var entry = QueueEntry(id: id, sender: sender, recipients: list, data: data, arrival: now, folder: folder,
+                               nextAttempt: now)
+        entry.serial = nextSerial
+        serials[id] = nextSerial
+        nextSerial += 1
+        entries.append(entry)
     }
 
     /// A flush: every deferred entry becomes due at `now`.
@@ -78,9 +99,14 @@ public struct MailQueue: Sendable {
     }
 
     /// The earliest next attempt of any entry.
-    var nextWakeUp: VirtualTime? {
+    var nextWakeUp: VirtualTime? { nextWakeUp(excluding: []) }
+
+    /// The earliest next attempt of any entry not in `busy` (entries with an attempt under way
+    /// are looked at again when it ends). `busy` holds ids of entries still in the queue.
+    func nextWakeUp(excluding busy: Set<QueueID>) -> VirtualTime? {
+        guard busy.count < entries.count else { return nil }  // all busy: nothing to wait for
         var earliest: VirtualTime?
-        for entry in entries where !entry.isFinished {
+        for entry in entries where !entry.isFinished && !busy.contains(entry.id) {
             if earliest.map({ entry.nextAttempt < $0 }) ?? true { earliest = entry.nextAttempt }
         }
         return earliest
@@ -96,7 +122,7 @@ public struct MailQueue: Sendable {
     /// Records the outcome of one attempt for some recipients of `id`, decides retries, expiry and
     /// warnings, and removes the entry once it is finished.
     mutating func record(_ outcomes: [(String, DeliveryOutcome)], for id: QueueID, now: VirtualTime) -> Followup {
-        guard let index = entries.firstIndex(where: { $0.id == id }) else { return Followup() }
+        guard let index = index(of: id) else { return Followup() }
         var entry = entries[index]
         var followup = Followup()
         entry.attempts += 1
@@ -134,6 +160,7 @@ public struct MailQueue: Sendable {
         if entry.isFinished {
             followup.completed = true
             entries.remove(at: index)
+            serials[id] = nil
             finished.append(entry)
         } else {
             entries[index] = entry

@@ -108,17 +108,7 @@ public final class MUA {
     /// Submits raw message bytes with the account's server settings.
     public func submit(_ data: [UInt8], from sender: String, to recipients: [String], messageID: String = "",
                        keepResult: Bool = true, completion: ((SubmissionResult) -> Void)? = nil) {
-        let tls: SMTPClientTLSMode
-        switch account.smtpSecurity {
-        case .none: tls = .none
-        case .startTLS: tls = .startTLSRequired
-        case .tls: tls = .implicit
-        }
-        let auth = account.smtpAuthentication
-            ? SMTPClientAuthentication(user: account.login, secret: account.password, preferredMechanism: account.smtpMechanism)
-            : nil
-        guard let job = SMTPClientJob(from: sender, to: recipients, data: data, ehloName: account.ehloName,
-                                      tls: tls, authentication: auth) else {
+        guard let job = job(data, from: sender, to: recipients) else {
             let failed = SubmissionResult(messageID: messageID, result: nil,
                                           transportError: "invalid address in \(([sender] + recipients).joined(separator: ", "))")
             sent.append(failed)
@@ -133,6 +123,72 @@ public final class MUA {
             completion?(result)
         }
         session.connect(from: host, to: account.smtpHost, port: account.smtpPort, implicitTLS: account.smtpSecurity == .tls)
+    }
+
+    /// One message waiting in the outbox.
+    public struct OutgoingMessage: Sendable {
+        public var data: [UInt8]
+        public var sender: String
+        public var recipients: [String]
+        public var messageID: String
+
+        public init(data: [UInt8], from sender: String, to recipients: [String], messageID: String = "") {
+            self.data = data
+            self.sender = sender
+            self.recipients = recipients
+            self.messageID = messageID
+        }
+    }
+
+    /// Sends the whole outbox on one session, one mail transaction after the other (RFC 5321
+    /// §3.3), as a client's "send unsent messages" does. `completion` runs once per message, in
+    /// order. Messages whose turn never came (the session ended early) go again on a new session.
+    public func submitOutbox(_ messages: [OutgoingMessage], keepResult: Bool = true,
+                             completion: ((SubmissionResult) -> Void)? = nil) {
+        var waiting: [(message: OutgoingMessage, job: SMTPClientJob)] = []
+        for message in messages {
+            if let job = job(message.data, from: message.sender, to: message.recipients) {
+                waiting.append((message, job))
+            } else {
+                let failed = SubmissionResult(messageID: message.messageID, result: nil, transportError:
+                    "invalid address in \(([message.sender] + message.recipients).joined(separator: ", "))")
+                sent.append(failed)
+                completion?(failed)
+            }
+        }
+        guard let first = waiting.first else { return }
+        var engine = SMTPClient(job: first.job)
+        for entry in waiting.dropFirst() { _ = engine.enqueue(entry.job) }
+        func report(_ attempt: SMTPAttempt) {
+            guard !waiting.isEmpty else { return }
+            let message = waiting.removeFirst().message
+            let result = SubmissionResult(messageID: message.messageID, result: attempt.result, transportError: attempt.transportError)
+            if keepResult { sent.append(result) }
+            completion?(result)
+        }
+        let session = ClientSession<SMTPClient, SMTPClientAction, SMTPAttempt>(
+            engine: engine, world: world, serverName: account.smtpHost,
+            hooks: SMTPClient.sessionHooks) { [weak self] attempt in
+            report(attempt)
+            if !waiting.isEmpty { self?.submitOutbox(waiting.map(\.message), keepResult: keepResult, completion: completion) }
+        }
+        session.onTransaction = report
+        session.connect(from: host, to: account.smtpHost, port: account.smtpPort, implicitTLS: account.smtpSecurity == .tls)
+    }
+
+    /// The client job for a message with the account's TLS and authentication settings.
+    private func job(_ data: [UInt8], from sender: String, to recipients: [String]) -> SMTPClientJob? {
+        let tls: SMTPClientTLSMode
+        switch account.smtpSecurity {
+        case .none: tls = .none
+        case .startTLS: tls = .startTLSRequired
+        case .tls: tls = .implicit
+        }
+        let auth = account.smtpAuthentication
+            ? SMTPClientAuthentication(user: account.login, secret: account.password, preferredMechanism: account.smtpMechanism)
+            : nil
+        return SMTPClientJob(from: sender, to: recipients, data: data, ehloName: account.ehloName,
+                             tls: tls, authentication: auth)
     }
 }
 

@@ -40,7 +40,11 @@ public struct SMTPClient {
         case finished
     }
 
-    public let job: SMTPClientJob
+    /// The message of the current transaction.
+    public private(set) var job: SMTPClientJob
+    /// Messages waiting to go over this session once the current transaction ends, oldest first
+    /// (see ``enqueue(_:)``).
+    public private(set) var queuedJobs: [SMTPClientJob] = []
     public var timeouts: SMTPClientTimeouts
 
     var state: State = .notStarted
@@ -70,6 +74,31 @@ public struct SMTPClient {
     public var nextDeadline: Duration? { deadline }
 
     public var isFinished: Bool { state == .finished }
+
+    /// Adds a message to send on this session after the current one, the way Postfix reuses a
+    /// cached connection: RFC 5321 §3.3 lets a client run several mail transactions in one
+    /// session. The next transaction starts with MAIL right after the server's reply to the
+    /// previous message; each finished transaction but the last is reported with
+    /// ``SMTPClientAction/transactionFinished(_:)``, the last one with `.finished`.
+    ///
+    /// The job must be for the same server with the same EHLO name, TLS and authentication as
+    /// the first. Returns false, and keeps nothing, once the session is ending (QUIT sent, or a
+    /// failure): the caller then opens a new session. Jobs still queued when the session ends
+    /// were never attempted; they stay in ``queuedJobs``.
+    ///
+    /// ```
+    /// S: 250 2.0.0 Ok: queued as 4F2A1
+    /// C: MAIL FROM:<alice@example.com>     (the queued job, instead of QUIT)
+    /// ```
+    public mutating func enqueue(_ next: SMTPClientJob) -> Bool {
+        switch state {
+        case .quit, .finished: return false
+        default: break
+        }
+        guard failure == nil else { return false }
+        queuedJobs.append(next)
+        return true
+    }
 
     // MARK: - Events
 
@@ -332,7 +361,12 @@ public struct SMTPClient {
             handleTransactionReply(reply, now: now, into: &actions)
         case .messageEnd(let discarded):
             if !discarded { messageReply = reply }
-            sendQuit()
+            if queuedJobs.isEmpty {
+                sendQuit()
+            } else {
+                actions.append(.transactionFinished(result))
+                startNextJob(now: now)
+            }
         case .quit:
             finish(into: &actions)
         }
@@ -458,6 +492,15 @@ public struct SMTPClient {
             send(.data)
         }
         deadline = now + timeouts.command
+    }
+
+    /// Forgets the finished transaction and starts the first queued one.
+    mutating func startNextJob(now: Duration) {
+        job = queuedJobs.removeFirst()
+        rcptReplies = Array(repeating: nil, count: job.recipients.count)
+        messageReply = nil
+        mailAccepted = false
+        startTransaction(now: now)
     }
 
     mutating func sendRcpt(_ index: Int) {

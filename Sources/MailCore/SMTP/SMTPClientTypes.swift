@@ -232,6 +232,9 @@ public enum SMTPClientAction: Hashable, Sendable {
     /// Start the TLS handshake, then call `tlsEstablished(now:)` or `tlsFailed(now:)`.
     case startTLS
     case close
+    /// A transaction ended and the session goes on with a queued job (``SMTPClient/enqueue(_:)``);
+    /// this is the finished transaction's result.
+    case transactionFinished(SMTPDeliveryResult)
     /// The session is over; this is its result.
     case finished(SMTPDeliveryResult)
 }
