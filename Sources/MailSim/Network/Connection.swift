@@ -36,6 +36,12 @@ public final class Connection: CustomStringConvertible {
     public var isTLSStarted: Bool { tls != nil }
     /// True once this end's TLS handshake completed.
     public private(set) var isTLSEstablished = false
+    /// True when this end relays the bytes of a program outside the world (the loopback TCP
+    /// bridge): it never starts TLS itself, so once its peer has started TLS the bytes it writes
+    /// are that program's TLS records. The tap then takes the plaintext from the peer instead:
+    /// the peer records what it receives (decrypted after TLS) as application data, so the
+    /// transcript's inside view stays whole. Set it before the first write.
+    public var relaysExternalBytes = false
 
     /// The application's event handler. Events that happen before it is set are kept and
     /// delivered (in order) when it is set.
@@ -69,6 +75,8 @@ public final class Connection: CustomStringConvertible {
     }
 
     private var outbound: FlowDirection { side == .client ? .clientToServer : .serverToClient }
+    private var peer: Connection? { side == .client ? flow.server : flow.client }
+    private var peerRelaysExternalBytes: Bool { peer?.relaysExternalBytes ?? false }
     private var world: World { flow.world }
 
     // MARK: application calls
@@ -81,7 +89,9 @@ public final class Connection: CustomStringConvertible {
             pendingWrites.append(bytes)
             return
         }
-        flow.tap.record(.appData(outbound, bytes, encrypted: tls != nil), at: world.now)
+        if !relaysExternalBytes {
+            flow.tap.record(.appData(outbound, bytes, encrypted: tls != nil), at: world.now)
+        }
         if let tls {
             handle(tls.write(bytes))
         } else {
@@ -189,7 +199,14 @@ public final class Connection: CustomStringConvertible {
             }
             received += bytes.count
             if !bytes.isEmpty {
-                if let tls { handle(tls.receive(bytes)) } else { emit(.data(bytes)) }
+                if let tls {
+                    handle(tls.receive(bytes))
+                } else {
+                    if peerRelaysExternalBytes {
+                        flow.tap.record(.appData(outbound.reversed, bytes, encrypted: false), at: world.now)
+                    }
+                    emit(.data(bytes))
+                }
             }
             if dropNow, state != .closed {
                 flow.send(.rst, outbound)
@@ -245,7 +262,12 @@ public final class Connection: CustomStringConvertible {
             flow.tap.record(.tlsEstablished(side), at: world.now)
             emit(.tlsEstablished)
         }
-        for chunk in output.plaintext { emit(.data(chunk)) }
+        for chunk in output.plaintext {
+            if peerRelaysExternalBytes {
+                flow.tap.record(.appData(outbound.reversed, chunk, encrypted: true), at: world.now)
+            }
+            emit(.data(chunk))
+        }
         if let error = output.error { failTLS(error) }
     }
 
