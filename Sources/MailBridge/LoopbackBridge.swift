@@ -69,7 +69,7 @@ public final class LoopbackBridge: @unchecked Sendable {
 
     private let group: MultiThreadedEventLoopGroup
     private let mailWorld: MailWorld
-    private let bridgeHost: Host
+    private let bridgeHost: MailSim.Host
     private let log: @Sendable (String) -> Void
     private let listenerLock = NSLock()
     private var listenerChannels: [Channel] = []
@@ -326,7 +326,11 @@ final class BridgeSession {
     /// Closes the real connection with a RST (SO_LINGER 0), as the simulated end was aborted.
     private func abortChannel() {
         guard !channelClosed else { return }
-        channel.setOption(ChannelOptions.socketOption(.so_linger), value: linger(l_onoff: 1, l_linger: 0))
+        guard let options = channel as? SocketOptionProvider else {
+            channel.close(promise: nil)
+            return
+        }
+        options.setSoLinger(linger(l_onoff: 1, l_linger: 0))
             .whenComplete { [channel] _ in channel.close(promise: nil) }
     }
 

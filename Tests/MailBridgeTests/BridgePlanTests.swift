@@ -37,7 +37,7 @@ import Testing
         }
     }
 
-    @Test(arguments: [-1, 62_000])
+    @Test(arguments: [-1, 63_000])
     func offsetOutOfRangeIsAnError(offset: Int) {
         #expect(throws: BridgeError.self) { try BridgePlan.make(servers: Self.course, offset: offset) }
     }
