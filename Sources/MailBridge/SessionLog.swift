@@ -107,8 +107,10 @@ public final class SessionLog {
             out.append("\(label) -- \(text("connexion refusée", "connection refused")) --")
         case .connectTimedOut:
             out.append("\(label) -- \(text("délai de connexion dépassé", "connection timed out")) --")
-        case let .aborted(note):
-            out.append("\(label) -- \(text("abandon", "aborted")) : \(note) --")
+        case let .aborted(cause):
+            out.append("\(label) -- \(text("abandon", "aborted")) : \(cause.message(french ? .fr : .en)) --")
+        case .truncated:
+            out.append("\(label) -- \(text("limite de la capture atteinte : la suite n'est plus journalisée", "tap limit reached: the rest is not logged")) --")
         case .syn, .synAck, .established, .segment, .tlsEstablished:
             break
         }
