@@ -99,9 +99,9 @@ public final class LoopbackBridge: @unchecked Sendable {
             throw BridgeError(fr: "ce monde n'a aucun port de serveur à exposer",
                               en: "this world has no server port to expose")
         }
-        bridgeHost = try sim.addHost(configuration.bridgeHostName, address: configuration.bridgeAddress, addDNS: false)
+        bridgeHost = try Self.addBridgeHost(to: sim, configuration: configuration)
         for name in Set(ports.map(\.hostName)).sorted() {
-            try sim.apply(.setLink(configuration.bridgeHostName, name, latency: configuration.bridgeLatency,
+            try sim.apply(.setLink(bridgeHost.name, name, latency: configuration.bridgeLatency,
                                    jitter: .zero, lossRate: 0))
         }
         var accounts: [BridgeAccount] = []
@@ -120,6 +120,31 @@ public final class LoopbackBridge: @unchecked Sendable {
         }
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         eventLoop = group.next()
+    }
+
+    /// Adds the host real clients come from: the configured name and address, or when a
+    /// scenario already uses them, `name-2`, … and the next free address of the same /24.
+    static func addBridgeHost(to sim: World, configuration: BridgeConfiguration) throws -> MailSim.Host {
+        guard let base = IPv4Address(configuration.bridgeAddress) else {
+            throw WorldError.invalidAddress(configuration.bridgeAddress)
+        }
+        var name = configuration.bridgeHostName
+        var suffix = 2
+        while sim.host(name) != nil {
+            name = "\(configuration.bridgeHostName)-\(suffix)"
+            suffix += 1
+        }
+        let network = base.value & 0xFFFF_FF00
+        var last = base.value & 0xFF
+        for _ in 0..<254 {
+            let candidate = IPv4Address(network | last)
+            if sim.host(candidate.description) == nil {
+                return try sim.addHost(name, address: candidate.description, addDNS: false)
+            }
+            last = last >= 254 ? 1 : last + 1
+        }
+        throw BridgeError(fr: "aucune adresse libre pour l'hôte du pont près de \(base)",
+                          en: "no free address for the bridge host near \(base)")
     }
 
     // MARK: life cycle

@@ -117,3 +117,21 @@ import Testing
                 == ["A AUTHENTICATE PLAIN", "****", "B AUTHENTICATE PLAIN ****", "C LOGOUT"])
     }
 }
+
+@Suite struct BridgeHostTests {
+    @Test func bridgeHostAvoidsTakenNameAndAddress() throws {
+        let world = try MailWorld.course(seed: 1)
+        try world.world.addHost("bridge", address: "192.0.2.200", addDNS: false)
+        let host = try LoopbackBridge.addBridgeHost(to: world.world, configuration: BridgeConfiguration())
+        #expect(host.name == "bridge-2")
+        #expect(host.address.description == "192.0.2.201")
+    }
+
+    @Test func bridgeHostUsesTheConfiguredOnes() throws {
+        let world = try MailWorld.course(seed: 1)
+        let host = try LoopbackBridge.addBridgeHost(to: world.world, configuration: BridgeConfiguration())
+        #expect(host.name == "bridge")
+        #expect(host.address.description == "192.0.2.200")
+        #expect(host.listeningPorts.isEmpty)
+    }
+}
