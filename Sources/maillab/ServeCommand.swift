@@ -109,6 +109,10 @@ extension MailLabCommand {
                        "  server certificates carry the host's name (mail.example.com…): map that name to \(address)\n")
             out += say("  ex. curl --ssl-reqd --cacert \(caPath) --connect-to mail.example.com:PORT:\(address):PORT …\n",
                        "  e.g. curl --ssl-reqd --cacert \(caPath) --connect-to mail.example.com:PORT:\(address):PORT …\n")
+            if !["127.0.0.1", "::1", "localhost"].contains(address) {
+                out += say("Attention : \(address) n'est pas l'adresse de bouclage ; d'autres machines peuvent joindre ces serveurs.\n",
+                           "Warning: \(address) is not the loopback address; other machines may reach these servers.\n")
+            }
             if let logPath { out += say("Journal des sessions : \(logPath)\n", "Session log: \(logPath)\n") }
             out += say("Ctrl-C pour arrêter.\n\n", "Ctrl-C to stop.\n\n")
             return out
