@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+
+/// `maillab serve` as a user runs it: start-up table, CA file, a real client, Ctrl-C.
+@Suite struct ServeCommandTests {
+    @Test func scenarioWorldsAreNotServedYet() throws {
+        let result = try CommandLineTests.run(["serve", "--scenario", "course-basics"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("--scenario course-basics"), "\(result.stderr)")
+    }
+
+    @Test func offsetTooLargeIsAUsageError() throws {
+        let dir = try CommandLineTests.tempDir()
+        let result = try CommandLineTests.run(["serve", "--port-offset", "63000", "--data-dir", dir.path])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("above 65535"), "\(result.stderr)")
+    }
+
+    @Test func servesPrintsTheTableAndStopsOnInterrupt() throws {
+        let dir = try CommandLineTests.tempDir()
+        for _ in 0..<5 {
+            let offset = 20_000 + 1_000 * Int.random(in: 0..<40)
+            let process = Process()
+            process.executableURL = CommandLineTests.executable
+            process.arguments = ["serve", "--port-offset", "\(offset)", "--expose", "mail.example.com", "--data-dir", dir.path]
+            var env = ProcessInfo.processInfo.environment
+            env["LANG"] = "C"
+            env.removeValue(forKey: "LC_ALL")
+            process.environment = env
+            let output = Pipe(), error = Pipe()
+            process.standardOutput = output
+            process.standardError = error
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            var text = ""
+            while !text.contains("Ctrl-C to stop.") {
+                let chunk = output.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                text += String(decoding: chunk, as: UTF8.self)
+            }
+            if !text.contains("Ctrl-C to stop.") {
+                process.waitUntilExit()
+                let err = String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                if err.contains("cannot listen") { continue }  // port taken: another offset
+                Issue.record("serve did not start (offset \(offset)): \(text)\(err)")
+                return
+            }
+            #expect(text.contains("mail.example.com  submission  587"), "\(text)")
+            #expect(text.contains("127.0.0.1:\(offset + 587)"))
+            #expect(text.contains("alice / mypassword"))
+            #expect(!text.contains("mail1.company.org"))
+            let caPath = dir.appendingPathComponent("maillab-ca.pem").path
+            #expect(text.contains(caPath))
+            let pem = try String(contentsOfFile: caPath, encoding: .utf8)
+            #expect(pem.hasPrefix("-----BEGIN CERTIFICATE-----"))
+
+            if let curl = ["/usr/bin/curl", "/bin/curl", "/usr/local/bin/curl"].first(where: {
+                FileManager.default.isExecutableFile(atPath: $0)
+            }) {
+                let mail = dir.appendingPathComponent("m.eml")
+                try "Subject: cli\r\n\r\nhello\r\n".write(to: mail, atomically: true, encoding: .utf8)
+                let port = offset + 587
+                let client = Process()
+                client.executableURL = URL(fileURLWithPath: curl)
+                client.arguments = ["-sS", "--max-time", "30", "--ssl-reqd", "--cacert", caPath,
+                                    "--connect-to", "mail.example.com:\(port):127.0.0.1:\(port)",
+                                    "smtp://mail.example.com:\(port)/cli.example", "--mail-from", "alice@example.com",
+                                    "--mail-rcpt", "bob@company.org", "--upload-file", mail.path, "-u", "alice:mypassword"]
+                client.standardOutput = FileHandle.nullDevice
+                client.standardError = FileHandle.nullDevice
+                try client.run()
+                client.waitUntilExit()
+                #expect(client.terminationStatus == 0)
+            } else {
+                print("skipped the curl part: curl is not installed")
+            }
+
+            process.interrupt()  // SIGINT, as Ctrl-C
+            let rest = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            text += String(decoding: rest, as: UTF8.self)
+            #expect(process.terminationStatus == 0)
+            #expect(text.contains("maillab serve stopped."), "\(text)")
+            if text.contains("C: MAIL FROM:<alice@example.com>") {
+                // curl sends AUTH PLAIN, then its response after `334`: the response is hidden.
+                #expect(text.contains("C: AUTH PLAIN\n"))
+                #expect(text.contains("C: ****\n"))
+                #expect(!text.contains("AGFsaWNlAG15cGFzc3dvcmQ"))
+            }
+            return
+        }
+        Issue.record("no free block of ports found in five tries")
+    }
+}
