@@ -28,6 +28,9 @@ public struct BridgeConfiguration: Sendable {
     public var wallClockUnixSeconds: Int64?
     /// Language of the log's markers.
     public var french = false
+    /// Bytes a real client may push into the world per tick; beyond, its socket is not read
+    /// until the next tick (bounds what waits inside the simulation).
+    public var maxInputBytesPerTick = 1 << 20
 
     public init() {}
 }
@@ -82,6 +85,8 @@ public final class LoopbackBridge: @unchecked Sendable {
     private var ticker: RepeatedTask?
     private var pumping = false
     private var stopped = false
+    /// Times a client's reading was paused by ``BridgeConfiguration/maxInputBytesPerTick``.
+    var readPauses = 0
 
     /// Prepares the bridge for `world` (not yet listening). The world must not be used by the
     /// caller afterwards except through ``withWorld(_:)``.
@@ -206,6 +211,11 @@ public final class LoopbackBridge: @unchecked Sendable {
         }.wait()
     }
 
+    /// How many times reading from a client was paused for sending too fast.
+    public func readPauseCount() -> Int {
+        (try? eventLoop.submit { self.readPauses }.wait()) ?? 0
+    }
+
     /// Waits until `condition` holds on the world (checked on every tick) or `timeout` passes.
     /// Returns whether it held.
     public func wait(timeout: TimeAmount, until condition: @escaping (MailWorld) -> Bool) -> Bool {
@@ -234,6 +244,7 @@ public final class LoopbackBridge: @unchecked Sendable {
         virtualOrigin = mailWorld.world.now
         ticker = eventLoop.scheduleRepeatedTask(initialDelay: configuration.tick, delay: configuration.tick) { [self] _ in
             pump()
+            for session in sessions { session.newTick() }
         }
     }
 
@@ -318,6 +329,8 @@ final class BridgeSession {
     var label = "#?"
     private(set) var channelClosed = false
     private var virtualEnded = false
+    private var inputThisTick = 0
+    private var readingPaused = false
     private var released = false
 
     init(bridge: LoopbackBridge, port: BridgedPort, channel: Channel) {
@@ -359,9 +372,24 @@ final class BridgeSession {
             .whenComplete { [channel] _ in channel.close(promise: nil) }
     }
 
+    /// A new tick: the client may send again.
+    func newTick() {
+        inputThisTick = 0
+        if readingPaused && !channelClosed {
+            readingPaused = false
+            channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+        }
+    }
+
     // From the real client.
     func clientSent(_ bytes: [UInt8]) {
         virtual?.write(bytes)
+        inputThisTick += bytes.count
+        if inputThisTick >= bridge.configuration.maxInputBytesPerTick && !readingPaused {
+            readingPaused = true
+            bridge.readPauses += 1
+            channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+        }
         bridge.pump()
     }
 

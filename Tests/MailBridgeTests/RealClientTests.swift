@@ -23,7 +23,7 @@ struct BridgeFixture {
     let caPath: String
     let folder: URL
 
-    init(maxConnectionsPerPort: Int = 64) throws {
+    init(maxConnectionsPerPort: Int = 64, maxInputBytesPerTick: Int = 1 << 20) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("maillab-bridge-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         self.folder = folder
@@ -35,6 +35,7 @@ struct BridgeFixture {
             config.portOffset = offset
             config.expose = ["mail.example.com", "mail1.company.org"]
             config.maxConnectionsPerPort = maxConnectionsPerPort
+            config.maxInputBytesPerTick = maxInputBytesPerTick
             let bridge = try LoopbackBridge(world: try MailWorld.course(seed: 7), configuration: config,
                                             log: { log.append($0) })
             do {
@@ -172,6 +173,24 @@ enum Scripts {
         print('quit', s.quit()[0])
         """#
 
+    /// smtplib sending a large message (base64-like lines) over STARTTLS.
+    static let smtpLarge = #"""
+        import smtplib, ssl, sys
+        port, ca, size = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+        ctx = ssl.create_default_context(cafile=ca)
+        s = smtplib.SMTP(local_hostname='client.example', timeout=60)
+        s.connect('127.0.0.1', port)
+        s._host = 'mail.example.com'
+        s.starttls(context=ctx)
+        s.login('alice', 'mypassword')
+        line = ('0123456789' * 7 + 'abcdef\r\n')
+        body = line * (size // len(line))
+        msg = 'Subject: large\r\n\r\n' + body
+        print('refused', s.sendmail('alice@example.com', ['bob@company.org'], msg))
+        print('lines', size // len(line))
+        s.quit()
+        """#
+
     /// A raw socket: greeting, QUIT, half-close, then read to the end.
     static let halfClose = #"""
         import socket, sys
@@ -296,6 +315,22 @@ enum Scripts {
         ])
         // curl exit 60: peer certificate cannot be authenticated with known CA certificates.
         #expect(result.status == 60, "\(result.output)")
+    }
+
+    /// 3 MB through a bridge that reads at most 64 KiB per tick from a client: reading pauses
+    /// and resumes, and every byte arrives in order.
+    @Test func largeMessageWithPausedReading() throws {
+        let fixture = try BridgeFixture(maxInputBytesPerTick: 64 * 1024)
+        defer { fixture.stop() }
+        guard let result = try RealClient.python(Scripts.smtpLarge, ["\(fixture.port(587))", fixture.caPath, "3000000"],
+                                                 in: fixture.folder) else { return }
+        #expect(result.status == 0, "offset \(fixture.offset): \(result.output)")
+        #expect(result.output.contains("refused {}"))
+        #expect(fixture.waitForBob(count: 1), "offset \(fixture.offset)")
+        let stored = try fixture.bobMessages().first ?? ""
+        let lines = stored.components(separatedBy: "\r\n").filter { $0 == String(repeating: "0123456789", count: 7) + "abcdef" }
+        #expect(lines.count == 3_000_000 / 78, "\(stored.prefix(300))")
+        #expect(fixture.bridge.readPauseCount() > 0)
     }
 
     @Test func halfCloseAfterQuitEndsCleanly() throws {
