@@ -103,7 +103,7 @@ struct MailLabCommand: ParsableCommand {
         discussion: "Exit codes: 0 success, 1 a check or grade failed, 2 usage or input error.",
         version: "0.1.0",
         subcommands: [Lessons.self, Scenarios.self, LessonCommand.self, Quiz.self, Progress.self, Check.self,
-                      Serve.self, Bench.self])
+                      Bench.self, Serve.self])
 
     @OptionGroup var global: GlobalOptions
 
