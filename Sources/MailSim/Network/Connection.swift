@@ -230,18 +230,14 @@ public final class Connection: CustomStringConvertible {
             }
             received += bytes.count
             if !bytes.isEmpty {
-<<<<<<< HEAD
                 if let tls {
                     handle(tls.receive(bytes))
                 } else {
                     if peerRelaysExternalBytes {
                         flow.tap.record(.appData(outbound.reversed, bytes, encrypted: false), at: world.now)
                     }
-                    emit(.data(bytes))
+                    deliverNow(.data(bytes))
                 }
-=======
-                if let tls { handle(tls.receive(bytes)) } else { deliverNow(.data(bytes)) }
->>>>>>> main
             }
             if dropNow, state != .closed {
                 flow.send(.rst, outbound)
