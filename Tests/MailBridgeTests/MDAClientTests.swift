@@ -233,3 +233,43 @@ enum MDAScripts {
         #expect(!fixture.log.text.contains("secret123"))
     }
 }
+
+/// `openssl s_client` (STARTTLS and implicit TLS), which exits 1 on a TLS stream that ends
+/// without close_notify: the simulated servers send it before their FIN.
+@Suite(.serialized) struct OpenSSLClientTests {
+    @Test(arguments: [
+        ("smtp", 587, 0, "mail.example.com", "EHLO client.example\r\nQUIT\r\n", "221 2.0.0"),
+        ("pop3", 110, 1, "mail1.company.org", "USER bob\r\nPASS secret123\r\nSTAT\r\nQUIT\r\n", "+OK 1 "),
+        ("imap", 143, 1, "mail1.company.org", "a LOGIN bob secret123\r\nb SELECT INBOX\r\nc LOGOUT\r\n", "c OK"),
+        ("", 993, 1, "mail1.company.org", "a LOGIN bob secret123\r\nb EXAMINE INBOX\r\nc LOGOUT\r\n", "* 1 EXISTS"),
+        ("", 995, 1, "mail1.company.org", "USER bob\r\nPASS secret123\r\nLIST\r\nQUIT\r\n", "+OK POP3 server signing off"),
+    ])
+    func sClient(starttls: String, port virtual: Int, host: Int, name: String, input: String, expected: String) throws {
+        guard let openssl = RealClient.find("openssl") else {
+            print("skipped: openssl is not installed")
+            return
+        }
+        let fixture = try BridgeFixture()
+        defer { fixture.stop() }
+        try fixture.deliverToBob(subject: "for s_client")
+        var arguments = ["s_client", "-quiet", "-connect", "127.0.0.1:\(fixture.port(virtual, host: host))",
+                         "-servername", name, "-verify_hostname", name, "-CAfile", fixture.caPath, "-verify_return_error"]
+        if !starttls.isEmpty { arguments += ["-starttls", starttls] }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: openssl)
+        process.arguments = arguments
+        let output = Pipe(), input_ = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = input_
+        try process.run()
+        // -quiet implies -ign_eof: s_client sends the lines after TLS is up and waits for the server to close.
+        input_.fileHandleForWriting.write(Data(input.utf8))
+        try input_.fileHandleForWriting.close()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "offset \(fixture.offset): \(text)")
+        #expect(text.contains(expected), "\(text)")
+        #expect(!text.contains("unexpected eof"), "\(text)")
+    }
+}

@@ -110,6 +110,9 @@ public final class Connection: CustomStringConvertible {
         guard state != .closed, !isWriteShut else { return }
         if state == .connecting { pendingShutdown = true; return }
         isWriteShut = true
+        if let tls, isTLSEstablished {
+            for chunk in tls.closeNotify() { flow.send(.data(chunk), outbound) }
+        }
         flow.send(.fin, outbound)
         if isReadShut {
             finish()
