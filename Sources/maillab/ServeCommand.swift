@@ -29,12 +29,6 @@ extension MailLabCommand {
         func run() throws {
             let french = global.language == .fr
             func say(_ fr: String, _ en: String) -> String { french ? fr : en }
-            if let scenario {
-                Output.error(say(
-                    "maillab serve --scenario \(scenario) : le monde d'un scénario ne peut pas encore être servi (l'adaptateur du tuteur n'expose pas son monde) ; lancez maillab serve sans --scenario pour le monde du cours.",
-                    "maillab serve --scenario \(scenario): a scenario's world cannot be served yet (the tutor's world adapter does not expose its world); run maillab serve without --scenario for the course's world."))
-                throw ExitCode(2)
-            }
             let sink = try LogSink(path: log)
             var configuration = BridgeConfiguration()
             configuration.portOffset = portOffset
@@ -42,10 +36,10 @@ extension MailLabCommand {
             configuration.expose = expose.isEmpty ? nil : expose
             configuration.french = french
             configuration.wallClockUnixSeconds = Int64(time(nil))
+            let world = try Self.world(scenario: scenario, seed: seed, global: global)
             let bridge: LoopbackBridge
             do {
-                bridge = try LoopbackBridge(world: try MailWorld.course(seed: seed), configuration: configuration,
-                                            log: { sink.write($0) })
+                bridge = try LoopbackBridge(world: world, configuration: configuration, log: { sink.write($0) })
             } catch let error as BridgeError {
                 Output.error("maillab serve: " + error.message.text(french: french))
                 throw ExitCode(2)
@@ -83,6 +77,33 @@ extension MailLabCommand {
             sink.close()
             Output.print(say("\nmaillab serve arrêté.\n", "\nmaillab serve stopped.\n"))
             _ = sources
+        }
+
+        /// The world to serve: the course's own (DESIGN.md, "The default world"), or a
+        /// scenario's, built by the tutor's world driver when that driver gives access to its
+        /// ``MailWorld`` (``MailWorldProvider``).
+        static func world(scenario: String?, seed: UInt64, global: GlobalOptions) throws -> MailWorld {
+            guard let scenario else { return try MailWorld.course(seed: seed) }
+            let language = global.language
+            let library = ContentLocator.library(environment: global.environment)
+            guard let found = library.scenario(scenario) else {
+                Output.error(language == .fr ? "scénario inconnu : \(scenario)" : "unknown scenario: \(scenario)")
+                throw ExitCode(2)
+            }
+            let made: TutorWorld
+            do {
+                made = try WorldFactory.driver().makeWorld(scenario: found, seed: seed)
+            } catch let error as TutorError {
+                Output.error("maillab serve --scenario \(scenario): " + error.message[language])
+                throw ExitCode(2)
+            }
+            guard let provider = made as? MailWorldProvider else {
+                Output.error(language == .fr
+                    ? "maillab serve --scenario \(scenario) : le pilote du monde de ce maillab ne donne pas accès à son monde simulé."
+                    : "maillab serve --scenario \(scenario): this maillab's world driver does not give access to its simulated world.")
+                throw ExitCode(2)
+            }
+            return provider.mailWorld
         }
 
         /// The start-up text: the port table, the accounts, the CA file.
@@ -133,6 +154,12 @@ extension MailLabCommand {
             }.joined(separator: "\n") + "\n"
         }
     }
+}
+
+/// A tutor world that can hand its simulated mail world to `serve` (the world driver's
+/// `SimulatedWorld` adopts it).
+protocol MailWorldProvider: AnyObject {
+    var mailWorld: MailWorld { get }
 }
 
 /// Where the session log goes: standard output or a file (appended), one line at a time.

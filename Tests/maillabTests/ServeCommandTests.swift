@@ -3,10 +3,23 @@ import Testing
 
 /// `maillab serve` as a user runs it: start-up table, CA file, a real client, Ctrl-C.
 @Suite struct ServeCommandTests {
-    @Test func scenarioWorldsAreNotServedYet() throws {
-        let result = try CommandLineTests.run(["serve", "--scenario", "course-basics"])
+    @Test func unknownScenarioIsAUsageError() throws {
+        let result = try CommandLineTests.run(["serve", "--scenario", "no-such-scenario"],
+                                              environment: ["MAILLAB_CONTENT": CommandLineTests.repository])
         #expect(result.status == 2)
-        #expect(result.stderr.contains("--scenario course-basics"), "\(result.stderr)")
+        #expect(result.stderr.contains("unknown scenario: no-such-scenario"), "\(result.stderr)")
+    }
+
+    /// A scenario's world comes from the tutor's world driver; a driver that cannot build worlds
+    /// (or does not hand over its mail world) is reported plainly, exit 2. The offset is too
+    /// large on purpose, so that a working driver stops at the port plan instead of serving.
+    @Test func scenarioWorldComesFromTheWorldDriver() throws {
+        let result = try CommandLineTests.run(["serve", "--scenario", "mx-failover", "--port-offset", "63000"],
+                                              environment: ["MAILLAB_CONTENT": CommandLineTests.repository])
+        #expect(result.status == 2)
+        let driverMissing = result.stderr.contains("maillab serve --scenario mx-failover:")
+        let worldBuilt = result.stderr.contains("above 65535")
+        #expect(driverMissing || worldBuilt, "\(result.stderr)")
     }
 
     @Test func offsetTooLargeIsAUsageError() throws {
