@@ -207,6 +207,16 @@ enum Scripts {
         print('eof')
         """#
 
+    /// A connection aborted with a RST (SO_LINGER 0) right after the greeting.
+    static let reset = #"""
+        import socket, struct, sys
+        s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), 20)
+        print('greeting', s.recv(4096).decode().strip())
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+        s.close()
+        print('reset sent')
+        """#
+
     /// Two connections on a port that admits one: the second is closed before any greeting.
     static let overLimit = #"""
         import socket, sys
@@ -343,6 +353,19 @@ enum Scripts {
         #expect(result.output.contains("|221 2.0.0"), "\(result.output)")
         #expect(result.output.contains("eof"))
         #expect(fixture.log.text.contains("-- FIN from client --"), "\(fixture.log.text)")
+    }
+
+    @Test func clientResetResetsTheVirtualConnection() throws {
+        let fixture = try BridgeFixture()
+        defer { fixture.stop() }
+        guard let result = try RealClient.python(Scripts.reset, ["\(fixture.port(110, host: 1))"], in: fixture.folder) else { return }
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("greeting +OK"), "\(result.output)")
+        // The simulated connection is reset from the bridge's side and both ends are gone.
+        #expect(fixture.bridge.wait(timeout: .seconds(10)) { world in
+            world.world.host("mail1.company.org")?.openConnections.isEmpty == true
+        })
+        #expect(fixture.log.text.contains("-- RST from client --"), "\(fixture.log.text)")
     }
 
     @Test func connectionsOverTheLimitAreClosed() throws {
