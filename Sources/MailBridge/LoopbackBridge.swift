@@ -28,6 +28,11 @@ public struct BridgeConfiguration: Sendable {
     public var wallClockUnixSeconds: Int64?
     /// Language of the log's markers.
     public var french = false
+
+    /// The listen address as it is written before `:port` (IPv6 in brackets, RFC 3986 §3.2.2).
+    public var listenHostForURL: String {
+        listenAddress.contains(":") ? "[\(listenAddress)]" : listenAddress
+    }
     /// Bytes a real client may push into the world per tick; beyond, its socket is not read
     /// until the next tick (bounds what waits inside the simulation).
     public var maxInputBytesPerTick = 1 << 20
@@ -174,8 +179,8 @@ public final class LoopbackBridge: @unchecked Sendable {
             } catch {
                 stop()
                 throw BridgeError(
-                    fr: "impossible d'écouter sur \(configuration.listenAddress):\(port.realPort) (\(port.hostName) port \(port.virtualPort)) : \(error)",
-                    en: "cannot listen on \(configuration.listenAddress):\(port.realPort) (\(port.hostName) port \(port.virtualPort)): \(error)")
+                    fr: "impossible d'écouter sur \(configuration.listenHostForURL):\(port.realPort) (\(port.hostName) port \(port.virtualPort)) : \(error)",
+                    en: "cannot listen on \(configuration.listenHostForURL):\(port.realPort) (\(port.hostName) port \(port.virtualPort)): \(error)")
             }
         }
     }
@@ -307,7 +312,7 @@ public final class LoopbackBridge: @unchecked Sendable {
                                      french: configuration.french)
         }
         log("\(session.label) == \(peer) → \(port.hostName):\(port.virtualPort) "
-            + "(\(configuration.listenAddress):\(port.realPort), \(port.service.name)) ==")
+            + "(\(configuration.listenHostForURL):\(port.realPort), \(port.service.name)) ==")
         sessions.append(session)
         pump()
         return session

@@ -116,7 +116,7 @@ extension MailLabCommand {
                            say("port réel", "real port"), say("sécurité", "security")]
             var rows = [headers]
             for port in bridge.ports {
-                rows.append([port.hostName, port.service.name, "\(port.virtualPort)", "\(address):\(port.realPort)",
+                rows.append([port.hostName, port.service.name, "\(port.virtualPort)", "\(bridge.configuration.listenHostForURL):\(port.realPort)",
                              port.service.security.text(french: french)])
             }
             out += table(rows)
@@ -128,8 +128,8 @@ extension MailLabCommand {
             out += "\n" + say("Certificat de l'autorité (CA) du monde : ", "The world's CA certificate: ") + caPath + "\n"
             out += say("  les certificats des serveurs portent leur nom (mail.example.com…) : faites pointer ce nom sur \(address)\n",
                        "  server certificates carry the host's name (mail.example.com…): map that name to \(address)\n")
-            out += say("  ex. curl --ssl-reqd --cacert \(caPath) --connect-to mail.example.com:PORT:\(address):PORT …\n",
-                       "  e.g. curl --ssl-reqd --cacert \(caPath) --connect-to mail.example.com:PORT:\(address):PORT …\n")
+            out += say("  ex. curl --ssl-reqd --cacert \(caPath) --connect-to mail.example.com:PORT:\(bridge.configuration.listenHostForURL):PORT …\n",
+                       "  e.g. curl --ssl-reqd --cacert \(caPath) --connect-to mail.example.com:PORT:\(bridge.configuration.listenHostForURL):PORT …\n")
             if !["127.0.0.1", "::1", "localhost"].contains(address) {
                 out += say("Attention : \(address) n'est pas l'adresse de bouclage ; d'autres machines peuvent joindre ces serveurs.\n",
                            "Warning: \(address) is not the loopback address; other machines may reach these servers.\n")
