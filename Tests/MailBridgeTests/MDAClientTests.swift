@@ -273,3 +273,16 @@ enum MDAScripts {
         #expect(!text.contains("unexpected eof"), "\(text)")
     }
 }
+
+@Suite struct BridgeClockTests {
+    /// Virtual time moves with the wall clock while nothing happens (ticks), so engine
+    /// timeouts and queue retries come in real time.
+    @Test func virtualTimeFollowsTheClock() throws {
+        let fixture = try BridgeFixture()
+        defer { fixture.stop() }
+        let start = try fixture.bridge.withWorld { $0.world.now }
+        #expect(fixture.bridge.wait(timeout: .seconds(10)) { world in
+            world.world.now >= start + .milliseconds(50)
+        })
+    }
+}
