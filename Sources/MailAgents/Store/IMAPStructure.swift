@@ -143,13 +143,13 @@ public enum IMAPStructure {
     /// `text/plain; charset="utf-8"; format=flowed` (RFC 2045 §5.1). Also used for Content-Disposition.
     static func parseContentType(_ value: String) -> ContentType {
         let segments = splitOutsideQuotes(stripComments(value), separator: ";")
-        let main = (segments.first ?? "").trimmingCharacters
-        let typeParts = main.split(separator: "/", maxSplits: 1).map { String($0).trimmingCharacters.lowercased() }
+        let main = (segments.first ?? "").imapTrimmed
+        let typeParts = main.split(separator: "/", maxSplits: 1).map { String($0).imapTrimmed.lowercased() }
         var params = [IMAPParameter]()
         for seg in segments.dropFirst() {
             guard let eq = seg.firstIndex(of: "=") else { continue }
-            let name = String(seg[seg.startIndex..<eq]).trimmingCharacters
-            var val = String(seg[seg.index(after: eq)...]).trimmingCharacters
+            let name = String(seg[seg.startIndex..<eq]).imapTrimmed
+            var val = String(seg[seg.index(after: eq)...]).imapTrimmed
             if val.count >= 2, val.first == "\"", val.last == "\"" {
                 var out = "", escaped = false
                 for ch in val.dropFirst().dropLast() {
@@ -220,7 +220,7 @@ public enum IMAPStructure {
             case ">": if depth == 0 && angle > 0 { angle -= 1 }
             case ":" where depth == 0 && angle == 0:
                 // group: name ':' members ';'
-                let name = cur.trimmingCharacters
+                let name = cur.imapTrimmed
                 cur = ""
                 result += flush(&items)
                 // Group start: (NIL NIL "name" NIL); the members follow, the ';' ends it.
@@ -250,12 +250,12 @@ public enum IMAPStructure {
 
     /// One mailbox: `Name <local@domain>` or `local@domain (comment)`.
     static func parseMailbox(_ text: String) -> IMAPAddress? {
-        let t = text.trimmingCharacters
+        let t = text.imapTrimmed
         guard !t.isEmpty else { return nil }
         if let lt = lastIndexOutsideQuotes(t, "<"), let gt = t[lt...].firstIndex(of: ">") {
-            var name = stripComments(String(t[t.startIndex..<lt])).trimmingCharacters
+            var name = stripComments(String(t[t.startIndex..<lt])).imapTrimmed
             name = unquote(name)
-            var spec = String(t[t.index(after: lt)..<gt]).trimmingCharacters
+            var spec = String(t[t.index(after: lt)..<gt]).imapTrimmed
             var adl: String?
             if spec.hasPrefix("@"), let colon = spec.firstIndex(of: ":") {
                 adl = String(spec[spec.startIndex..<colon])
@@ -266,18 +266,18 @@ public enum IMAPStructure {
         }
         var name: String?
         if let open = t.firstIndex(of: "("), let close = t.lastIndex(of: ")"), open < close {
-            let comment = String(t[t.index(after: open)..<close]).trimmingCharacters
+            let comment = String(t[t.index(after: open)..<close]).imapTrimmed
             if !comment.isEmpty { name = comment }
         }
-        let spec = stripComments(t).trimmingCharacters
+        let spec = stripComments(t).imapTrimmed
         let (local, host) = splitAddrSpec(spec)
         return IMAPAddress(name: name, mailbox: local, host: host)
     }
 
     static func splitAddrSpec(_ spec: String) -> (String?, String?) {
         guard let at = lastIndexOutsideQuotes(spec, "@") else { return (spec.isEmpty ? nil : unquoteLocal(spec), nil) }
-        let local = String(spec[spec.startIndex..<at]).trimmingCharacters
-        let host = String(spec[spec.index(after: at)...]).trimmingCharacters
+        let local = String(spec[spec.startIndex..<at]).imapTrimmed
+        let host = String(spec[spec.index(after: at)...]).imapTrimmed
         return (local.isEmpty ? nil : unquoteLocal(local), host.isEmpty ? nil : host)
     }
 
@@ -308,7 +308,7 @@ public enum IMAPStructure {
 }
 
 extension String {
-    var trimmingCharacters: String {
+    var imapTrimmed: String {
         var s = Substring(self)
         while let f = s.first, f == " " || f == "\t" || f == "\r" || f == "\n" { s = s.dropFirst() }
         while let l = s.last, l == " " || l == "\t" || l == "\r" || l == "\n" { s = s.dropLast() }

@@ -70,6 +70,11 @@ public struct StoredMessage: Hashable, Sendable {
 /// Time. The store never reads a clock: deliveries and appends carry their internal date, and
 /// ``now`` (set by the host) seeds new UIDVALIDITY values, which are strictly increasing.
 ///
+/// Notifications. Every change is appended to ``changeLog`` and given to observers. A host keeps
+/// its IMAP sessions in step by observing the store and, for each session of a user in
+/// ``viewers(of:)`` that ``IMAPServer/isIdling``, calling ``IMAPServer/mailboxChanged(now:)``;
+/// other sessions pick the news up at their next command.
+///
 /// ```swift
 /// let store = MailStore()
 /// try store.addUser("bob", password: "secret123", addresses: ["bob@company.org"], quotaBytes: 10_000_000)
@@ -209,6 +214,33 @@ public final class MailStore {
     public func viewers(of owner: String) -> [String] {
         guard let acc = accounts[owner.lowercased()] else { return [] }
         return acc.isTeam ? acc.members : [acc.name]
+    }
+
+    /// Debug check of the store's invariants: in every folder UIDs strictly increase and stay below
+    /// UIDNEXT, folder names are unique, parents exist, and UIDVALIDITY values are unique per account.
+    /// Returns the problems found (empty when sound).
+    public func checkInvariants() -> [String] {
+        var problems = [String]()
+        for key in accountOrder {
+            guard let acc = accounts[key] else { problems.append("missing account \(key)"); continue }
+            var names = Set<String>(), validities = Set<UInt32>()
+            if acc.folder("INBOX") == nil { problems.append("\(acc.name): no INBOX") }
+            for f in acc.folders {
+                if !names.insert(f.name).inserted { problems.append("\(acc.name): duplicate folder \(f.name)") }
+                if !validities.insert(f.uidValidity).inserted { problems.append("\(acc.name): duplicate UIDVALIDITY in \(f.name)") }
+                var last: UInt32 = 0
+                for m in f.messages {
+                    if m.uid <= last || m.uid >= f.uidNext { problems.append("\(acc.name)/\(f.name): bad UID \(m.uid)") }
+                    last = m.uid
+                }
+                let levels = f.name.split(separator: separator)
+                if levels.count > 1, f.name != "INBOX", acc.folder(levels.dropLast().joined(separator: String(separator))) == nil,
+                   !f.name.hasPrefix("INBOX" + String(separator)) {
+                    problems.append("\(acc.name): \(f.name) has no parent")
+                }
+            }
+        }
+        return problems
     }
 
     // MARK: POP3 lock
@@ -353,10 +385,15 @@ public final class MailStore {
 
     /// Copies messages (flags kept, new UIDs); returns the destination UIDVALIDITY and UID pairs.
     public func copy(user: String, from: String, uids: [UInt32], to: String) throws -> IMAPCopyResult {
-        let (_, src) = try folder(user: user, from)
+        try copy(user: user, from: from, uids: uids, to: to, moving: false)
+    }
+
+    private func copy(user: String, from: String, uids: [UInt32], to: String, moving: Bool) throws -> IMAPCopyResult {
+        let (sacc, src) = try folder(user: user, from)
         let (dacc, dst) = try folder(user: user, to)
         let picked = uids.sorted().compactMap { src.index(of: $0).map { src.messages[$0] } }
-        try checkQuota(dacc, adding: picked.reduce(0) { $0 + $1.size })
+        // A move inside one account does not change its usage.
+        if !(moving && sacc === dacc) { try checkQuota(dacc, adding: picked.reduce(0) { $0 + $1.size }) }
         var mapping = [(UInt32, UInt32)]()
         for m in picked {
             let uid = dst.uidNext
@@ -377,7 +414,7 @@ public final class MailStore {
         let (sacc, src) = try folder(user: user, from)
         let (_, dst) = try folder(user: user, to)
         guard src !== dst else { throw MailStoreError.cannot("Source and destination are the same mailbox.") }
-        let result = try copy(user: user, from: from, uids: uids, to: to)
+        let result = try copy(user: user, from: from, uids: uids, to: to, moving: true)
         let moved = Set(result.mapping.map(\.0))
         remove(sacc, src, moved)
         return result

@@ -94,7 +94,7 @@ public enum ReplyCatalogue {
     }
 
     static func normalize(_ key: String) -> String {
-        var text = key.trimmingSpaces.uppercased()
+        var text = key.catalogueTrimmed.uppercased()
         if text.hasPrefix("[") { text.removeFirst() }
         if text.hasSuffix("]") { text.removeLast() }
         return text
@@ -125,8 +125,8 @@ public enum ReplyCatalogue {
     }()
 }
 
-extension String {
-    var trimmingSpaces: String {
+fileprivate extension String {
+    var catalogueTrimmed: String {
         String(self.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
     }
 

@@ -13,7 +13,7 @@ public struct IMAPCommandParser {
     public init(maxSearchDepth: Int = 16) { self.maxSearchDepth = maxSearchDepth }
 
     public func parse(_ bytes: [UInt8]) -> Result<(tag: String, command: IMAPCommand), IMAPParseError> {
-        var c = Cursor(bytes: bytes, depthLimit: maxSearchDepth)
+        var c = IMAPCursor(bytes: bytes, depthLimit: maxSearchDepth)
         // tag = 1*<any ASTRING-CHAR except "+">
         let tagBytes = c.take { IMAPWire.isAStringChar($0) && $0 != UInt8(ascii: "+") }
         guard !tagBytes.isEmpty, tagBytes.count <= 64, c.peek == 0x20 else {
@@ -33,7 +33,7 @@ public struct IMAPCommandParser {
     }
 }
 
-struct Cursor {
+struct IMAPCursor {
     let bytes: [UInt8]
     var i = 0
     let depthLimit: Int

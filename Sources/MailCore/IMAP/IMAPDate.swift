@@ -97,7 +97,7 @@ public struct IMAPDate: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     /// Parses RFC 3501 `date-time` (`"17-Jul-1996 02:44:25 -0700"`, day may be ` 7` or `7`).
     public static func parseDateTime(_ text: String) -> IMAPDate? {
-        let parts = text.trimmingSpaces.split(separator: " ", omittingEmptySubsequences: true)
+        let parts = text.imapTrimmingSpaces.split(separator: " ", omittingEmptySubsequences: true)
         guard parts.count == 3 else { return nil }
         guard let (y, m, d) = parseDay(parts[0]) else { return nil }
         let hms = parts[1].split(separator: ":", omittingEmptySubsequences: false)
@@ -111,7 +111,7 @@ public struct IMAPDate: Hashable, Comparable, Sendable, CustomStringConvertible 
     public static func parseDay(_ text: Substring) -> (Int, Int, Int)? {
         let f = text.split(separator: "-", omittingEmptySubsequences: false)
         guard f.count == 3, (1...2).contains(f[0].count), f[2].count == 4,
-              f[0].allSatisfy(\.isASCIIDigit), f[2].allSatisfy(\.isASCIIDigit),
+              f[0].allSatisfy(\.imapIsDigit), f[2].allSatisfy(\.imapIsDigit),
               let d = Int(f[0]), let m = month(named: f[1]), let y = Int(f[2]),
               d >= 1, d <= daysIn(month: m, year: y) else { return nil }
         return (y, m, d)
@@ -119,7 +119,7 @@ public struct IMAPDate: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     static func parseZone(_ z: Substring) -> Int? {
         guard z.count == 5, let first = z.first, first == "+" || first == "-",
-              z.dropFirst().allSatisfy(\.isASCIIDigit), let v = Int(z.dropFirst()) else { return nil }
+              z.dropFirst().allSatisfy(\.imapIsDigit), let v = Int(z.dropFirst()) else { return nil }
         let minutes = (v / 100) * 60 + v % 100
         return first == "-" ? -minutes : minutes
     }
@@ -132,17 +132,17 @@ public struct IMAPDate: Hashable, Comparable, Sendable, CustomStringConvertible 
         guard words.count >= 3, let d = Int(words[0]), let m = month(named: Substring(words[1])),
               var y = Int(words[2]) else { return nil }
         if y < 50 { y += 2000 } else if y < 1000 { y += 1900 }
-        guard d >= 1, d <= daysIn(month: m, year: y) else { return nil }
+        guard (1...9999).contains(y), d >= 1, d <= daysIn(month: m, year: y) else { return nil }
         return daysFromCivil(year: y, month: m, day: d)
     }
 }
 
 extension Character {
-    var isASCIIDigit: Bool { asciiValue.map { $0 >= 0x30 && $0 <= 0x39 } ?? false }
+    var imapIsDigit: Bool { asciiValue.map { $0 >= 0x30 && $0 <= 0x39 } ?? false }
 }
 
 extension String {
-    var trimmingSpaces: String {
+    var imapTrimmingSpaces: String {
         var s = Substring(self)
         while s.first == " " || s.first == "\t" { s = s.dropFirst() }
         while s.last == " " || s.last == "\t" { s = s.dropLast() }

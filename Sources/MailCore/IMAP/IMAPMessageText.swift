@@ -24,7 +24,7 @@ public enum IMAPMessageText {
 
     private static func field(_ raw: ArraySlice<UInt8>) -> (name: String, raw: ArraySlice<UInt8>) {
         let colon = raw.firstIndex(of: UInt8(ascii: ":")) ?? raw.endIndex
-        let name = String(decoding: raw[raw.startIndex..<colon], as: UTF8.self).trimmingSpaces.uppercased()
+        let name = String(decoding: raw[raw.startIndex..<colon], as: UTF8.self).imapTrimmingSpaces.uppercased()
         return (name, raw)
     }
 
@@ -35,7 +35,7 @@ public enum IMAPMessageText {
             var bytes = Array(f.raw)
             if let colon = bytes.firstIndex(of: UInt8(ascii: ":")) { bytes.removeFirst(colon + 1) }
             let unfolded = bytes.filter { $0 != 0x0D && $0 != 0x0A }
-            return String(decoding: unfolded, as: UTF8.self).trimmingSpaces
+            return String(decoding: unfolded, as: UTF8.self).imapTrimmingSpaces
         }
     }
 

@@ -53,7 +53,7 @@ public struct IMAPSequenceSet: Hashable, Sendable, CustomStringConvertible {
 
     private static func bound(_ text: Substring) -> Bound? {
         if text == "*" { return .star }
-        guard !text.isEmpty, text.count <= 10, text.allSatisfy(\.isASCIIDigit), text.first != "0",
+        guard !text.isEmpty, text.count <= 10, text.allSatisfy(\.imapIsDigit), text.first != "0",
               let v = UInt32(text) else { return nil }
         return .number(v)
     }

@@ -36,10 +36,10 @@ public enum IMAPServerAction: Hashable, Sendable {
 }
 
 /// The server side of an IMAP4rev1 session (RFC 3501) with IDLE, UIDPLUS, LITERAL+, NAMESPACE,
-/// MOVE, UNSELECT and SASL-IR. Sans-IO: bytes and the current time in, actions out.
+/// MOVE, UNSELECT, SASL-IR and AUTHENTICATE PLAIN/LOGIN. Sans-IO: bytes and the current time in, actions out.
 ///
 /// ```
-/// S: * OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ … STARTTLS AUTH=PLAIN] Dovecot ready.
+/// S: * OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ … STARTTLS AUTH=PLAIN AUTH=LOGIN] Dovecot ready.
 /// C: a001 LOGIN bob secret123
 /// S: a001 OK [CAPABILITY IMAP4rev1 …] Logged in
 /// ```
@@ -56,6 +56,8 @@ public struct IMAPServer {
         case commands
         case idle(tag: String)
         case authenticate(tag: String)
+        /// AUTHENTICATE LOGIN: waiting for the user name (nil) or the password.
+        case authenticateLogin(tag: String, user: String?)
         case awaitingTLS
         case closed
     }
@@ -140,7 +142,7 @@ public struct IMAPServer {
     public mutating func receive<C: Collection>(_ bytes: C, now: IMAPDate) -> [IMAPServerAction] where C.Element == UInt8 {
         switch mode {
         case .closed, .awaitingTLS: return []
-        case .commands, .idle, .authenticate: break
+        case .commands, .idle, .authenticate, .authenticateLogin: break
         }
         lastActivity = now
         framer.append(bytes)
@@ -152,6 +154,8 @@ public struct IMAPServer {
                 idleFrame(frame, tag: tag)
             case .authenticate(let tag):
                 authenticateFrame(frame, tag: tag)
+            case .authenticateLogin(let tag, let user):
+                authenticateLoginFrame(frame, tag: tag, user: user)
             case .commands:
                 switch frame {
                 case .literalAccepted:
@@ -244,7 +248,7 @@ public struct IMAPServer {
         var caps = ["IMAP4rev1", "SASL-IR", "LITERAL+", "IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT"]
         if case .notAuthenticated = state {
             if configuration.tlsAvailable && !tlsActive { caps.append("STARTTLS") }
-            caps.append(loginAllowed ? "AUTH=PLAIN" : "LOGINDISABLED")
+            caps += loginAllowed ? ["AUTH=PLAIN", "AUTH=LOGIN"] : ["LOGINDISABLED"]
         }
         return caps.joined(separator: " ")
     }
@@ -256,7 +260,7 @@ public struct IMAPServer {
         mode = .commands
         switch frame {
         case .complete(let bytes) where String(decoding: bytes, as: UTF8.self).uppercased() == "DONE":
-            line("\(tag) OK Idle completed.")
+            line("\(tag) OK IDLE terminated")
         case .complete, .lineTooLong, .literalAccepted, .literalRefused:
             line("\(tag) BAD Expected DONE.")
         }
@@ -274,6 +278,32 @@ public struct IMAPServer {
             return
         }
         finishPlain(tag: tag, response: bytes)
+    }
+
+    /// AUTHENTICATE LOGIN (draft-murchison-sasl-login): base64 user name, then base64 password.
+    private mutating func authenticateLoginFrame(_ frame: IMAPFramer.Frame, tag: String, user: String?) {
+        framer.literalsEnabled = true
+        mode = .commands
+        guard case .complete(let bytes) = frame else {
+            line("\(tag) BAD Authentication response too long.")
+            return
+        }
+        if bytes == [UInt8(ascii: "*")] {
+            line("\(tag) BAD Authentication cancelled.")
+            return
+        }
+        guard let decoded = IMAPBase64.decode(bytes) else {
+            line("\(tag) BAD Invalid base64 data in AUTHENTICATE response.")
+            return
+        }
+        let text = String(decoding: decoded, as: UTF8.self)
+        if let user {
+            logIn(tag: tag, user: user, password: text)
+        } else {
+            line("+ UGFzc3dvcmQ6")
+            mode = .authenticateLogin(tag: tag, user: text)
+            framer.literalsEnabled = false
+        }
     }
 
     private mutating func finishPlain(tag: String, response: [UInt8]) {
@@ -394,7 +424,7 @@ public struct IMAPServer {
             }
             logIn(tag: tag, user: u, password: p)
         case .authenticate(let mech, let initial):
-            guard mech == "PLAIN" else {
+            guard mech == "PLAIN" || mech == "LOGIN" else {
                 line("\(tag) NO Unsupported authentication mechanism.")
                 return
             }
@@ -402,7 +432,16 @@ public struct IMAPServer {
                 line("\(tag) NO [PRIVACYREQUIRED] Plaintext authentication disallowed on non-secure (SSL/TLS) connections.")
                 return
             }
-            if let initial {
+            if mech == "LOGIN" {
+                if let initial {
+                    mode = .authenticateLogin(tag: tag, user: nil)
+                    authenticateLoginFrame(.complete(initial), tag: tag, user: nil)
+                } else {
+                    line("+ VXNlcm5hbWU6")
+                    mode = .authenticateLogin(tag: tag, user: nil)
+                    framer.literalsEnabled = false
+                }
+            } else if let initial {
                 finishPlain(tag: tag, response: initial)
             } else {
                 line("+ ")
@@ -596,7 +635,7 @@ public struct IMAPServer {
         line("* \(v.uids.count) EXISTS")
         line("* \(v.recent.count) RECENT")
         if let first = snap.messages.firstIndex(where: { !$0.flags.contains(.seen) }) {
-            line("* OK [UNSEEN \(first + 1)] First unseen.")
+            line("* OK [UNSEEN \(first + 1)] First unseen message")
         }
         line("* OK [UIDVALIDITY \(snap.uidValidity)] UIDs valid")
         line("* OK [UIDNEXT \(snap.uidNext)] Predicted next UID")
@@ -646,8 +685,10 @@ public struct IMAPServer {
         }
         v.recent.formUnion(snap.recent)
         v.recent.formIntersection(v.uids)
+        if !added { v.reportedRecent = v.recent.count }
         if added { line("* \(v.uids.count) EXISTS") }
-        if added || v.recent.count != v.reportedRecent {
+        // RECENT accompanies new messages (RFC 3501 §7.3.2); after EXPUNGE the client recounts.
+        if added {
             line("* \(v.recent.count) RECENT")
             v.reportedRecent = v.recent.count
         }
