@@ -75,7 +75,7 @@ public enum ReplyCatalogue {
 
     /// Looks up any key for a protocol: `550`, `5.7.1`, `-ERR`, `[IN-USE]`, `no`, `TryCreate`.
     public static func lookup(_ mailProtocol: MailProtocol, _ key: String) -> ReplyCatalogueEntry? {
-        let trimmed = key.trimmingSpaces
+        let trimmed = key.catalogueTrimmed
         switch mailProtocol {
         case .smtp:
             if trimmed.utf8.count == 3, let code = Int(trimmed) { return smtp(code) }

@@ -21,7 +21,7 @@ final class LearnerSession: TutorSession {
     private(set) var isClosed = false
 
     private let owner: SimulatedWorld
-    private let target: Host
+    private let target: MailSim.Host
     private var connection: Connection?
     private var buffer: [UInt8] = []
     private var received: [String] = []
@@ -45,7 +45,7 @@ final class LearnerSession: TutorSession {
     /// the stall timeout, so a vanished server shows as a reset).
     static let patience: VirtualDuration = .minutes(3)
 
-    init(world: SimulatedWorld, target: Host, port: Int, protocolKind: MailProtocol) {
+    init(world: SimulatedWorld, target: MailSim.Host, port: Int, protocolKind: MailProtocol) {
         owner = world
         self.target = target
         host = target.name

@@ -32,7 +32,7 @@ public final class SimulatedWorld: TutorWorld {
     /// The mail agents and, through `mail.world`, the network, DNS, CA and wire tap.
     public let mail: MailWorld
     /// The host learner sessions start from (`learner-pc`, 192.0.2.99 when free).
-    public let learnerHost: Host
+    public let learnerHost: MailSim.Host
     /// The scenario's world, nil for the course's world.
     public let spec: WorldSpec?
     /// Device name → the mail client on it.
@@ -66,9 +66,9 @@ public final class SimulatedWorld: TutorWorld {
     /// with the scenario's settings, and a client host per device.
     public convenience init(spec: WorldSpec, seed: UInt64) throws {
         let world = World(seed: seed)
-        let explicitA = Set(spec.dns.filter { $0.type == .A }.map { DNSZone.normalize($0.name) })
+        let explicitA = Set(spec.dns.filter { $0.type == .A }.map { Self.dnsName($0.name) })
         for host in spec.hosts {
-            try world.addHost(host.name, address: host.address, addDNS: !explicitA.contains(DNSZone.normalize(host.name)))
+            try world.addHost(host.name, address: host.address, addDNS: !explicitA.contains(Self.dnsName(host.name)))
         }
         for record in spec.dns {
             switch record.type {
@@ -130,7 +130,14 @@ public final class SimulatedWorld: TutorWorld {
         try settle()
     }
 
-    static func addLearnerHost(to world: World) throws -> Host {
+    /// A DNS name as the zone keeps it: lower case, without the final dot.
+    static func dnsName(_ name: String) -> String {
+        var lower = name.lowercased()
+        if lower.hasSuffix(".") { lower.removeLast() }
+        return lower
+    }
+
+    static func addLearnerHost(to world: World) throws -> MailSim.Host {
         if let existing = world.host("learner-pc") { return existing }
         var last: UInt8 = 99
         while world.host("192.0.2.\(last)") != nil {
@@ -270,7 +277,7 @@ public final class SimulatedWorld: TutorWorld {
         case .MX: recordType = .mx
         case .TXT: recordType = .txt
         }
-        let owner = DNSZone.normalize(name)
+        let owner = Self.dnsName(name)
         switch world.dns.lookup(name, type: recordType) {
         case .nxdomain: return DigResult(status: .nxDomain, answers: [])
         case .noData: return DigResult(status: .noError, answers: [])
@@ -301,7 +308,7 @@ public final class SimulatedWorld: TutorWorld {
         guard (1...65535).contains(port) else {
             throw TutorError(fr: "port invalide : \(port)", en: "invalid port: \(port)")
         }
-        guard let target = world.host(host) ?? world.hosts.first(where: { $0.name == DNSZone.normalize(host) }) else {
+        guard let target = world.host(host) ?? world.hosts.first(where: { $0.name == Self.dnsName(host) }) else {
             throw TutorError(fr: "Hôte inconnu « \(Printable.escape(host)) ». Tapez « hosts » pour la liste.",
                              en: "Unknown host '\(Printable.escape(host))'. Type 'hosts' for the list.")
         }
@@ -520,7 +527,7 @@ public final class SimulatedWorld: TutorWorld {
     }
 
     private func perform(_ fault: Fault) throws -> [LocalizedText] {
-        func host(_ name: String) throws -> Host {
+        func host(_ name: String) throws -> MailSim.Host {
             guard let found = world.host(name) else {
                 throw TutorError(fr: "Hôte inconnu « \(Printable.escape(name)) ».", en: "Unknown host '\(Printable.escape(name))'.")
             }
