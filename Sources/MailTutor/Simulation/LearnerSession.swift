@@ -190,7 +190,7 @@ final class LearnerSession: TutorSession {
             connection.startTLS(asClient: target.name)
             owner.run(until: { tlsUp || closeReason != nil }, patience: Self.patience)
             if tlsUp {
-                events.insert(.tlsEstablished("TLS 1.3, \(target.name), certificate verified against the MailLab CA"), at: 0)
+                events.insert(.tlsEstablished("\(target.name), certificate verified against the MailLab CA"), at: 0)
             }
         }
         if ["QUIT", "LOGOUT"].contains(verb), !answering {
