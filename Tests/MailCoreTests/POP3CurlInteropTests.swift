@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Testing
 @testable import MailCore
 
@@ -31,7 +32,7 @@ import Testing
         process.executableURL = URL(fileURLWithPath: Self.curl)
         process.arguments = ["-s", "--max-time", "30", "-u", "bob:secret123"] + options
             + ["pop3://127.0.0.1:\(port)/\(path)"]
-        let output = Pipe()
+        let output = Foundation.Pipe()
         process.standardOutput = output
         try process.run()
 
@@ -42,7 +43,7 @@ import Testing
         func apply(_ actions: [POP3Action]) {
             for action in actions {
                 switch action {
-                case .send(let bytes): _ = bytes.withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                case .send(let bytes): _ = bytes.withUnsafeBytes { Glibc.send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                 case .close: closed = true
                 case .startTLS: Issue.record("curl did not ask for TLS")
                 }

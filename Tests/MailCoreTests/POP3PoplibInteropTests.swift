@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Testing
 @testable import MailCore
 
@@ -40,7 +41,7 @@ import Testing
         process.executableURL = URL(fileURLWithPath: Self.python)
         process.arguments = [scriptURL.path]
         process.standardInput = FileHandle(fileDescriptor: pair[1])
-        let output = Pipe()
+        let output = Foundation.Pipe()
         process.standardOutput = output
         try process.run()
         close(pair[1])
@@ -51,7 +52,7 @@ import Testing
         func apply(_ actions: [POP3Action]) {
             for action in actions {
                 switch action {
-                case .send(let bytes): _ = bytes.withUnsafeBytes { send(pair[0], $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                case .send(let bytes): _ = bytes.withUnsafeBytes { Glibc.send(pair[0], $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                 case .close: closed = true
                 case .startTLS: Issue.record("poplib did not ask for TLS")
                 }

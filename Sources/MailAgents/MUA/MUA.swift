@@ -58,6 +58,17 @@ public final class MUA {
     public private(set) var sent: [SubmissionResult] = []
     private var counter = 0
 
+    /// POP3: what this device does with messages it downloaded (delete, leave, leave N days).
+    public var pop3Mode: POP3RetentionMode = .deleteAfterDownload
+    /// POP3: the UIDLs this device has seen, and when.
+    public internal(set) var pop3State = POP3DeviceState()
+    /// POP3: the device's local mailbox, filled by downloads.
+    public internal(set) var downloaded: [DownloadedMessage] = []
+    /// POP3: every check this device made, in order.
+    public internal(set) var fetches: [FetchResult] = []
+    /// IMAP: the device's synchronised view, while a sync session runs.
+    public internal(set) var imapSync: IMAPSyncSession?
+
     public init(world: World, host: Host, account: MailAccountSettings) {
         self.world = world
         self.host = host

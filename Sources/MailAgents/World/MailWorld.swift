@@ -9,6 +9,7 @@ public final class MailWorld {
     /// Mail stores by the domain they hold.
     public private(set) var stores: [String: MailStore] = [:]
     public private(set) var muas: [String: MUA] = [:]
+    public private(set) var mdas: [String: MDA] = [:]
 
     public init(world: World) { self.world = world }
 
@@ -49,6 +50,17 @@ public final class MailWorld {
         return mta
     }
 
+    /// Starts a delivery agent (POP3 and IMAP) on `hostName`, serving the store of `domain`.
+    @discardableResult
+    public func addMDA(on hostName: String, domain: String, configuration: MDAConfiguration? = nil) throws -> MDA {
+        let host = try requireHost(hostName)
+        let mda = MDA(world: world, host: host, store: store(for: domain),
+                      configuration: configuration ?? MDAConfiguration(hostname: hostName))
+        mdas[hostName] = mda
+        mda.start()
+        return mda
+    }
+
     /// Puts a mail client for `account` on the device `hostName`.
     @discardableResult
     public func addMUA(named name: String, on hostName: String, account: MailAccountSettings) throws -> MUA {
@@ -72,7 +84,8 @@ public final class MailWorld {
     /// The world of DESIGN.md: `mail.example.com` (MTA and store of example.com, Alice),
     /// `mail1.company.org` and `mail2.company.org` (MX 10 and 20 of company.org, sharing its store,
     /// Bob), `mail-backup.example.net` (MX 30, a backup relay that forwards to the better MX), and
-    /// the clients `alice-laptop` and `bob-pc`.
+    /// the clients `alice-laptop` and `bob-pc`. `mail.example.com` and `mail1.company.org` also
+    /// serve their stores over POP3 (110, 995) and IMAP (143, 993).
     public static func course(seed: UInt64) throws -> MailWorld {
         let mail = MailWorld(world: try World.defaultWorld(seed: seed))
         try mail.addUser(address: "alice@example.com", login: "alice", password: "mypassword")
@@ -86,6 +99,8 @@ public final class MailWorld {
         try mail.addMTA(on: "mail-backup.example.net", configuration: MTAConfiguration(
             hostname: "mail-backup.example.net", localDomains: ["example.net"], relayDomains: ["company.org"],
             relayPolicy: .authenticated))
+        try mail.addMDA(on: "mail.example.com", domain: "example.com")
+        try mail.addMDA(on: "mail1.company.org", domain: "company.org")
         try mail.addMUA(named: "alice", on: "alice-laptop", account: MailAccountSettings(
             address: "alice@example.com", displayName: "Alice", login: "alice", password: "mypassword",
             smtpHost: "mail.example.com"))

@@ -21,6 +21,9 @@ public enum DNSRecordData: Hashable, Sendable {
 /// The record types the simulated DNS serves.
 public enum DNSRecordType: String, CaseIterable, Sendable {
     case a = "A", mx = "MX", txt = "TXT"
+
+    /// Parses a type as typed by a learner (`mx`, `MX`, `Txt`).
+    public init?(parsing text: String) { self.init(rawValue: text.uppercased()) }
 }
 
 /// One resource record. Names are stored lower-case without the trailing dot.

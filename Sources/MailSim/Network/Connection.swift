@@ -46,11 +46,14 @@ public final class Connection: CustomStringConvertible {
     unowned let flow: TCPFlow
     var tls: TLSSession?
     var dropAfter: Int?
+    /// Server end between SYN and the handshake's ACK: the listener that will accept it.
+    var listener: Host.Listener?
     private var received = 0
     private var silenced = false
     private var held: [ConnectionEvent] = []
     private var pendingWrites: [[UInt8]] = []
     private var pendingShutdown = false
+    private var pendingClientTLS: String?
 
     init(flow: TCPFlow, side: Side, host: Host, local: SocketAddressV4, remote: SocketAddressV4, remoteName: String?) {
         self.flow = flow
@@ -146,8 +149,14 @@ public final class Connection: CustomStringConvertible {
     }
 
     /// Starts TLS as the client, verifying the server's chain against the world's CA and its
-    /// name against `serverName` (RFC 6125 dNSName match). Sends the ClientHello at once.
+    /// name against `serverName` (RFC 6125 dNSName match). Sends the ClientHello at once, or
+    /// right after the handshake when called before `.connected` (implicit TLS: connect, start
+    /// TLS, write; everything written is then encrypted).
     public func startTLS(asClient serverName: String) {
+        if state == .connecting, side == .client {
+            pendingClientTLS = serverName
+            return
+        }
         guard state == .established, tls == nil else { return }
         flow.tap.record(.tlsStarted(side), at: world.now)
         do {
@@ -162,18 +171,40 @@ public final class Connection: CustomStringConvertible {
     // MARK: from the flow
 
     func receive(_ segment: Segment) {
-        guard state != .closed else { return }
+        guard state != .closed else {
+            // A segment for a connection this end no longer has (its host crashed, or it
+            // was reset): answer with RST so a still-open peer learns it (RFC 9293 §3.10.7.1).
+            switch segment {
+            case .data, .fin, .ack:
+                let peer = side == .client ? flow.server : flow.client
+                if host.isUp, let peer, peer.state != .closed { flow.send(.rst, outbound) }
+            case .synAck, .rst:
+                break
+            }
+            return
+        }
         switch segment {
         case .synAck:
-            guard state == .connecting else { return }
+            guard side == .client, state == .connecting else { return }
             flow.connectionEstablishedOrRefused()
             state = .established
-            flow.tap.record(.established, at: world.now)
+            flow.send(.ack, outbound)
             emit(.connected)
+            if let serverName = pendingClientTLS {
+                pendingClientTLS = nil
+                startTLS(asClient: serverName)
+            }
             let writes = pendingWrites
+            let shutdown = pendingShutdown
             pendingWrites = []
+            pendingShutdown = false
             writes.forEach(write)
-            if pendingShutdown { pendingShutdown = false; shutdownWrite() }
+            if shutdown { shutdownWrite() }
+        case .ack:
+            guard side == .server, state == .connecting, let listener else { return }
+            self.listener = nil
+            state = .established
+            flow.accept(self, listener: listener)
         case var .data(bytes):
             if silenced && isWriteShut {
                 reset()
@@ -205,7 +236,9 @@ public final class Connection: CustomStringConvertible {
                 emit(.closed)
             }
         case .rst:
-            if state == .connecting {
+            if state == .connecting && side == .server {
+                finish()  // reset before the handshake's ACK: the service never saw it
+            } else if state == .connecting {
                 flow.connectionEstablishedOrRefused()
                 flow.tap.record(.refused, at: world.now)
                 finish()
@@ -221,6 +254,7 @@ public final class Connection: CustomStringConvertible {
         state = .closed
         host.endpoints.removeAll { $0 === self }
         tls = nil
+        if flow.isFinished { world.flowFinished(flow) }
     }
 
     /// Queues an event for the application; it runs from the scheduler at the current time.

@@ -9,14 +9,7 @@ public enum ConnectError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The connecting host itself is down.
     case localHostDown
 
-    public var description: String {
-        switch self {
-        case .refused: return "connection refused"
-        case .timedOut: return "connection timed out"
-        case let .unknownHost(name): return "unknown host \(name)"
-        case .localHostDown: return "local host is down"
-        }
-    }
+    public var description: String { message(.en) }
 }
 
 /// Why an established connection was aborted.
@@ -34,15 +27,7 @@ public enum ResetReason: Equatable, Sendable, CustomStringConvertible {
     /// This (server) end was dropped by its listener's ``AcceptThenDrop`` fault.
     case droppedByListener
 
-    public var description: String {
-        switch self {
-        case .byPeer: return "connection reset by peer"
-        case .hostCrashed: return "host crashed"
-        case .timedOut: return "connection timed out"
-        case let .tlsFailed(message): return "TLS failure: \(message)"
-        case .droppedByListener: return "dropped by listener fault"
-        }
-    }
+    public var description: String { message(.en) }
 }
 
 /// Everything an application learns about its end of a ``Connection``.

@@ -7,6 +7,8 @@ public enum FlowDirection: Equatable, Sendable {
 /// What travels through a pipe: the TCP events the simulation models.
 enum Segment {
     case synAck
+    /// The client's ACK completing the three-way handshake; the server accepts when it arrives.
+    case ack
     case data([UInt8])
     case fin
     case rst
@@ -100,10 +102,15 @@ final class TCPFlow {
         }
         let end = Connection(flow: self, side: .server, host: serverHost,
                              local: tap.server, remote: tap.client, remoteName: clientHost.name)
+        end.listener = listener
         server = end
         serverHost.endpoints.append(end)
-        end.state = .established
         send(.synAck, .serverToClient)
+    }
+
+    /// The handshake's last ACK reached the server: the listener accepts (RFC 9293 §3.5: a
+    /// passive open completes on the ACK of the SYN/ACK).
+    func accept(_ end: Connection, listener: Host.Listener) {
         switch listener.options.drop {
         case .closeImmediately?:
             end.close()
@@ -124,6 +131,7 @@ final class TCPFlow {
         let now = world.now
         switch segment {
         case .synAck: tap.record(.synAck, at: now)
+        case .ack: tap.record(.established, at: now)
         case let .data(bytes):
             let sender = direction == .clientToServer ? client : server
             tap.record(.segment(direction, bytes, encrypted: sender?.tls != nil), at: now)
@@ -154,7 +162,7 @@ final class TCPFlow {
             while link.random.chance(link.lossRate) {
                 losses += 1
                 if losses > world.maxRetransmissions {
-                    world.scheduler.schedule(after: delay) { [self] in abort(.timedOut, note: "retransmission limit reached") }
+                    world.scheduler.schedule(after: delay) { [self] in abort(.timedOut, cause: .retransmissionLimit) }
                     return
                 }
                 delay = delay + rto
@@ -182,7 +190,7 @@ final class TCPFlow {
             pipe.stalled.append(segment)
             if pipe.stallTimer == nil {
                 pipe.stallTimer = world.scheduler.schedule(after: world.stallTimeout) { [self] in
-                    abort(.timedOut, note: "no path for \(world.stallTimeout)")
+                    abort(.timedOut, cause: .noPath(world.stallTimeout))
                 }
             }
         }
@@ -204,13 +212,13 @@ final class TCPFlow {
     }
 
     /// Tears both ends down without anything on the wire (the stacks gave up).
-    func abort(_ reason: ResetReason, note: String) {
+    func abort(_ reason: ResetReason, cause: AbortCause) {
         guard !aborted, !isFinished else { return }
         aborted = true
         toServer.stallTimer?.cancel()
         toClient.stallTimer?.cancel()
         connectTimer?.cancel()
-        tap.record(.aborted(note), at: world.now)
+        tap.record(.aborted(cause), at: world.now)
         for end in [client, server].compactMap({ $0 }) where end.state != .closed {
             let wasConnecting = end.state == .connecting
             end.finish()

@@ -69,8 +69,8 @@ final class TLSSession {
     /// Ciphertext from the wire.
     func receive(_ bytes: [UInt8]) -> Output {
         guard !failed else { return Output() }
-        channel.pipeline.fireChannelRead(NIOAny(channel.allocator.buffer(bytes: bytes)))
-        // NIOSSL decrypts buffered records on read-complete, as a socket channel would signal it.
+        channel.pipeline.fireChannelRead(channel.allocator.buffer(bytes: bytes))
+        // NIOSSLHandler hands decrypted data up on read-complete, as a real socket would.
         channel.pipeline.fireChannelReadComplete()
         return drain()
     }
@@ -78,7 +78,7 @@ final class TLSSession {
     /// Plaintext from the application (buffered by NIOSSL until the handshake completes).
     func write(_ bytes: [UInt8]) -> Output {
         guard !failed else { return Output() }
-        channel.writeAndFlush(NIOAny(channel.allocator.buffer(bytes: bytes)), promise: nil)
+        channel.writeAndFlush(channel.allocator.buffer(bytes: bytes), promise: nil)
         return drain()
     }
 
@@ -101,6 +101,7 @@ final class TLSSession {
         return output
     }
 
+    /// The embedded channel needs some address to become active; it is never used.
     private static let placeholderAddress = try! SocketAddress(ipAddress: "127.0.0.1", port: 1)
 
     static func describe(_ error: Error) -> String {

@@ -55,61 +55,69 @@ public enum PcapWriter {
         return out
     }
 
+    /// The TCP state of one side of a connection while its packets are written.
+    private struct SideState {
+        var next: UInt32  // next sequence number this side will use
+        var ipID: UInt16
+        var finSent = false
+    }
+
     static func packets(for connection: TapConnection) -> [Packet] {
         let clientISN = UInt32(truncatingIfNeeded: SeededRandom.stableHash("isn:client:\(connection.id)"))
         let serverISN = UInt32(truncatingIfNeeded: SeededRandom.stableHash("isn:server:\(connection.id)"))
-        var next: [Bool: UInt32] = [true: clientISN &+ 1, false: serverISN &+ 1]  // key: from client?
-        var ipID: [Bool: UInt16] = [true: UInt16(truncatingIfNeeded: clientISN), false: UInt16(truncatingIfNeeded: serverISN)]
-        var finSent: [Bool: Bool] = [true: false, false: false]
+        // Index 0: client, 1: server.
+        var sides = [SideState(next: clientISN &+ 1, ipID: UInt16(truncatingIfNeeded: clientISN)),
+                     SideState(next: serverISN &+ 1, ipID: UInt16(truncatingIfNeeded: serverISN))]
         var synAcked = false
         var packets: [Packet] = []
 
-        func emit(_ fromClient: Bool, _ flags: TCPFlags, seq: UInt32, ack: UInt32, payload: [UInt8] = [], at time: VirtualTime) {
-            let src = fromClient ? connection.client : connection.server
-            let dst = fromClient ? connection.server : connection.client
-            let id = ipID[fromClient] ?? 0
-            ipID[fromClient] = id &+ 1
+        func emit(_ from: Int, _ flags: TCPFlags, seq: UInt32, ack: UInt32, payload: [UInt8] = [], at time: VirtualTime) {
+            let src = from == 0 ? connection.client : connection.server
+            let dst = from == 0 ? connection.server : connection.client
+            let id = sides[from].ipID
+            sides[from].ipID = id &+ 1
             packets.append(Packet(time: time, frame: frame(from: src, to: dst, flags: flags, seq: seq, ack: ack,
                                                            ipID: id, payload: payload)))
         }
+        func index(_ direction: FlowDirection) -> Int { direction == .clientToServer ? 0 : 1 }
 
         for event in connection.events {
             let t = event.time
             switch event.kind {
             case .syn:
-                emit(true, .syn, seq: clientISN, ack: 0, at: t)
+                emit(0, .syn, seq: clientISN, ack: 0, at: t)
             case .synAck:
                 synAcked = true
-                emit(false, [.syn, .ack], seq: serverISN, ack: clientISN &+ 1, at: t)
+                emit(1, [.syn, .ack], seq: serverISN, ack: clientISN &+ 1, at: t)
             case .established:
-                emit(true, .ack, seq: next[true]!, ack: next[false]!, at: t)
+                emit(0, .ack, seq: sides[0].next, ack: sides[1].next, at: t)
             case let .segment(direction, bytes, _):
-                let c = direction == .clientToServer
+                let me = index(direction), other = 1 - me
                 var offset = 0
                 while offset < bytes.count {
                     let end = min(offset + maximumSegmentSize, bytes.count)
                     let piece = Array(bytes[offset..<end])
                     let flags: TCPFlags = end == bytes.count ? [.psh, .ack] : .ack
-                    emit(c, flags, seq: next[c]!, ack: next[!c]!, payload: piece, at: t)
-                    next[c]! &+= UInt32(piece.count)
+                    emit(me, flags, seq: sides[me].next, ack: sides[other].next, payload: piece, at: t)
+                    sides[me].next &+= UInt32(piece.count)
                     offset = end
                 }
             case let .fin(direction):
-                let c = direction == .clientToServer
-                emit(c, [.fin, .ack], seq: next[c]!, ack: next[!c]!, at: t)
-                next[c]! &+= 1
-                finSent[c] = true
-                if finSent[!c] == true {
-                    emit(!c, .ack, seq: next[!c]!, ack: next[c]!, at: t)
+                let me = index(direction), other = 1 - me
+                emit(me, [.fin, .ack], seq: sides[me].next, ack: sides[other].next, at: t)
+                sides[me].next &+= 1
+                sides[me].finSent = true
+                if sides[other].finSent {
+                    emit(other, .ack, seq: sides[other].next, ack: sides[me].next, at: t)
                 }
             case let .rst(direction):
-                let c = direction == .clientToServer
-                if !synAcked && !c {
-                    emit(false, [.rst, .ack], seq: 0, ack: clientISN &+ 1, at: t)  // refused
+                let me = index(direction), other = 1 - me
+                if !synAcked && me == 1 {
+                    emit(1, [.rst, .ack], seq: 0, ack: clientISN &+ 1, at: t)  // refused
                 } else {
-                    emit(c, [.rst, .ack], seq: next[c]!, ack: next[!c]!, at: t)
+                    emit(me, [.rst, .ack], seq: sides[me].next, ack: sides[other].next, at: t)
                 }
-            case .appData, .tlsStarted, .tlsEstablished, .tlsFailed, .refused, .connectTimedOut, .aborted:
+            case .appData, .tlsStarted, .tlsEstablished, .tlsFailed, .refused, .connectTimedOut, .aborted, .truncated:
                 break
             }
         }

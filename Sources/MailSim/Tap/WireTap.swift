@@ -25,7 +25,9 @@ public struct TapEvent: Equatable, Sendable {
         /// The connection attempt got no answer within the connect timeout.
         case connectTimedOut
         /// The stacks gave up (no path for too long, too many retransmissions).
-        case aborted(String)
+        case aborted(AbortCause)
+        /// The connection reached ``WireTap/maximumBytesPerConnection``: later bytes are not kept.
+        case truncated
     }
 
     public let time: VirtualTime
@@ -43,8 +45,13 @@ public final class TapConnection {
     public let serverHostName: String?
     public let openedAt: VirtualTime
     public private(set) var events: [TapEvent] = []
+    /// Bytes kept so far (application data plus wire segments).
+    public private(set) var recordedBytes = 0
+    let maximumBytes: Int
 
-    init(id: Int, client: SocketAddressV4, server: SocketAddressV4, clientHostName: String, serverHostName: String?, openedAt: VirtualTime) {
+    init(id: Int, client: SocketAddressV4, server: SocketAddressV4, clientHostName: String, serverHostName: String?,
+         openedAt: VirtualTime, maximumBytes: Int = WireTap.defaultMaximumBytesPerConnection) {
+        self.maximumBytes = maximumBytes
         self.id = id
         self.client = client
         self.server = server
@@ -54,14 +61,29 @@ public final class TapConnection {
     }
 
     func record(_ kind: TapEvent.Kind, at time: VirtualTime) {
+        switch kind {
+        case let .appData(_, bytes, _), let .segment(_, bytes, _):
+            if isTruncated { return }
+            if recordedBytes + bytes.count > maximumBytes {
+                isTruncated = true
+                events.append(TapEvent(time: time, kind: .truncated))
+                return
+            }
+            recordedBytes += bytes.count
+        default:
+            break
+        }
         events.append(TapEvent(time: time, kind: kind))
     }
 
+    /// True once the byte limit was reached.
+    public private(set) var isTruncated = false
+
     /// The header line of this connection in a transcript:
-    /// `== 192.0.2.10:49152 → 198.51.100.25:587 (mail.example.com) at +0.000s`.
-    public var headerLine: String {
+    /// `== 192.0.2.10:49152 → 198.51.100.25:587 (mail.example.com) at +0.000s` (`à` in French).
+    public func headerLine(_ language: SimLanguage = .en) -> String {
         let name = serverHostName.map { " (\($0))" } ?? ""
-        return "== \(client) → \(server)\(name) at \(openedAt)"
+        return "== \(client) → \(server)\(name) \(TranscriptText.at(language)) \(openedAt)"
     }
 }
 
@@ -73,6 +95,10 @@ public final class TapConnection {
 public final class WireTap {
     /// Connections in the order they were opened.
     public private(set) var connections: [TapConnection] = []
+    /// Per-connection limit of recorded bytes (application data and wire segments together);
+    /// beyond it the tap notes `-- tap limit reached … --` and keeps only control events.
+    public var maximumBytesPerConnection = WireTap.defaultMaximumBytesPerConnection
+    public static let defaultMaximumBytesPerConnection = 16 * 1024 * 1024
 
     public init() {}
 
@@ -89,20 +115,21 @@ public final class WireTap {
 
     /// The transcript of every connection (see ``transcript(of:view:)``), connections separated
     /// by a blank line.
-    public func transcript(view: TranscriptView = .inside) -> String {
-        connections.map { Self.transcript(of: $0, view: view) }.joined(separator: "\n")
+    public func transcript(view: TranscriptView = .inside, language: SimLanguage = .en) -> String {
+        connections.map { Self.transcript(of: $0, view: view, language: language) }.joined(separator: "\n")
     }
 
     /// One connection as text: its header line, then one `C: ` or `S: ` line per line of
     /// application data (split after LF, the CRLF removed), markers such as `-- TLS started --`,
-    /// `-- FIN from client --`, `-- RST from server --`, `-- connection refused --`.
+    /// `-- FIN from client at +0.040s --`, `-- RST from server at +1.005s --`,
+    /// `-- connection refused at +0.010s --` (end markers carry their virtual time).
     /// Lines that are not valid UTF-8 (or hold control characters) show bytes as `\xNN`.
-    public static func transcript(of connection: TapConnection, view: TranscriptView) -> String {
-        var out = connection.headerLine + "\n"
+    public static func transcript(of connection: TapConnection, view: TranscriptView,
+                                  language: SimLanguage = .en) -> String {
+        var out = connection.headerLine(language) + "\n"
         var pending: [FlowDirection: [UInt8]] = [.clientToServer: [], .serverToClient: []]
         var tlsShown = false
         func prefix(_ d: FlowDirection) -> String { d == .clientToServer ? "C: " : "S: " }
-        func name(_ d: FlowDirection) -> String { d == .clientToServer ? "client" : "server" }
         func flush(_ d: FlowDirection) {
             if let rest = pending[d], !rest.isEmpty {
                 out += prefix(d) + escapeLine(rest) + "\n"
@@ -126,30 +153,33 @@ public final class WireTap {
                 pending[direction] = buffer
             case let .segment(direction, bytes, encrypted):
                 if view == .eavesdropper && encrypted {
-                    out += prefix(direction) + "[TLS ciphertext, \(bytes.count) bytes]\n"
+                    out += prefix(direction) + TranscriptText.ciphertext(bytes.count, language) + "\n"
                 }
             case .tlsStarted:
                 if !tlsShown {
                     tlsShown = true
-                    out += "-- TLS started --\n"
+                    out += TranscriptText.tlsStarted(language) + "\n"
                 }
             case let .tlsFailed(side, message):
-                out += "-- TLS failed on the \(side == .client ? "client" : "server"): \(message) --\n"
+                out += TranscriptText.tlsFailed(side, message, language) + "\n"
             case let .fin(direction):
                 flush(direction)
-                out += "-- FIN from \(name(direction)) --\n"
+                out += TranscriptText.fin(direction, event.time, language) + "\n"
             case let .rst(direction):
                 flush(.clientToServer); flush(.serverToClient)
                 if !connection.events.contains(where: { $0.kind == .refused }) {
-                    out += "-- RST from \(name(direction)) --\n"
+                    out += TranscriptText.rst(direction, event.time, language) + "\n"
                 }
             case .refused:
-                out += "-- connection refused --\n"
+                out += TranscriptText.refused(event.time, language) + "\n"
             case .connectTimedOut:
-                out += "-- connection timed out --\n"
-            case let .aborted(note):
+                out += TranscriptText.timedOut(event.time, language) + "\n"
+            case let .aborted(cause):
                 flush(.clientToServer); flush(.serverToClient)
-                out += "-- aborted: \(note) --\n"
+                out += TranscriptText.aborted(cause, event.time, language) + "\n"
+            case .truncated:
+                flush(.clientToServer); flush(.serverToClient)
+                out += TranscriptText.truncated(event.time, language) + "\n"
             case .syn, .synAck, .established, .tlsEstablished:
                 break
             }

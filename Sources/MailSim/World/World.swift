@@ -85,6 +85,11 @@ public final class World {
     /// The current virtual time.
     public var now: VirtualTime { scheduler.now }
 
+    /// Unix time in whole seconds of `time` (default: now), for `Date:` headers and logs.
+    public func unixSeconds(at time: VirtualTime? = nil) -> Int64 {
+        epochUnixSeconds + (time ?? now).microseconds / 1_000_000
+    }
+
     /// A resolver over ``dns``.
     public var resolver: Resolver { Resolver(zone: dns) }
 
@@ -152,7 +157,8 @@ public final class World {
         let serverAddress = SocketAddressV4(destination?.address ?? IPv4Address(target) ?? IPv4Address(0), port)
         let clientAddress = SocketAddressV4(source.address, source.allocateEphemeralPort())
         let tapRecord = TapConnection(id: nextFlowID, client: clientAddress, server: serverAddress,
-                                      clientHostName: source.name, serverHostName: destination?.name, openedAt: now)
+                                      clientHostName: source.name, serverHostName: destination?.name, openedAt: now,
+                                      maximumBytes: tap.maximumBytesPerConnection)
         let flow = TCPFlow(id: nextFlowID, world: self, clientHost: source, serverHost: destination, tap: tapRecord)
         nextFlowID += 1
         let end = Connection(flow: flow, side: .client, host: source, local: clientAddress, remote: serverAddress,
@@ -201,7 +207,7 @@ public final class World {
             let victim = try require(name)
             for end in victim.endpoints {
                 let direction: FlowDirection = end.side == .client ? .clientToServer : .serverToClient
-                if end.state == .established { end.flow.send(.rst, direction) }
+                if end.state == .established || end.side == .server { end.flow.send(.rst, direction) }
                 if end.state == .connecting { end.flow.connectionEstablishedOrRefused() }
                 end.finish()
                 end.emit(.reset(.hostCrashed))
@@ -251,6 +257,32 @@ public final class World {
         for flow in openFlows { flow.pathMayHaveReturned() }
     }
 
+    // MARK: invariants
+
+    /// Internal consistency problems (empty when sound); cheap enough to check in every test.
+    /// Checks that every open end is listed on its host and only there, that finished
+    /// connections are not counted as open, and that open connections have an open end.
+    public func invariantViolations() -> [String] {
+        var problems: [String] = []
+        for host in hosts {
+            for end in host.endpoints {
+                if end.state == .closed { problems.append("\(host.name) lists a closed end: \(end)") }
+                if end.host !== host { problems.append("\(host.name) lists an end of \(end.host.name): \(end)") }
+            }
+        }
+        for flow in allFlows {
+            for end in [flow.client, flow.server].compactMap({ $0 }) {
+                let listed = end.host.endpoints.contains { $0 === end }
+                if (end.state != .closed) != listed {
+                    problems.append("end \(end) is \(end.state) but \(listed ? "" : "not ")listed on its host")
+                }
+            }
+            let open = openFlows.contains { $0 === flow }
+            if flow.isFinished && open { problems.append("finished connection #\(flow.id) still counted as open") }
+        }
+        return problems
+    }
+
     // MARK: running
 
     public func step() -> Bool { scheduler.step() }
@@ -261,7 +293,9 @@ public final class World {
     // MARK: exports
 
     /// The tap's transcript (see ``WireTap/transcript(view:)``).
-    public func transcript(view: WireTap.TranscriptView = .inside) -> String { tap.transcript(view: view) }
+    public func transcript(view: WireTap.TranscriptView = .inside, language: SimLanguage = .en) -> String {
+        tap.transcript(view: view, language: language)
+    }
 
     /// The tap as a pcap file, timestamps offset by ``epochUnixSeconds``.
     public func pcap() -> [UInt8] { PcapWriter.capture(tap.connections, epochUnixSeconds: epochUnixSeconds) }
