@@ -70,7 +70,7 @@ extension MailLabCommand {
             if runner.isAtEnd { say(t("Fin du scénario.\n", "End of the scenario.\n")) }
             if let world = runner.world as? SimulatedWorld {
                 if let transcript {
-                    let text = world.transcript()
+                    let text = world.transcript(language: language)
                     if transcript == "-" {
                         Output.print(text)
                     } else if !write(Data(text.utf8), to: transcript) {
@@ -158,7 +158,7 @@ struct ReplayView {
         let fresh = cursor < events.count ? Array(events[cursor...]) : []
         cursor = events.count
         if !fresh.isEmpty {
-            let renderer = ReplayRenderer(color: color, hostOrder: world.hosts().map(\.name))
+            let renderer = ReplayRenderer(color: color, language: language, hostOrder: world.hosts().map(\.name))
             out += renderer.dialogue(fresh)
             out += "\n" + renderer.diagram(fresh)
         }

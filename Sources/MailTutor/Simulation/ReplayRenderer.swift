@@ -12,11 +12,13 @@ import MailSim
 /// ```
 public struct ReplayRenderer {
     public var color: Bool
+    public var language: Language
     /// Host names in the world's order; columns follow it.
     public var hostOrder: [String]
 
-    public init(color: Bool, hostOrder: [String]) {
+    public init(color: Bool, language: Language = .en, hostOrder: [String]) {
         self.color = color
+        self.language = language
         self.hostOrder = hostOrder
     }
 
@@ -45,14 +47,30 @@ public struct ReplayRenderer {
             case .opened: continue
             case let .line(line, fromClient, encrypted):
                 text = "  \(fromClient ? "C" : "S")\(encrypted ? "~" : ":") \(Printable.escape(line))"
-            case .tlsStarted: text = "  -- TLS --"
-            case .refused: text = "  -- connection refused --"
-            case .timedOut: text = "  -- connection timed out --"
-            case let .closed(how): text = "  -- \(how) --"
+            default: text = "  -- \(describe(event.kind)) --"
             }
             out += paint(text, connection: event.connection) + "\n"
         }
         return out
+    }
+
+    /// A connection event in words, in the renderer's language.
+    func describe(_ kind: WireEvent.Kind) -> String {
+        let fr = language == .fr
+        func side(_ client: Bool) -> String { client ? (fr ? "du client" : "from the client") : (fr ? "du serveur" : "from the server") }
+        switch kind {
+        case .opened: return fr ? "connexion" : "connection"
+        case .line(let text, _, _): return text
+        case .tlsStarted: return fr ? "début de TLS" : "TLS starts"
+        case .refused: return fr ? "connexion refusée" : "connection refused"
+        case .timedOut: return fr ? "pas de réponse (délai dépassé)" : "no answer (timed out)"
+        case let .fin(client): return "FIN " + side(client)
+        case let .rst(client): return "RST " + side(client)
+        case let .aborted(cause): return (fr ? "abandon : " : "aborted: ") + cause.message(fr ? .fr : .en)
+        case let .tlsFailed(client, message):
+            return (fr ? "échec TLS côté \(client ? "client" : "serveur") : " : "TLS failed on the \(client ? "client" : "server"): ") + message
+        case .truncated: return fr ? "capture tronquée" : "capture truncated"
+        }
     }
 
     // MARK: sequence diagram
@@ -85,14 +103,15 @@ public struct ReplayRenderer {
                                     to: fromClient ? event.server : event.client, label: label))
             }
             switch event.kind {
-            case .opened: add(fromClient: true, "connect :\(event.port)")
+            case .opened: add(fromClient: true, "SYN :\(event.port)")
             case .refused: add(fromClient: false, "RST (refused)")
-            case .timedOut: add(fromClient: true, "no answer ×")
+            case .timedOut: add(fromClient: true, "SYN… ×")
             case .tlsStarted: add(fromClient: true, "TLS handshake")
-            case let .closed(how):
-                if how.hasSuffix("from client") { add(fromClient: true, String(how.prefix(3))) }
-                else if how.hasSuffix("from server") { add(fromClient: false, String(how.prefix(3))) }
-                else { add(fromClient: true, String(how.prefix(24))) }
+            case let .fin(client): add(fromClient: client, "FIN")
+            case let .rst(client): add(fromClient: client, "RST")
+            case .aborted: add(fromClient: true, "× aborted")
+            case let .tlsFailed(client, _): add(fromClient: client, "× TLS")
+            case .truncated: break
             case let .line(line, fromClient, encrypted):
                 let lock = encrypted ? "*" : ""
                 if fromClient {

@@ -99,6 +99,10 @@ public final class SimulatedWorld: TutorWorld {
             guard let mta = host.mta else { continue }
             try mail.addMTA(on: host.name, configuration: Self.configuration(host: host, mta: mta))
         }
+        for host in spec.hosts {
+            guard let (domain, configuration) = Self.mdaConfiguration(host: host) else { continue }
+            try mail.addMDA(on: host.name, domain: domain, configuration: configuration)
+        }
         // Folders and messages already there when the world starts.
         var counter = 0
         for user in spec.users {
@@ -122,7 +126,10 @@ public final class SimulatedWorld: TutorWorld {
                 throw TutorError(fr: "ligne \(device.line) : l'appareil \(device.name) nomme un utilisateur inconnu (\(device.user))",
                                  en: "line \(device.line): device \(device.name) names an unknown user (\(device.user))")
             }
-            try mail.addMUA(named: device.name, on: device.name, account: Self.account(device: device, user: user, spec: spec))
+            let client = try mail.addMUA(named: device.name, on: device.name, account: Self.account(device: device, user: user, spec: spec))
+            if let incoming = device.incoming, let mode = incoming.mode {
+                client.pop3Mode = try Self.retention(mode, days: incoming.days, line: device.line)
+            }
         }
         try self.init(mail: mail, spec: spec)
         for device in spec.devices { devices[device.name] = mail.muas[device.name] }
@@ -169,6 +176,33 @@ public final class SimulatedWorld: TutorWorld {
         configuration.offerTLSOnRelayPort = smtp.map { $0.tls != .none } ?? true
         configuration.retry = retrySchedule(delays: mta.retry, warnAfter: mta.warnAfter, bounceAfter: mta.bounceAfter)
         return configuration
+    }
+
+    /// The delivery agent of a host: its POP3 and IMAP listeners on the declared service ports,
+    /// serving the store of its first domain (`mda: {domains: …}`, else the MTA's domains).
+    static func mdaConfiguration(host: HostSpec) -> (String, MDAConfiguration)? {
+        let mailServices = host.services.filter { [.pop3, .pop3s, .imap, .imaps].contains($0.kind) }
+        guard host.mda != nil || !mailServices.isEmpty else { return nil }
+        let domains = (host.mda?.domains ?? []) + (host.mta?.domains ?? [])
+        guard let domain = domains.first?.lowercased() else { return nil }
+        func port(_ kind: ServiceKind) -> UInt16? {
+            host.services.first { $0.kind == kind }.map { UInt16(clamping: $0.port) }
+        }
+        return (domain, MDAConfiguration(hostname: host.name, pop3Port: port(.pop3), pop3sPort: port(.pop3s),
+                                         imapPort: port(.imap), imapsPort: port(.imaps)))
+    }
+
+    /// A scenario's POP3 mode as the client's retention mode.
+    static func retention(_ mode: POP3Mode, days: Int?, line: Int) throws -> POP3RetentionMode {
+        switch mode {
+        case .delete: return .deleteAfterDownload
+        case .keep: return .leaveOnServer
+        case .keepDays:
+            guard let days, days >= 0 else {
+                throw TutorError(fr: "ligne \(line) : le mode keep-days demande days", en: "line \(line): mode keep-days needs days")
+            }
+            return .leaveOnServerThenDelete(after: .seconds(days * 86_400))
+        }
     }
 
     static func relayPolicy(_ policy: MailTutor.RelayPolicy, networks: [String], line: Int) throws -> MailAgents.RelayPolicy {
@@ -323,10 +357,11 @@ public final class SimulatedWorld: TutorWorld {
         defer { try? settle() }
         switch action {
         case let .send(send): return try perform(send)
-        case let .fetch(device), let .sync(device):
-            _ = try mua(device)
-            throw TutorError(fr: "La relève du courrier (POP3/IMAP) par l'appareil \(device) n'est pas encore disponible dans ce monde simulé.",
-                             en: "Fetching mail (POP3/IMAP) from device \(device) is not available in this simulated world yet.")
+        case let .fetch(device):
+            let client = try mua(device)
+            return client.account.incomingProtocol == .pop3 ? try fetchPOP3(client, device: device) : try syncIMAP(client, device: device)
+        case let .sync(device):
+            return try syncIMAP(try mua(device), device: device)
         case let .configure(configure): return try perform(configure)
         case let .fault(fault): return try perform(fault)
         case let .advance(seconds):
@@ -391,6 +426,44 @@ public final class SimulatedWorld: TutorWorld {
         let known = devices.keys.sorted().joined(separator: ", ")
         throw TutorError(fr: "Appareil inconnu « \(Printable.escape(device)) » (connus : \(known)).",
                          en: "Unknown device '\(Printable.escape(device))' (known: \(known)).")
+    }
+
+    /// One POP3 check following the device's mode; throws when it fails.
+    private func fetchPOP3(_ client: MUA, device: String) throws -> [LocalizedText] {
+        var outcome: FetchResult?
+        client.fetchPOP3 { outcome = $0 }
+        run(until: { outcome != nil })
+        let server = "\(client.account.incomingHost):\(client.account.incomingPort)"
+        guard let result = outcome else {
+            throw TutorError(fr: "\(server) n'a pas terminé la session POP3.", en: "\(server) did not finish the POP3 session.")
+        }
+        guard result.succeeded else {
+            throw TutorError(fr: "Relève POP3 de \(device) refusée par \(server) : \(result.summary)",
+                             en: "POP3 fetch of \(device) refused by \(server): \(result.summary)")
+        }
+        let kept = client.downloaded.count
+        return [LocalizedText(
+            fr: "\(device) ← \(server) (POP3, mode \(client.pop3Mode.name)) : \(result.newMessages) nouveau(x), \(result.result.deletedCount) supprimé(s) sur le serveur, \(kept) sur l'appareil.",
+            en: "\(device) ← \(server) (POP3, mode \(client.pop3Mode.name)): \(result.newMessages) new, \(result.result.deletedCount) deleted on the server, \(kept) on the device.")]
+    }
+
+    /// Starts (or restarts) the device's IMAP synchronisation and waits until its view is built.
+    private func syncIMAP(_ client: MUA, device: String) throws -> [LocalizedText] {
+        let session = client.startIMAPSync()
+        run(until: { session.status != .connecting })
+        let server = "\(client.account.incomingHost):\(client.account.incomingPort)"
+        switch session.status {
+        case let .failed(reason):
+            throw TutorError(fr: "Synchronisation IMAP de \(device) avec \(server) en échec : \(reason)",
+                             en: "IMAP sync of \(device) with \(server) failed: \(reason)")
+        case .connecting, .finished:
+            throw TutorError(fr: "\(server) n'a pas terminé la synchronisation IMAP.", en: "\(server) did not finish the IMAP sync.")
+        case let .running(idle):
+            let count = session.sync.view.uids.count
+            return [LocalizedText(
+                fr: "\(device) ⇄ \(server) (IMAP\(idle ? ", IDLE" : ", relève périodique")) : \(count) message(s) dans \(session.sync.watched), \(session.sync.folderNames.count) dossier(s).",
+                en: "\(device) ⇄ \(server) (IMAP\(idle ? ", IDLE" : ", polling")): \(count) message(s) in \(session.sync.watched), \(session.sync.folderNames.count) folder(s).")]
+        }
     }
 
     private func perform(_ send: SendAction) throws -> [LocalizedText] {
@@ -504,6 +577,14 @@ public final class SimulatedWorld: TutorWorld {
                 case "tls":
                     guard let mode = TLSMode(rawValue: value) else { throw badValue(setting) }
                     account.incomingSecurity = Self.security(mode)
+                case "mode":
+                    guard let mode = POP3Mode(rawValue: value) else { throw badValue(setting) }
+                    let days: Int?
+                    if case let .leaveOnServerThenDelete(after) = client.pop3Mode { days = Int(after.components.seconds / 86_400) } else { days = nil }
+                    client.pop3Mode = try Self.retention(mode, days: days ?? 7, line: 0)
+                case "days":
+                    guard let days = Int(value), days >= 0 else { throw badValue(setting) }
+                    client.pop3Mode = .leaveOnServerThenDelete(after: .seconds(days * 86_400))
                 default:
                     throw TutorError(fr: "Le réglage \(setting.key) d'un appareil n'est pas encore pris en charge par le client simulé.",
                                      en: "The device setting \(setting.key) is not supported by the simulated client yet.")
@@ -544,6 +625,7 @@ public final class SimulatedWorld: TutorWorld {
             if crashed.remove(target.name) != nil {
                 // A crash forgot the listeners; the services start again, with what they had saved.
                 mail.mtas[target.name]?.start()
+                mail.mdas[target.name]?.start()
             }
             return [LocalizedText(fr: "\(target.name) est en marche.", en: "\(target.name) is up.")]
         case let .crash(name):

@@ -11,8 +11,13 @@ public struct WireEvent: Equatable, Sendable {
         case tlsStarted
         case refused
         case timedOut
-        /// FIN or RST from one side, or an abort; the text says which.
-        case closed(String)
+        case fin(fromClient: Bool)
+        case rst(fromClient: Bool)
+        /// The stacks gave up (no path for too long, too many retransmissions).
+        case aborted(AbortCause)
+        case tlsFailed(onClient: Bool, String)
+        /// The tap stopped keeping this connection's bytes (its per-connection limit).
+        case truncated
     }
 
     /// Connection number in the tap (1, 2, …).
@@ -76,11 +81,11 @@ final class WireLog {
                     }
                 case .refused: add(event.time, .refused)
                 case .connectTimedOut: add(event.time, .timedOut)
-                case let .fin(direction): add(event.time, .closed(direction == .clientToServer ? "FIN from client" : "FIN from server"))
-                case let .rst(direction): add(event.time, .closed(direction == .clientToServer ? "RST from client" : "RST from server"))
-                case let .aborted(note): add(event.time, .closed("aborted: \(note)"))
-                case let .tlsFailed(side, message):
-                    add(event.time, .closed("TLS failed on the \(side == .client ? "client" : "server"): \(message)"))
+                case let .fin(direction): add(event.time, .fin(fromClient: direction == .clientToServer))
+                case let .rst(direction): add(event.time, .rst(fromClient: direction == .clientToServer))
+                case let .aborted(cause): add(event.time, .aborted(cause))
+                case let .tlsFailed(side, message): add(event.time, .tlsFailed(onClient: side == .client, message))
+                case .truncated: add(event.time, .truncated)
                 case .syn, .synAck, .established, .segment, .tlsEstablished:
                     break
                 }
@@ -115,7 +120,9 @@ extension SimulatedWorld {
 
     /// The plaintext transcript of every connection (`C:`/`S:` lines), as `maillab replay
     /// --transcript` writes it.
-    public func transcript() -> String { world.transcript() }
+    public func transcript(language: Language = .en) -> String {
+        world.transcript(view: .inside, language: language == .fr ? .fr : .en)
+    }
 
     /// The capture of every connection as a libpcap file.
     public func pcap() -> [UInt8] { world.pcap() }
