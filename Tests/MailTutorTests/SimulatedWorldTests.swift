@@ -310,3 +310,140 @@ import Testing
         #expect(LearnerSession.saslUser(mechanism: mechanism, responses: responses) == user)
     }
 }
+
+/// POP3 and IMAP at the learner's prompt, and devices fetching and syncing through the MDA.
+@Suite struct SimulatedMailboxAccessTests {
+    static func worldWithMailForBob() throws -> TutorWorld {
+        let world = try SimulatedWorldDriver().makeWorld(scenario: nil, seed: 9)
+        _ = try world.perform(.send(SendAction(device: "alice", from: "alice@example.com", to: ["bob@company.org"],
+                                               subject: "Agenda", body: "Monday 10:00.")))
+        _ = try world.perform(.advance(seconds: 60))
+        return world
+    }
+
+    @Test func pop3SessionWithSTLSListRetrAndQuit() throws {
+        let world = try Self.worldWithMailForBob()
+        let session = try world.openSession(host: "mail1.company.org", port: 110, tls: false)
+        #expect(session.protocolKind == .pop3)
+        #expect(session.greeting.first?.hasPrefix("+OK") == true)
+        let capa = session.send(line: "CAPA")
+        #expect(capa.lines.first?.hasPrefix("+OK") == true && capa.lines.last == "." && capa.lines.contains("STLS"))
+        let stls = session.send(line: "STLS")
+        #expect(stls.events.contains { if case .tlsEstablished = $0 { return true } else { return false } })
+        #expect(session.send(line: "USER bob").lines.first?.hasPrefix("+OK") == true)
+        #expect(session.send(line: "PASS secret123").events == [.authenticated(user: "bob")])
+        let list = session.send(line: "LIST")
+        #expect(list.lines.count == 3 && list.lines.last == ".", "\(list.lines)")
+        #expect(session.send(line: "LIST 1").lines.count == 1)
+        let retr = session.send(line: "RETR 1")
+        #expect(retr.lines.contains("Subject: Agenda"))
+        #expect(retr.lines.last == ".")
+        let bad = session.send(line: "RETR 9")
+        #expect(bad.lines.count == 1 && bad.lines[0].hasPrefix("-ERR"))
+        #expect(world.explain(reply: bad.lines[0], protocolKind: .pop3) != nil)
+        let quit = session.send(line: "QUIT")
+        #expect(quit.events.contains(.closed))
+        // Every AUTH line after STLS crossed the wire encrypted.
+        #expect(world.wireLog().first { $0.text == "PASS secret123" }?.encrypted == true)
+    }
+
+    @Test func imapSessionWaitsForTheTaggedReplyAndContinuations() throws {
+        let world = try Self.worldWithMailForBob()
+        let session = try world.openSession(host: "mail1.company.org", port: 993, tls: true)
+        #expect(session.protocolKind == .imap)
+        #expect(session.greeting.first?.hasPrefix("* OK") == true)
+        #expect(session.send(line: "a1 LOGIN bob secret123").events == [.authenticated(user: "bob")])
+        let select = session.send(line: "a2 SELECT INBOX")
+        #expect(select.lines.contains("* 1 EXISTS"))
+        #expect(select.lines.last?.hasPrefix("a2 OK") == true)
+        let fetch = session.send(line: "a3 FETCH 1 (BODY[HEADER.FIELDS (SUBJECT)])")
+        #expect(fetch.lines.contains("Subject: Agenda"))
+        #expect(fetch.lines.last?.hasPrefix("a3 OK") == true)
+        #expect(session.send(line: "a4 IDLE").lines.last?.hasPrefix("+") == true)
+        #expect(session.send(line: "DONE").lines.last?.hasPrefix("a4 OK") == true)
+        #expect(session.send(line: "a5 STORE 1 +FLAGS (\\Flagged)").lines.last?.hasPrefix("a5 OK") == true)
+        #expect(try world.mailbox(user: "bob", folder: nil).first?.flags.contains("\\Flagged") == true)
+        let no = session.send(line: "a6 SELECT Nowhere")
+        #expect(no.lines.last?.hasPrefix("a6 NO") == true)
+        let authenticate = try world.openSession(host: "mail1.company.org", port: 993, tls: true)
+        #expect(authenticate.send(line: "b1 AUTHENTICATE PLAIN").lines.last?.hasPrefix("+") == true)
+        let done = authenticate.send(line: Data("\0bob\0secret123".utf8).base64EncodedString())
+        #expect(done.events == [.authenticated(user: "bob")], "\(done.lines)")
+    }
+
+    @Test func devicesFetchWithPOP3ModesAndSyncWithIMAP() throws {
+        let text = """
+        id: devices
+        title: {fr: Appareils, en: Devices}
+        seed: 5
+        world:
+          hosts:
+            - {name: mail.example.com, address: 198.51.100.25, services: [smtp, submission, pop3s, imaps], mta: {domains: [example.com]}, mda: {domains: [example.com]}}
+          users:
+            - {address: alice@example.com, login: alice, password: mypassword, host: mail.example.com}
+          devices:
+            - {name: laptop, user: alice@example.com, outgoing: {host: mail.example.com, port: 587, tls: starttls, auth: true}, incoming: {protocol: pop3, host: mail.example.com, port: 995, tls: implicit, mode: keep}}
+            - {name: phone, user: alice@example.com, incoming: {protocol: imap, host: mail.example.com, port: 993, tls: implicit}}
+        steps:
+          - send: {device: laptop, to: alice@example.com, subject: Note, body: "to self"}
+        """
+        let library = Fixtures.library([("Scenarios/devices.yaml", text)])
+        #expect(library.diagnostics.isEmpty, "\(library.diagnostics.map { $0.render(.en) })")
+        let scenario = try #require(library.scenario("devices"))
+        let world = try SimulatedWorldDriver().makeWorld(scenario: scenario, seed: 5)
+        _ = try world.perform(.send(SendAction(device: "laptop", from: "alice@example.com", to: ["alice@example.com"],
+                                               subject: "Note", body: "to self")))
+        _ = try world.perform(.advance(seconds: 30))
+        let kept = try world.perform(.fetch(device: "laptop"))
+        #expect(kept.first?.en.contains("(POP3, mode leave): 1 new, 0 deleted on the server, 1 on the device") == true, "\(kept)")
+        #expect(try world.mailbox(user: "alice", folder: nil).count == 1)
+        _ = try world.perform(.configure(ConfigureAction(target: .device("laptop"), settings: [.init(key: "mode", value: "delete")])))
+        let again = try world.perform(.fetch(device: "laptop"))
+        #expect(again.first?.en.contains("0 new, 1 deleted on the server") == true, "\(again)")
+        #expect(try world.mailbox(user: "alice", folder: nil).isEmpty)
+        _ = try world.perform(.send(SendAction(device: "laptop", from: "alice@example.com", to: ["alice@example.com"],
+                                               subject: "Second", body: "x")))
+        _ = try world.perform(.advance(seconds: 30))
+        let sync = try world.perform(.sync(device: "phone"))
+        #expect(sync.first?.en.contains("(IMAP, IDLE): 1 message(s) in INBOX") == true, "\(sync.map(\.en))")
+        #expect(throws: TutorError.self) { try world.perform(.fetch(device: "toaster")) }
+    }
+
+    @Test func deviceWithoutAuthenticationMeetsTheRelayPolicy() throws {
+        let text = """
+        id: relay
+        title: {fr: Relais, en: Relay}
+        seed: 6
+        world:
+          hosts:
+            - {name: mail.oldshop.test, address: 198.51.100.80, services: [smtp], mta: {relay: open, domains: [oldshop.test]}}
+            - {name: mail1.company.org, address: 203.0.113.10, services: [smtp], mta: {domains: [company.org]}}
+          dns:
+            - {name: company.org, type: MX, preference: 10, value: mail1.company.org}
+          users:
+            - {address: spammer@spam.test, login: spammer, password: x, host: mail.oldshop.test}
+            - {address: bob@company.org, login: bob, password: secret123, host: mail1.company.org}
+          devices:
+            - {name: spambot, user: spammer@spam.test, outgoing: {host: mail.oldshop.test, port: 25, tls: none, auth: false}}
+        steps:
+          - advance: 1m
+        """
+        let library = Fixtures.library([("Scenarios/relay.yaml", text)])
+        let scenario = try #require(library.scenario("relay"))
+        let world = try SimulatedWorldDriver().makeWorld(scenario: scenario, seed: 6)
+        let spam = SendAction(device: "spambot", from: "spammer@spam.test", to: ["bob@company.org"], subject: "Cheap", body: "!")
+        _ = try world.perform(.send(spam))
+        _ = try world.perform(.advance(seconds: 60))
+        #expect(try world.mailbox(user: "bob", folder: nil).map(\.subject) == ["Cheap"])
+        #expect(!world.wireLog().contains { $0.text.hasPrefix("AUTH") })
+        _ = try world.perform(.configure(ConfigureAction(target: .host("mail.oldshop.test"),
+                                                          settings: [.init(key: "relay", value: "authenticated")])))
+        do {
+            _ = try world.perform(.send(spam))
+            Issue.record("relaying must now be refused")
+        } catch let error as TutorError {
+            #expect(error.message.en.contains("554 5.7.1 <bob@company.org>: Relay access denied"), "\(error)")
+            #expect(error.message.fr.hasPrefix("Envoi refusé par mail.oldshop.test"))
+        }
+    }
+}

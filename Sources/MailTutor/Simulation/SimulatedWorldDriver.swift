@@ -37,6 +37,8 @@ public final class SimulatedWorld: TutorWorld {
     public let spec: WorldSpec?
     /// Device name → the mail client on it.
     public private(set) var devices: [String: MUA] = [:]
+    /// Devices whose client sends without SMTP AUTH (`outgoing: {auth: false}`).
+    private var withoutAuthentication: Set<String> = []
     /// Hosts that crashed: their services listen again when they come back up.
     private var crashed: Set<String> = []
     /// How far a learner command may run the world while waiting for a reply.
@@ -132,7 +134,10 @@ public final class SimulatedWorld: TutorWorld {
             }
         }
         try self.init(mail: mail, spec: spec)
-        for device in spec.devices { devices[device.name] = mail.muas[device.name] }
+        for device in spec.devices {
+            devices[device.name] = mail.muas[device.name]
+            if device.outgoing?.auth == false { withoutAuthentication.insert(device.name) }
+        }
         for host in spec.hosts where !host.up { try world.takeDown(host.name) }
         try settle()
     }
@@ -450,7 +455,17 @@ public final class SimulatedWorld: TutorWorld {
     /// Starts (or restarts) the device's IMAP synchronisation and waits until its view is built.
     private func syncIMAP(_ client: MUA, device: String) throws -> [LocalizedText] {
         let session = client.startIMAPSync()
-        run(until: { session.status != .connecting })
+        // Logged in is not enough: wait for the first pass (LIST, SELECT, FETCH) to end in IDLE,
+        // or, without IDLE, for the session to fall quiet until its next poll.
+        run(until: {
+            switch session.status {
+            case .connecting: return false
+            case .failed, .finished: return true
+            case .running:
+                if session.responses.contains(where: { if case .continuation = $0 { return true } else { return false } }) { return true }
+                return world.scheduler.nextEventTime.map { $0 > world.now + .seconds(1) } ?? true
+            }
+        })
         let server = "\(client.account.incomingHost):\(client.account.incomingPort)"
         switch session.status {
         case let .failed(reason):
@@ -475,7 +490,14 @@ public final class SimulatedWorld: TutorWorld {
         }
         var outcome: SubmissionResult?
         do {
-            try client.send(Composition(to: send.to, subject: send.subject, text: send.body)) { outcome = $0 }
+            let composition = Composition(to: send.to, subject: send.subject, text: send.body)
+            if let device = send.device, withoutAuthentication.contains(device) {
+                let message = try client.compose(composition)
+                client.submitWithoutAuthentication(message.bytes, from: client.account.address, to: message.envelopeRecipients,
+                                                   messageID: message.messageID) { outcome = $0 }
+            } else {
+                try client.send(composition) { outcome = $0 }
+            }
         } catch {
             throw TutorError(fr: "Message invalide : \(error)", en: "Invalid message: \(error)")
         }
@@ -485,8 +507,19 @@ public final class SimulatedWorld: TutorWorld {
                              en: "The server \(client.account.smtpHost) did not finish the submission.")
         }
         guard result.succeeded else {
-            throw TutorError(fr: "Envoi refusé par \(client.account.smtpHost) : \(result.summary)",
-                             en: "Submission refused by \(client.account.smtpHost): \(result.summary)")
+            var reason = result.summary
+            // A refused recipient says more than the session's summary.
+            for recipient in result.result?.recipients ?? [] {
+                switch recipient.outcome {
+                case let .temporaryFailure(reply?), let .permanentFailure(reply?):
+                    reason = "\(reply.code) \(reply.enhancedCode.map { "\($0) " } ?? "")\(reply.lines.joined(separator: " ")) (RCPT TO:<\(recipient.path.address)>)"
+                default:
+                    continue
+                }
+                break
+            }
+            throw TutorError(fr: "Envoi refusé par \(client.account.smtpHost) : \(reason)",
+                             en: "Submission refused by \(client.account.smtpHost): \(reason)")
         }
         let id = result.result?.queueID ?? "?"
         return [LocalizedText(fr: "\(client.host.name) → \(client.account.smtpHost):\(client.account.smtpPort) : accepté, file \(id).",
@@ -585,6 +618,15 @@ public final class SimulatedWorld: TutorWorld {
                 case "days":
                     guard let days = Int(value), days >= 0 else { throw badValue(setting) }
                     client.pop3Mode = .leaveOnServerThenDelete(after: .seconds(days * 86_400))
+                case "auth":
+                    guard let on = Bool(value) else { throw badValue(setting) }
+                    if on { withoutAuthentication.remove(name) } else { withoutAuthentication.insert(name) }
+                case "idle":
+                    // The client's IMAP sync always waits in IDLE when the server offers it.
+                    guard value == "true" else {
+                        throw TutorError(fr: "Le client simulé utilise toujours IDLE quand le serveur le propose (idle: false n'est pas encore pris en charge).",
+                                         en: "The simulated client always uses IDLE when the server offers it (idle: false is not supported yet).")
+                    }
                 default:
                     throw TutorError(fr: "Le réglage \(setting.key) d'un appareil n'est pas encore pris en charge par le client simulé.",
                                      en: "The device setting \(setting.key) is not supported by the simulated client yet.")
