@@ -447,3 +447,18 @@ import Testing
         }
     }
 }
+
+@Suite struct SimulatedSessionTimingTests {
+    /// Time advanced while a session is open: the server's idle timeout closes it, and the next
+    /// line shows the 421 that arrived meanwhile.
+    @Test func idleTimeoutReplyShowsUpAtTheNextLine() throws {
+        let world = try SimulatedWorldDriver().makeWorld(scenario: nil, seed: 8)
+        let session = try world.openSession(host: "mail.example.com", port: 25, tls: false)
+        _ = session.send(line: "EHLO pc.example.com")
+        _ = try world.perform(.advance(seconds: 3600))
+        let late = session.send(line: "NOOP")
+        #expect(late.lines.first?.hasPrefix("421") == true, "\(late.lines)")
+        #expect(late.events.contains(.closed))
+        #expect(session.isClosed)
+    }
+}

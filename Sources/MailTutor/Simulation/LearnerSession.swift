@@ -135,18 +135,25 @@ final class LearnerSession: TutorSession {
 
     func send(line: String) -> SessionExchange {
         guard !isClosed, let connection else { return SessionExchange(lines: [], events: [.closed]) }
+        // Lines that arrived since the last command (an IMAP push during IDLE, a 421 after an
+        // idle timeout while time was advanced) come first.
+        let early = received
         received = []
         connection.write(Array(line.utf8) + [0x0D, 0x0A])
+        var exchange: SessionExchange
         if inData && protocolKind == .smtp {
-            guard line == "." else {
+            if line == "." {
+                inData = false
+                exchange = self.exchange(line: line, verb: ".")
+            } else {
                 try? owner.settle()
-                return finish(lines: [], events: [])
+                exchange = finish(lines: [], events: [])
             }
-            inData = false
-            return exchange(line: line, verb: ".")
+        } else {
+            exchange = self.exchange(line: line, verb: SessionRecord.verb(of: line, protocolKind: protocolKind))
         }
-        let verb = SessionRecord.verb(of: line, protocolKind: protocolKind)
-        return exchange(line: line, verb: verb)
+        exchange.lines = early + exchange.lines
+        return exchange
     }
 
     func close() {
