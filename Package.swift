@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "MailMessageTests", dependencies: ["MailMessage"], swiftSettings: settings),
         .testTarget(name: "MailPolicyTests", dependencies: ["MailPolicy", "MailMessage"], swiftSettings: settings),
         .testTarget(name: "MailSimTests", dependencies: ["MailSim"], swiftSettings: settings),
-        .testTarget(name: "MailAgentsTests", dependencies: ["MailAgents", "MailCore", "MailMessage", "MailSim"],
+        .testTarget(name: "MailAgentsTests", dependencies: ["MailAgents", "MailCore", "MailMessage", "MailPolicy", "MailSim"],
                     swiftSettings: settings),
         .testTarget(name: "MailTutorTests", dependencies: ["MailTutor"], swiftSettings: settings),
         .testTarget(name: "maillabTests", dependencies: ["maillab"], swiftSettings: settings),

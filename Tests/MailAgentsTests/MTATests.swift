@@ -239,3 +239,46 @@ func text(_ message: StoredMessage) -> String { String(decoding: message.raw, as
         #expect(replies.contains("554 5.7.1"), "\(replies)")
     }
 }
+
+@Suite struct CrashTests {
+    @Test func aCrashedMXComesBackWithItsServicesAndTheQueueDelivers() throws {
+        let mail = try MailWorld.course(seed: 41)
+        for host in ["mail2.company.org", "mail-backup.example.net"] { try mail.world.takeDown(host) }
+        try mail.world.crash("mail1.company.org")
+        try mail.muas["alice"]!.send(Composition(to: ["bob@company.org"], subject: "After the crash", text: "x\n"))
+        try mail.world.run(until: .at(.minutes(3)))
+        #expect(try inbox(mail, "company.org", "bob").isEmpty)
+        try mail.world.bringUp("mail1.company.org")
+        try mail.settle(limit: .hours(1))
+        #expect(try inbox(mail, "company.org", "bob").count == 1)
+        #expect(mail.world.host("mail1.company.org")!.listeningPorts == [25, 110, 143, 465, 587, 993, 995])
+    }
+}
+
+@Suite struct BenchmarkWorkloadTests {
+    @Test func everyBenchmarkMessageIsDelivered() throws {
+        let result = try SMTPBenchmark(messages: 300, concurrency: 8).run(seed: 3)
+        #expect(result.delivered == 300)
+        #expect(result.schedulerSteps > 300 * 10)
+    }
+}
+
+@Suite struct UnauthenticatedClientTests {
+    @Test func aClientWithoutAuthIsDeniedRelayButMayDeliverLocally() throws {
+        let mail = try MailWorld.course(seed: 44)
+        _ = try mail.world.addHost("robot", address: "192.0.2.66", addDNS: false)
+        let robot = try mail.addMUA(named: "robot", on: "robot", account: MailAccountSettings(
+            address: "promo@spam.example", login: "", password: "", smtpHost: "mail.example.com", smtpPort: 25,
+            smtpSecurity: .none, smtpAuthentication: false))
+        var relayed: SubmissionResult?
+        try robot.send(Composition(to: ["bob@company.org"], subject: "Win", text: "!\n")) { relayed = $0 }
+        try mail.settle(limit: .minutes(2))
+        #expect(relayed?.succeeded == false)
+        #expect(mail.world.transcript().contains("S: 554 5.7.1 <bob@company.org>: Relay access denied"))
+        var local: SubmissionResult?
+        try robot.send(Composition(to: ["alice@example.com"], subject: "Hi", text: "!\n")) { local = $0 }
+        try mail.settle(limit: .minutes(2))
+        #expect(local?.succeeded == true, "\(local?.summary ?? "")")
+        #expect(try inbox(mail, "example.com", "alice").count == 1)
+    }
+}

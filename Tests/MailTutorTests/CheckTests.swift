@@ -99,9 +99,14 @@ import Testing
         #expect(library.scenario("s1")?.steps.count == 4)
     }
 
-    /// The sample files shipped in Lessons/ and Scenarios/ validate.
+    /// The course shipped in Lessons/ and Scenarios/ validates, and so do the test fixtures.
     @Test func shippedSamplesValidate() {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let shipped = ContentLibrary.load(paths: [repository.appendingPathComponent("Lessons").path, repository.appendingPathComponent("Scenarios").path])
+        #expect(shipped.diagnostics.isEmpty, "\(shipped.diagnostics)")
+        #expect(shipped.lessons.count >= 8)
+        #expect(shipped.scenarios.count >= 11)
+        let root = repository.appendingPathComponent("Tests/Fixtures/content")
         let library = ContentLibrary.load(paths: [root.appendingPathComponent("Lessons").path, root.appendingPathComponent("Scenarios").path])
         #expect(library.diagnostics.isEmpty, "\(library.diagnostics)")
         #expect(library.lessons.map(\.id) == ["smtp-submission"])

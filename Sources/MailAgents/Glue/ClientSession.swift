@@ -123,16 +123,28 @@ final class ClientSession<Engine, EngineAction, Result> {
         rearmTimer()
     }
 
+    /// One timer event per session; see ``ServerSession`` for why a later deadline keeps it.
     private func rearmTimer() {
-        timer?.cancel()
-        timer = nil
-        guard completion != nil, let deadline = hooks.deadline(engine) else { return }
-        let at = max(VirtualTime(engineTime: deadline), world.now)
-        timer = world.scheduler.schedule(at: at) { [self] in
-            guard self.completion != nil else { return }
-            self.hooks.timerFired(&self.engine, self.world.now.engineTime, &self.actions)
-            self.perform()
+        guard completion != nil, let deadline = hooks.deadline(engine) else {
+            timer?.cancel()
+            timer = nil
+            return
         }
+        let at = max(VirtualTime(engineTime: deadline), world.now)
+        if let current = timer, current.isPending, current.time <= at { return }
+        timer?.cancel()
+        timer = world.scheduler.schedule(at: at) { [self] in self.timerDue() }
+    }
+
+    private func timerDue() {
+        timer = nil
+        guard completion != nil else { return }
+        if let deadline = hooks.deadline(engine), VirtualTime(engineTime: deadline) > world.now {
+            rearmTimer()
+            return
+        }
+        hooks.timerFired(&engine, world.now.engineTime, &actions)
+        perform()
     }
 
     private func complete(_ result: Result) {

@@ -114,20 +114,30 @@ final class ServerSession<Engine, EngineAction> {
         rearmTimer()
     }
 
+    /// Keeps one timer event per session. A deadline that moves later (the usual case: each
+    /// command pushes the idle timeout back) leaves the pending event alone; when it fires early
+    /// it looks at the engine's current deadline and waits again.
     private func rearmTimer() {
-        let deadline = hooks.deadline(engine)
-        if let current = timer, current.isPending, let deadline, current.time == VirtualTime(engineTime: deadline) {
+        guard let deadline = hooks.deadline(engine) else {
+            timer?.cancel()
+            timer = nil
             return
         }
-        timer?.cancel()
-        timer = nil
-        guard let deadline else { return }
         let at = max(VirtualTime(engineTime: deadline), world.now)
-        timer = world.scheduler.schedule(at: at) { [weak self] in
-            guard let self, !self.finished else { return }
-            self.hooks.timerFired(&self.engine, self.world.now.engineTime, &self.actions)
-            self.perform()
+        if let current = timer, current.isPending, current.time <= at { return }
+        timer?.cancel()
+        timer = world.scheduler.schedule(at: at) { [weak self] in self?.timerDue() }
+    }
+
+    private func timerDue() {
+        timer = nil
+        guard !finished else { return }
+        if let deadline = hooks.deadline(engine), VirtualTime(engineTime: deadline) > world.now {
+            rearmTimer()
+            return
         }
+        hooks.timerFired(&engine, world.now.engineTime, &actions)
+        perform()
     }
 
     private func finish(close: Bool) {

@@ -57,16 +57,21 @@ public final class MDA {
         if let observer { store.removeObserver(observer) }
     }
 
-    /// Opens the listeners (again after a crash).
+    /// Opens the listeners, and again each time the host comes back up after a crash.
     public func start() {
+        listen()
+        host.onBoot { [weak self] in self?.listen() }
+        if observer == nil {
+            observer = store.addObserver { [weak self] _ in self?.storeChanged() }
+        }
+    }
+
+    private func listen() {
         let c = configuration
         if let port = c.pop3Port { host.listen(port: port) { [weak self] in self?.acceptPOP3($0, implicitTLS: false) } }
         if let port = c.pop3sPort { host.listen(port: port) { [weak self] in self?.acceptPOP3($0, implicitTLS: true) } }
         if let port = c.imapPort { host.listen(port: port) { [weak self] in self?.acceptIMAP($0, implicitTLS: false) } }
         if let port = c.imapsPort { host.listen(port: port) { [weak self] in self?.acceptIMAP($0, implicitTLS: true) } }
-        if observer == nil {
-            observer = store.addObserver { [weak self] _ in self?.storeChanged() }
-        }
     }
 
     public func setPlaintextLoginRequiresTLS(_ value: Bool) { configuration.plaintextLoginRequiresTLS = value }

@@ -120,7 +120,18 @@ extension MTA {
         var bytes = Array("Return-Path: <\(entry.sender)>\r\nDelivered-To: \(address)\r\n".utf8)
         bytes += entry.data
         do {
-            try store.deliver(to: account, bytes: bytes, internalDate: world.imapDate(offsetMinutes: configuration.zoneOffsetMinutes))
+            let date = world.imapDate(offsetMinutes: configuration.zoneOffsetMinutes)
+            do {
+                try store.deliver(to: account, folder: entry.folder, bytes: bytes, internalDate: date)
+            } catch MailStoreError.noSuchMailbox where entry.folder != "INBOX" {
+                // A quarantined message goes into Junk, made on first use (as a server-side filter does).
+                try store.createMailbox(user: account, name: entry.folder)
+                note("\(entry.id): created folder \(entry.folder) for \(account)")
+                try store.deliver(to: account, folder: entry.folder, bytes: bytes, internalDate: date)
+            }
+            if entry.folder != "INBOX" {
+                return .delivered(via: "local", reply: "delivered to mailbox \(entry.folder)")
+            }
             return .delivered(via: "local", reply: "delivered to mailbox")
         } catch let error as MailStoreError {
             let reply = error.smtpReply

@@ -24,12 +24,15 @@ public final class MTA {
     public internal(set) var queue: MailQueue
     /// What this MTA has done, one line per event, for the `queue` command and tests.
     public private(set) var log: [String] = []
+    /// The SPF/DKIM/DMARC verdicts on messages received on port 25, in order (with `inboundChecks`).
+    public internal(set) var inboundVerdicts: [InboundVerdict] = []
 
     var random: SeededRandom
+    /// Draws for DMARC `pct=` sampling, apart from `random` so queue ids do not depend on them.
+    var policyRandom: SeededRandom
     var wakeUpEvent: ScheduledEvent?
     var inFlight: Set<QueueID> = []
     private var sessions: [ObjectIdentifier: AnyObject] = [:]
-    private var listening = false
 
     public init(world: World, host: Host, configuration: MTAConfiguration, store: MailStore? = nil,
                 credentials: [String: String] = [:]) {
@@ -40,16 +43,26 @@ public final class MTA {
         self.credentials = credentials
         self.queue = MailQueue(schedule: configuration.retry)
         self.random = host.random.derive(label: "mta")
+        self.policyRandom = host.random.derive(label: "mta policy")
     }
 
-    /// Opens the listeners. Calling it again after a crash re-opens them.
+    /// Opens the listeners; after a crash the host re-opens them when it comes back up, and the
+    /// queue (kept on disk by a real MTA) is looked at again.
     public func start() {
+        listen()
+        host.onBoot { [weak self] in
+            guard let self else { return }
+            self.listen()
+            self.scheduleRun(at: self.world.now)
+        }
+    }
+
+    private func listen() {
         for listener in configuration.listeners {
             host.listen(port: listener.port) { [weak self] connection in
                 self?.accept(connection, listener: listener)
             }
         }
-        listening = true
     }
 
     public func setRelayPolicy(_ policy: RelayPolicy) { configuration.relayPolicy = policy }
@@ -58,6 +71,15 @@ public final class MTA {
         queue.schedule = schedule
     }
     public func addCredentials(user: String, password: String) { credentials[user] = password }
+    /// The domains this MTA signs outgoing mail for (DKIM).
+    public func setDKIMSigning(_ signing: [DKIMSigningConfiguration]) { configuration.dkimSigning = signing }
+    /// Turns the SPF/DKIM/DMARC checks of port 25 on or off, and the DMARC enforcement.
+    public func setInboundChecks(_ enabled: Bool, dmarcEnforcement: Bool) {
+        configuration.inboundChecks = enabled
+        configuration.dmarcEnforcement = dmarcEnforcement
+    }
+    /// The DNS blocklist zones consulted when a client connects to port 25.
+    public func setBlocklists(_ zones: [String]) { configuration.blocklists = zones }
 
     // MARK: receiving
 
@@ -128,27 +150,21 @@ public final class MTA {
     /// The store account of a local address, if any.
     func localAccount(_ address: String) -> String? { store?.account(forAddress: address.lowercased()) }
 
-    /// A DNSBL listing of `address`, as the reply text to refuse the connection with.
-    func blocklistHit(_ address: String) -> String? {
-        guard let ip = IPv4Address(address) else { return nil }
-        for zone in configuration.blocklists {
-            let name = ip.reversedName(in: zone)
-            if case .answer = world.resolver.a(name) {
-                return "Service unavailable; Client host [\(address)] blocked using \(zone)"
-            }
-        }
-        return nil
-    }
-
-    /// Called by the policy when a message was accepted: trace headers, queue id, queue.
-    func enqueue(envelope: SMTPEnvelope, data: [UInt8], session: SMTPSessionInfo) -> QueueID {
+    /// Called by the policy when a message was accepted: trace headers, DKIM signature for
+    /// authenticated submissions, queue id, queue. `folder` is where local recipients get it.
+    func enqueue(envelope: SMTPEnvelope, data: [UInt8], session: SMTPSessionInfo, folder: String = "INBOX") -> QueueID {
         let id = newQueueID()
         let recipients = envelope.recipients.map(\.path.address)
-        var header = receivedHeader(session: session, id: id, recipients: recipients)
+        let header = receivedHeader(session: session, id: id, recipients: recipients)
+        var message = data
         if session.listener != .relay {
-            header += missingSubmissionHeaders(data, id: id)
+            message = missingSubmissionHeaders(data, id: id) + data
         }
-        queue.add(id: id, sender: envelope.reversePath.address, recipients: recipients, data: header + data, now: world.now)
+        if session.authenticatedUser != nil {
+            message = dkimSign(message, id: id)
+        }
+        queue.add(id: id, sender: envelope.reversePath.address, recipients: recipients, data: header + message,
+                  now: world.now, folder: folder)
         note("\(id): from=<\(envelope.reversePath.address)>, size=\(data.count), nrcpt=\(recipients.count) (queue active)")
         scheduleRun(at: world.now)
         return id
@@ -184,8 +200,12 @@ public final class MTA {
         return Array(text.utf8)
     }
 
-    func note(_ line: String) {
-        log.append("\(world.now) \(configuration.hostname): \(line)")
+    /// Whether ``log`` keeps a line per event (off for benchmarks).
+    public var keepsLog = true
+
+    func note(_ line: @autoclosure () -> String) {
+        guard keepsLog else { return }
+        log.append("\(world.now) \(configuration.hostname): \(line())")
     }
 }
 

@@ -91,12 +91,23 @@ public struct MTAConfiguration: Sendable {
     public var blocklists: [String]
     /// Offset of the zone this MTA writes dates in, in minutes (+60 for +0100).
     public var zoneOffsetMinutes: Int
+    /// Outbound DKIM signing (RFC 6376): a message submitted by an authenticated client whose From
+    /// domain one of these covers is signed when it is queued, so every copy carries the signature.
+    public var dkimSigning: [DKIMSigningConfiguration]
+    /// Check SPF, DKIM and DMARC on messages received on port 25 from unauthenticated clients and
+    /// add `Authentication-Results:` and `Received-SPF:` (RFC 8601, RFC 7208 §9.1).
+    public var inboundChecks: Bool
+    /// Apply the DMARC disposition (RFC 7489 §6.6.4) after the inbound checks: `quarantine` files the
+    /// message in the recipient's Junk folder, `reject` refuses it with 550 5.7.1 at the end of DATA.
+    /// Without it, the results are only recorded (monitoring).
+    public var dmarcEnforcement: Bool
 
     public init(hostname: String, localDomains: Set<String> = [], relayDomains: Set<String> = [],
                 relayPolicy: RelayPolicy = .authenticated, listeners: [MTAListener] = MTAListener.standard,
                 retry: RetrySchedule = .postfix, maxMessageSize: Int = 10_240_000, maxRecipients: Int = 1000,
                 requireTLSForAuth: Bool = true, submissionMechanisms: [SASLMechanism] = [.plain, .login],
-                offerTLSOnRelayPort: Bool = true, blocklists: [String] = [], zoneOffsetMinutes: Int = 60) {
+                offerTLSOnRelayPort: Bool = true, blocklists: [String] = [], zoneOffsetMinutes: Int = 60,
+                dkimSigning: [DKIMSigningConfiguration] = [], inboundChecks: Bool = false, dmarcEnforcement: Bool = false) {
         self.hostname = hostname
         self.localDomains = Set(localDomains.map { $0.lowercased() })
         self.relayDomains = Set(relayDomains.map { $0.lowercased() })
@@ -110,5 +121,8 @@ public struct MTAConfiguration: Sendable {
         self.offerTLSOnRelayPort = offerTLSOnRelayPort
         self.blocklists = blocklists
         self.zoneOffsetMinutes = zoneOffsetMinutes
+        self.dkimSigning = dkimSigning
+        self.inboundChecks = inboundChecks
+        self.dmarcEnforcement = dmarcEnforcement
     }
 }

@@ -1,15 +1,15 @@
 import MailCore
 
 /// The decisions of an MTA's SMTP server sessions: credentials, relay policy, local recipients,
-/// blocklists, and queueing accepted messages.
+/// blocklists, sender authentication (SPF, DKIM, DMARC) and queueing accepted messages.
 struct MTAPolicy: SMTPServerPolicy {
     unowned let mta: MTA
     let listener: MTAListener
 
     mutating func connectionOpened(session: SMTPSessionInfo) -> SMTPPolicyDecision {
-        if listener.kind == .relay, let reason = mta.blocklistHit(session.clientAddress) {
-            mta.note("NOQUEUE: reject: CONNECT from [\(session.clientAddress)]: 554 5.7.1 \(reason)")
-            return .reject(SMTPReply(code: 554, "5.7.1", reason))
+        if listener.kind == .relay, let reply = mta.blocklistRejection(session.clientAddress) {
+            mta.note("NOQUEUE: reject: CONNECT from [\(session.clientAddress)]: \(reply.oneLine)")
+            return .reject(reply)
         }
         return .accept
     }
@@ -76,8 +76,7 @@ struct MTAPolicy: SMTPServerPolicy {
     }
 
     mutating func acceptMessage(_ envelope: SMTPEnvelope, data: [UInt8], session: SMTPSessionInfo) -> SMTPMessageDecision {
-        let id = mta.enqueue(envelope: envelope, data: data, session: session)
-        return .queued(id: id.text)
+        mta.receive(envelope: envelope, data: data, session: session, listener: listener)
     }
 }
 

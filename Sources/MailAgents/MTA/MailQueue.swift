@@ -24,6 +24,9 @@ public struct QueueEntry: Sendable {
     /// The message with this MTA's trace headers.
     public let data: [UInt8]
     public let arrival: VirtualTime
+    /// The folder local recipients get the message in: `INBOX`, or `Junk` for a message that
+    /// DMARC quarantined.
+    public let folder: String
     public internal(set) var attempts: Int = 0
     public internal(set) var nextAttempt: VirtualTime
     public internal(set) var lastError: String?
@@ -55,9 +58,11 @@ public struct MailQueue: Sendable {
 
     public func entry(_ id: QueueID) -> QueueEntry? { entries.first { $0.id == id } }
 
-    mutating func add(id: QueueID, sender: String, recipients: [String], data: [UInt8], now: VirtualTime) {
+    mutating func add(id: QueueID, sender: String, recipients: [String], data: [UInt8], now: VirtualTime,
+                      folder: String = "INBOX") {
         let list = recipients.map { QueueEntry.Recipient(address: $0, state: .pending, lastError: nil) }
-        entries.append(QueueEntry(id: id, sender: sender, recipients: list, data: data, arrival: now, nextAttempt: now))
+        entries.append(QueueEntry(id: id, sender: sender, recipients: list, data: data, arrival: now, folder: folder,
+                                  nextAttempt: now))
     }
 
     /// A flush: every deferred entry becomes due at `now`.

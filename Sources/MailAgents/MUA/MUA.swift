@@ -107,15 +107,16 @@ public final class MUA {
 
     /// Submits raw message bytes with the account's server settings.
     public func submit(_ data: [UInt8], from sender: String, to recipients: [String], messageID: String = "",
-                       completion: ((SubmissionResult) -> Void)? = nil) {
+                       keepResult: Bool = true, completion: ((SubmissionResult) -> Void)? = nil) {
         let tls: SMTPClientTLSMode
         switch account.smtpSecurity {
         case .none: tls = .none
         case .startTLS: tls = .startTLSRequired
         case .tls: tls = .implicit
         }
-        let auth = SMTPClientAuthentication(user: account.login, secret: account.password,
-                                            preferredMechanism: account.smtpMechanism)
+        let auth = account.smtpAuthentication
+            ? SMTPClientAuthentication(user: account.login, secret: account.password, preferredMechanism: account.smtpMechanism)
+            : nil
         guard let job = SMTPClientJob(from: sender, to: recipients, data: data, ehloName: account.ehloName,
                                       tls: tls, authentication: auth) else {
             let failed = SubmissionResult(messageID: messageID, result: nil,
@@ -128,7 +129,7 @@ public final class MUA {
             engine: SMTPClient(job: job), world: world, serverName: account.smtpHost,
             hooks: SMTPClient.sessionHooks) { [weak self] attempt in
             let result = SubmissionResult(messageID: messageID, result: attempt.result, transportError: attempt.transportError)
-            self?.sent.append(result)
+            if keepResult { self?.sent.append(result) }
             completion?(result)
         }
         session.connect(from: host, to: account.smtpHost, port: account.smtpPort, implicitTLS: account.smtpSecurity == .tls)

@@ -25,6 +25,8 @@ public struct MailAccountSettings: Hashable, Sendable {
     public var smtpPort: UInt16
     public var smtpSecurity: ConnectionSecurity
     public var smtpMechanism: SASLMechanism?
+    /// Whether the client authenticates when it sends (a spam robot on port 25 does not).
+    public var smtpAuthentication: Bool
     /// Incoming: `mail.example.com`, 993, TLS, IMAP.
     public var incomingProtocol: IncomingProtocol
     public var incomingHost: String
@@ -35,7 +37,7 @@ public struct MailAccountSettings: Hashable, Sendable {
 
     public init(address: String, displayName: String? = nil, login: String, password: String,
                 smtpHost: String, smtpPort: UInt16 = 587, smtpSecurity: ConnectionSecurity = .startTLS,
-                smtpMechanism: SASLMechanism? = nil,
+                smtpMechanism: SASLMechanism? = nil, smtpAuthentication: Bool = true,
                 incomingProtocol: IncomingProtocol = .imap, incomingHost: String? = nil,
                 incomingPort: UInt16? = nil, incomingSecurity: ConnectionSecurity = .tls,
                 ehloName: String = "client.example.com") {
@@ -47,6 +49,7 @@ public struct MailAccountSettings: Hashable, Sendable {
         self.smtpPort = smtpPort
         self.smtpSecurity = smtpSecurity
         self.smtpMechanism = smtpMechanism
+        self.smtpAuthentication = smtpAuthentication
         self.incomingProtocol = incomingProtocol
         self.incomingHost = incomingHost ?? smtpHost
         self.incomingSecurity = incomingSecurity

@@ -64,6 +64,13 @@ public final class Host {
     /// Ports with a listener, ascending.
     public var listeningPorts: [UInt16] { listeners.keys.sorted() }
 
+    /// What the host's services do when it boots again after a crash (listen again, look at
+    /// their queues), in the order they were registered.
+    var bootActions: [() -> Void] = []
+
+    /// Registers a service's start-up, run each time the host comes back up after a crash.
+    public func onBoot(_ action: @escaping () -> Void) { bootActions.append(action) }
+
     /// Changes the options of an existing listener (no effect when nothing listens on `port`).
     public func setListenOptions(_ options: ListenOptions, port: UInt16) {
         listeners[port]?.options = options

@@ -53,8 +53,18 @@ final class TCPFlow {
     }
 
     func pathIsUp(_ direction: FlowDirection) -> Bool {
-        guard let (from, to) = hosts(direction) else { return false }
-        return world.pathIsUp(from, to)
+        guard let serverHost, let link = cachedLink else { return false }
+        return clientHost.isUp && serverHost.isUp && !link.isPartitioned
+    }
+
+    /// The link between the two hosts (the same object in both directions), looked up once.
+    private var linkStorage: Link?
+    var cachedLink: Link? {
+        if let linkStorage { return linkStorage }
+        guard let serverHost else { return nil }
+        let link = world.link(clientHost.name, serverHost.name)
+        linkStorage = link
+        return link
     }
 
     // MARK: connection set-up
@@ -84,9 +94,8 @@ final class TCPFlow {
     private func trySyn() {
         guard client.state == .connecting, !synSent else { return }
         tap.record(.syn, at: world.now)
-        guard pathIsUp(.clientToServer), let serverHost else { return }
+        guard pathIsUp(.clientToServer), let link = cachedLink else { return }
         synSent = true
-        let link = world.link(clientHost.name, serverHost.name)
         let arrival = world.now + link.latency + drawJitter(link)
         world.scheduler.schedule(at: arrival) { [self] in synArrived() }
     }
@@ -153,8 +162,7 @@ final class TCPFlow {
     }
 
     private func transmit(_ segment: Segment, _ direction: FlowDirection) {
-        guard let (from, to) = hosts(direction) else { return }
-        let link = world.link(from.name, to.name)
+        guard let link = cachedLink else { return }
         var delay = link.latency + drawJitter(link)
         if link.lossRate > 0 {
             var rto = world.retransmissionTimeout

@@ -60,7 +60,11 @@ public final class TapConnection {
         self.openedAt = openedAt
     }
 
+    /// False for connections opened while the tap was paused: nothing is kept.
+    var isRecording = true
+
     func record(_ kind: TapEvent.Kind, at time: VirtualTime) {
+        guard isRecording else { return }
         switch kind {
         case let .appData(_, bytes, _), let .segment(_, bytes, _):
             if isTruncated { return }
@@ -100,9 +104,19 @@ public final class WireTap {
     public var maximumBytesPerConnection = WireTap.defaultMaximumBytesPerConnection
     public static let defaultMaximumBytesPerConnection = 16 * 1024 * 1024
 
+    /// While false, new connections are not recorded at all (benchmarks, long soak runs); the
+    /// transcript and pcap then show only the connections opened while it was true.
+    public var isRecording = true
+
     public init() {}
 
-    func open(_ connection: TapConnection) { connections.append(connection) }
+    func open(_ connection: TapConnection) {
+        guard isRecording else {
+            connection.isRecording = false
+            return
+        }
+        connections.append(connection)
+    }
 
     /// Which view of TLS connections a transcript shows.
     public enum TranscriptView: Sendable {

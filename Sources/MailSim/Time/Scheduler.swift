@@ -45,7 +45,15 @@ public final class Scheduler {
     /// The budget used by the run loops when none is passed.
     public var defaultStepBudget: Int = 1_000_000
 
-    private var heap: [ScheduledEvent] = []
+    /// Heap entries carry their ordering key inline, so sifting compares plain integers and never
+    /// touches the events' reference counts.
+    private struct Entry {
+        var time: Int64
+        var sequence: UInt64
+        var event: ScheduledEvent
+    }
+
+    private var heap: [Entry] = []
     private var nextSequence: UInt64 = 0
 
     public init() {}
@@ -69,7 +77,7 @@ public final class Scheduler {
     /// The time of the next pending event, if any.
     public var nextEventTime: VirtualTime? {
         dropCancelledHead()
-        return heap.first?.time
+        return heap.first?.event.time
     }
 
     /// True when no pending event remains.
@@ -124,15 +132,16 @@ public final class Scheduler {
     // MARK: binary heap ordered by (time, sequence)
 
     private func dropCancelledHead() {
-        while let first = heap.first, first.action == nil { _ = pop() }
+        while let first = heap.first, first.event.action == nil { _ = pop() }
     }
 
-    private static func before(_ a: ScheduledEvent, _ b: ScheduledEvent) -> Bool {
+    @inline(__always)
+    private static func before(_ a: Entry, _ b: Entry) -> Bool {
         a.time != b.time ? a.time < b.time : a.sequence < b.sequence
     }
 
     private func push(_ event: ScheduledEvent) {
-        heap.append(event)
+        heap.append(Entry(time: event.time.microseconds, sequence: event.sequence, event: event))
         var child = heap.count - 1
         while child > 0 {
             let parent = (child - 1) / 2
@@ -143,7 +152,7 @@ public final class Scheduler {
     }
 
     private func pop() -> ScheduledEvent {
-        let top = heap[0]
+        let top = heap[0].event
         let last = heap.removeLast()
         if !heap.isEmpty {
             heap[0] = last

@@ -165,7 +165,7 @@ public final class World {
                              remoteName: destination?.name)
         flow.client = end
         end.onEvent = onEvent
-        allFlows.append(flow)
+        if tap.isRecording { allFlows.append(flow) }  // kept for invariant checks only
         if unresolvable || !source.isUp {
             end.finish()
             end.emit(.connectFailed(unresolvable ? .unknownHost(target) : .localHostDown))
@@ -201,7 +201,10 @@ public final class World {
         case let .down(name):
             try require(name).isUp = false
         case let .up(name):
-            try require(name).isUp = true
+            let host = try require(name)
+            let crashed = host.listeners.isEmpty && !host.isUp
+            host.isUp = true
+            if crashed { for action in host.bootActions { action() } }
             pathsChanged()
         case let .crash(name):
             let victim = try require(name)

@@ -37,8 +37,6 @@ public final class SimulatedWorld: TutorWorld {
     public let spec: WorldSpec?
     /// Device name → the mail client on it.
     public private(set) var devices: [String: MUA] = [:]
-    /// Devices whose client sends without SMTP AUTH (`outgoing: {auth: false}`).
-    private var withoutAuthentication: Set<String> = []
     /// Hosts that crashed: their services listen again when they come back up.
     private var crashed: Set<String> = []
     /// How far a learner command may run the world while waiting for a reply.
@@ -134,10 +132,7 @@ public final class SimulatedWorld: TutorWorld {
             }
         }
         try self.init(mail: mail, spec: spec)
-        for device in spec.devices {
-            devices[device.name] = mail.muas[device.name]
-            if device.outgoing?.auth == false { withoutAuthentication.insert(device.name) }
-        }
+        for device in spec.devices { devices[device.name] = mail.muas[device.name] }
         for host in spec.hosts where !host.up { try world.takeDown(host.name) }
         try settle()
     }
@@ -251,7 +246,7 @@ public final class SimulatedWorld: TutorWorld {
         var account = MailAccountSettings(
             address: user.address, login: user.login, password: user.password,
             smtpHost: smtpHost, smtpPort: UInt16(clamping: outgoing?.port ?? 587),
-            smtpSecurity: security(outgoing?.tls ?? .starttls),
+            smtpSecurity: security(outgoing?.tls ?? .starttls), smtpAuthentication: outgoing?.auth ?? true,
             incomingProtocol: incoming?.protocolKind == .pop3 ? .pop3 : .imap,
             incomingHost: incoming?.host ?? user.host,
             incomingPort: incoming.map { UInt16(clamping: $0.port) },
@@ -490,14 +485,7 @@ public final class SimulatedWorld: TutorWorld {
         }
         var outcome: SubmissionResult?
         do {
-            let composition = Composition(to: send.to, subject: send.subject, text: send.body)
-            if let device = send.device, withoutAuthentication.contains(device) {
-                let message = try client.compose(composition)
-                client.submitWithoutAuthentication(message.bytes, from: client.account.address, to: message.envelopeRecipients,
-                                                   messageID: message.messageID) { outcome = $0 }
-            } else {
-                try client.send(composition) { outcome = $0 }
-            }
+            try client.send(Composition(to: send.to, subject: send.subject, text: send.body)) { outcome = $0 }
         } catch {
             throw TutorError(fr: "Message invalide : \(error)", en: "Invalid message: \(error)")
         }
@@ -620,7 +608,7 @@ public final class SimulatedWorld: TutorWorld {
                     client.pop3Mode = .leaveOnServerThenDelete(after: .seconds(days * 86_400))
                 case "auth":
                     guard let on = Bool(value) else { throw badValue(setting) }
-                    if on { withoutAuthentication.remove(name) } else { withoutAuthentication.insert(name) }
+                    account.smtpAuthentication = on
                 case "idle":
                     // The client's IMAP sync always waits in IDLE when the server offers it.
                     guard value == "true" else {

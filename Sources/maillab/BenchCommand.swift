@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import MailAgents
+
+extension MailLabCommand {
+    /// `maillab bench smtp`: throughput of the whole SMTP path inside the simulator.
+    struct Bench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "bench",
+            abstract: "Measure MailLab's simulator (use a release build).",
+            subcommands: [SMTP.self])
+
+        struct SMTP: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "smtp",
+                abstract: "Push messages from mail clients through submission, MX relay and local delivery.")
+
+            @Option(name: .shortAndLong, help: "Messages to deliver.")
+            var count = 20_000
+
+            @Option(help: "Mail clients sending at the same time.")
+            var concurrency = 32
+
+            @Option(help: "Size of each message in octets.")
+            var size = 1024
+
+            @Option(help: "Root seed of the simulated world.")
+            var seed: UInt64 = 1
+
+            func run() throws {
+                let benchmark = SMTPBenchmark(messages: count, concurrency: concurrency, messageSize: size)
+                let clock = ContinuousClock()
+                var result: SMTPBenchmark.Result?
+                let elapsed = try clock.measure { result = try benchmark.run(seed: seed) }
+                guard let result else { throw ExitCode(1) }
+                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                #if DEBUG
+                print("warning: debug build; measure with `swift build -c release`")
+                #endif
+                print("messages: \(result.messages)")
+                print("delivered: \(result.delivered)")
+                print("wall seconds: \(String(format: "%.3f", seconds))")
+                print("deliveries/s: \(Int(Double(result.delivered) / max(seconds, 1e-9)))")
+                print("scheduler events: \(result.schedulerSteps) (\(Int(Double(result.schedulerSteps) / max(seconds, 1e-9)))/s)")
+                print("virtual time: \(String(format: "%.1f", result.virtualSeconds)) s")
+                print("peak memory: \(Self.peakMemory())")
+                if result.delivered != result.messages { throw ExitCode(1) }
+            }
+
+            /// VmHWM from /proc/self/status (Linux), e.g. `48 MB`.
+            static func peakMemory() -> String {
+                guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+                      let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else {
+                    return "unknown"
+                }
+                let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+                return "\(kilobytes / 1024) MB"
+            }
+        }
+    }
+}
