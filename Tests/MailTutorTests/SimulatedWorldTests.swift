@@ -462,3 +462,63 @@ import Testing
         #expect(session.isClosed)
     }
 }
+
+/// Scenario worlds sign with DKIM when the published key is one the simulation has, and their
+/// receivers apply a published DMARC policy.
+@Suite struct SimulatedPolicyTests {
+    /// The public half of the RSA demonstration key (MailPolicy's `DKIMTestKeys`).
+    static let demoKey = "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAy80AkgJ4U3i8YeJYiU+e3eRz6hRHntIWlbADBxFYRBXv6g/N/WhRvXaJ9F/SEeihb6KvWeFoJJQgikqlXeYFdD3KSFOlZwRcTW2duR9tCAdMFhydxkAx75fCG083YNS+RZtjtfNbyhCbo1kgP4QZXHjUGTaus7zQu2PhNXHwrHa0BNGYJuWqMazBKXK6zLJqFjgp3zA7Yeo2JeVZ5EwBhNuDMJ+STJU6bo1OYchee82Vdiis+dfuA60Hdur4WiQ6iP6fP/XHw0uWq3YYpG7H36GuNF5+odq+u3d6qD2w+c00HNYK2EdcxA7eyl8BBhHAk3Lx4+On4ia6rQ47t6LfmQIDAQAB"
+
+    static func scenario(key: String) throws -> Scenario {
+        let text = """
+        id: forgery
+        title: {fr: Usurpation, en: Forgery}
+        seed: 4
+        world:
+          hosts:
+            - {name: mail.example.com, address: 198.51.100.25, services: [smtp, submission], mta: {domains: [example.com]}}
+            - {name: mail1.company.org, address: 203.0.113.10, services: [smtp], mta: {domains: [company.org]}}
+            - {name: mail.attacker.test, address: 192.0.2.66, services: [smtp, submission], mta: {domains: [attacker.test]}}
+          dns:
+            - {name: company.org, type: MX, preference: 10, value: mail1.company.org}
+            - {name: example.com, type: TXT, value: "v=spf1 ip4:198.51.100.25 -all"}
+            - {name: 2024._domainkey.example.com, type: TXT, value: "v=DKIM1; k=rsa; p=\(key)"}
+            - {name: _dmarc.example.com, type: TXT, value: "v=DMARC1; p=reject"}
+          users:
+            - {address: alice@example.com, login: alice, password: mypassword, host: mail.example.com}
+            - {address: bob@company.org, login: bob, password: secret123, host: mail1.company.org}
+            - {address: mallory@attacker.test, login: mallory, password: evil, host: mail.attacker.test}
+          devices:
+            - {name: laptop, user: alice@example.com, outgoing: {host: mail.example.com, port: 587, tls: starttls, auth: true}}
+            - {name: mallory-pc, user: mallory@attacker.test, outgoing: {host: mail.attacker.test, port: 587, tls: starttls, auth: true}}
+        steps:
+          - advance: 1m
+        """
+        let library = Fixtures.library([("Scenarios/forgery.yaml", text)])
+        #expect(library.diagnostics.isEmpty, "\(library.diagnostics.map { $0.render(.en) })")
+        return try #require(library.scenario("forgery"))
+    }
+
+    @Test func realMessageIsSignedAndForgeryIsRefused() throws {
+        let world = try SimulatedWorldDriver().makeWorld(scenario: try Self.scenario(key: Self.demoKey), seed: 4)
+        _ = try world.perform(.send(SendAction(device: "laptop", from: "alice@example.com", to: ["bob@company.org"],
+                                               subject: "Planning", body: "Real.")))
+        _ = try world.perform(.send(SendAction(device: "mallory-pc", from: "alice@example.com", to: ["bob@company.org"],
+                                               subject: "Transfer", body: "Fake.")))
+        _ = try world.perform(.advance(seconds: 120))
+        #expect(try world.mailbox(user: "bob", folder: nil).map(\.subject) == ["Planning"])
+        let log = world.wireLog()
+        #expect(log.contains { $0.from == "mail.example.com" && $0.text.hasPrefix("DKIM-Signature: v=1; a=rsa-sha256; ") })
+        #expect(log.contains { $0.from == "mail.attacker.test" && $0.text.hasPrefix("MAIL FROM:<alice@example.com>") })
+        #expect(log.contains { $0.from == "mail1.company.org:25" && $0.text.hasPrefix("550 5.7.1") }, "\(log.map(\.text))")
+    }
+
+    @Test func aKeyTheSimulationDoesNotHoldSignsNothing() throws {
+        let other = String(Self.demoKey.reversed())
+        let world = try SimulatedWorldDriver().makeWorld(scenario: try Self.scenario(key: other), seed: 4)
+        _ = try world.perform(.send(SendAction(device: "laptop", from: "alice@example.com", to: ["bob@company.org"],
+                                               subject: "Planning", body: "Unsigned.")))
+        _ = try world.perform(.advance(seconds: 120))
+        #expect(!world.wireLog().contains { $0.text.hasPrefix("DKIM-Signature:") })
+    }
+}

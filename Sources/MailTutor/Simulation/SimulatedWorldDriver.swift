@@ -97,7 +97,13 @@ public final class SimulatedWorld: TutorWorld {
         }
         for host in spec.hosts {
             guard let mta = host.mta else { continue }
-            try mail.addMTA(on: host.name, configuration: Self.configuration(host: host, mta: mta))
+            var configuration = try Self.configuration(host: host, mta: mta)
+            configuration.dkimSigning = Self.dkimSigning(for: configuration.localDomains, records: spec.dns, world: world)
+            // Receivers check SPF, DKIM and DMARC on port 25 and apply a published DMARC policy;
+            // a domain without a DMARC record is never refused for it.
+            configuration.inboundChecks = true
+            configuration.dmarcEnforcement = true
+            try mail.addMTA(on: host.name, configuration: configuration)
         }
         for host in spec.hosts {
             guard let (domain, configuration) = Self.mdaConfiguration(host: host) else { continue }
@@ -176,6 +182,36 @@ public final class SimulatedWorld: TutorWorld {
         configuration.offerTLSOnRelayPort = smtp.map { $0.tls != .none } ?? true
         configuration.retry = retrySchedule(delays: mta.retry, warnAfter: mta.warnAfter, bounceAfter: mta.bounceAfter)
         return configuration
+    }
+
+    /// DKIM signing for the local domains whose `SELECTOR._domainkey.DOMAIN` TXT record holds the
+    /// public half of a key the simulation has: the RSA demonstration key or the Ed25519 key
+    /// derived from the world's seed. A record with another key gets no signer, so its
+    /// signatures fail, as they would with a stale key.
+    static func dkimSigning(for domains: Set<String>, records: [DNSRecordSpec], world: World) -> [DKIMSigningConfiguration] {
+        func publicKey(_ text: String) -> String? {
+            for tag in text.split(separator: ";") {
+                let parts = tag.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                if parts.count == 2, parts[0] == "p" { return parts[1].filter { !$0.isWhitespace } }
+            }
+            return nil
+        }
+        var signing: [DKIMSigningConfiguration] = []
+        for record in records where record.type == .TXT {
+            let name = dnsName(record.name)
+            guard let range = name.range(of: "._domainkey.") else { continue }
+            let selector = String(name[..<range.lowerBound])
+            let domain = String(name[range.upperBound...])
+            guard domains.contains(domain), let wanted = publicKey(record.value) else { continue }
+            for key in [DKIMSigningConfiguration.Key.rsaDemo, .ed25519(world: world, domain: domain, selector: selector)] {
+                let candidate = DKIMSigningConfiguration(domain: domain, selector: selector, key: key)
+                if publicKey(candidate.dnsRecord) == wanted {
+                    signing.append(candidate)
+                    break
+                }
+            }
+        }
+        return signing
     }
 
     /// The delivery agent of a host: its POP3 and IMAP listeners on the declared service ports,
@@ -484,6 +520,14 @@ public final class SimulatedWorld: TutorWorld {
             client = try bareClient(for: send.from)
         }
         var outcome: SubmissionResult?
+        // A device may write in someone else's name (`from:` differs from its account): the
+        // client then puts that address in From: and MAIL FROM, as a forger's client would.
+        let saved = client.account
+        defer { client.account = saved }
+        if !send.from.isEmpty, send.from.lowercased() != saved.address.lowercased() {
+            client.account.address = send.from
+            client.account.displayName = nil
+        }
         do {
             try client.send(Composition(to: send.to, subject: send.subject, text: send.body)) { outcome = $0 }
         } catch {
@@ -497,7 +541,8 @@ public final class SimulatedWorld: TutorWorld {
         guard result.succeeded else {
             var reason = result.summary
             // A refused recipient says more than the session's summary.
-            for recipient in result.result?.recipients ?? [] {
+            let sessionFailed = result.transportError != nil || result.result?.sessionFailure != nil
+            for recipient in result.result?.recipients ?? [] where !sessionFailed {
                 switch recipient.outcome {
                 case let .temporaryFailure(reply?), let .permanentFailure(reply?):
                     reason = "\(reply.code) \(reply.enhancedCode.map { "\($0) " } ?? "")\(reply.lines.joined(separator: " ")) (RCPT TO:<\(recipient.path.address)>)"
