@@ -239,11 +239,12 @@ final class LearnerSession: TutorSession {
         return bytes.count == 3 || bytes[3] == 0x20
     }
 
-    /// RFC 1939 §5 and RFC 2449 §5: replies that go on until a line holding only `.`.
+    /// RFC 1939 §5 and RFC 2449 §5: replies that go on until a line holding only `.` (also a bare
+    /// `AUTH`, which servers answer with the list of mechanisms).
     static func pop3MultiLine(_ words: [String]) -> Bool {
         guard let verb = words.first?.uppercased() else { return false }
         switch verb {
-        case "LIST", "UIDL": return words.count == 1
+        case "LIST", "UIDL", "AUTH": return words.count == 1
         case "RETR", "TOP", "CAPA": return true
         default: return false
         }
