@@ -57,52 +57,128 @@ public enum AddressListEntry: Sendable, Equatable, Hashable {
     }
 }
 
+/// An address as IMAP's ENVELOPE reports it (RFC 3501 §7.4.2): the display name as written (quotes
+/// removed, RFC 2047 encoded words left encoded, a trailing comment used when there is no phrase),
+/// and the obsolete source route (`@relay:`) kept.
+public struct RawMailAddress: Sendable, Equatable, Hashable {
+    public var name: String?
+    /// The source route without its final colon, e.g. `@relay` (RFC 5322 §4.4 obs-route).
+    public var route: String?
+    public var localPart: String
+    public var domain: String
+
+    public init(name: String? = nil, route: String? = nil, localPart: String, domain: String) {
+        self.name = name
+        self.route = route
+        self.localPart = localPart
+        self.domain = domain
+    }
+}
+
+/// One entry of an address list with raw display names (see ``RawMailAddress``).
+public enum RawAddressListEntry: Sendable, Equatable, Hashable {
+    case mailbox(RawMailAddress)
+    case group(name: String, members: [RawMailAddress])
+}
+
 public enum AddressParser {
     /// Parses an address-list header value (To, Cc, From, …). Best effort: unparsable pieces are
-    /// skipped and counted in `skipped`.
+    /// skipped and counted in `skipped`. Display names are decoded (RFC 2047 §6.2).
     public static func parseList(_ value: String) -> (entries: [AddressListEntry], skipped: Int) {
-        var tokens = tokenize(value)
-        var entries: [AddressListEntry] = []
+        let scanned = scan(value)
+        func address(_ mailbox: ScannedMailbox) -> MailAddress {
+            MailAddress(displayName: phraseText(mailbox.phrase), localPart: mailbox.localPart, domain: mailbox.domain)
+        }
+        let entries = scanned.entries.map { entry -> AddressListEntry in
+            switch entry {
+            case .mailbox(let mailbox): return .mailbox(address(mailbox))
+            case .group(let phrase, let members): return .group(name: phraseText(phrase) ?? "", members: members.map(address))
+            }
+        }
+        return (entries, scanned.skipped)
+    }
+
+    /// Parses an address list the way IMAP's ENVELOPE needs it: display names raw (encoded words kept,
+    /// RFC 3501 §7.4.2), a comment after a bare addr-spec taken as the name, source routes kept.
+    public static func parseRawList(_ value: String) -> [RawAddressListEntry] {
+        func address(_ mailbox: ScannedMailbox) -> RawMailAddress {
+            let phrase = rawPhraseText(mailbox.phrase)
+            return RawMailAddress(name: phrase ?? mailbox.comment, route: mailbox.route,
+                                  localPart: mailbox.localPart, domain: mailbox.domain)
+        }
+        return scan(value).entries.map { entry in
+            switch entry {
+            case .mailbox(let mailbox): return .mailbox(address(mailbox))
+            case .group(let phrase, let members): return .group(name: rawPhraseText(phrase) ?? "", members: members.map(address))
+            }
+        }
+    }
+
+    /// A mailbox as the grammar found it, before the caller decides how to present its display name.
+    struct ScannedMailbox {
+        /// Display-name words of a `phrase <addr-spec>` mailbox (empty for a bare addr-spec).
+        var phrase: [Token]
+        /// The last comment seen outside the angle brackets, e.g. `bob@x.org (Bob)`.
+        var comment: String?
+        var route: String?
+        var localPart: String
+        var domain: String
+    }
+
+    enum ScannedEntry {
+        case mailbox(ScannedMailbox)
+        case group(phrase: [Token], members: [ScannedMailbox])
+    }
+
+    /// The RFC 5322 §3.4 address-list grammar, shared by the decoded and the raw views.
+    static func scan(_ value: String) -> (entries: [ScannedEntry], skipped: Int) {
+        var tokens = tokenize(value)[...]
+        var entries: [ScannedEntry] = []
         var skipped = 0
-        var groupName: String?
-        var groupMembers: [MailAddress] = []
+        var groupPhrase: [Token]?
+        var groupMembers: [ScannedMailbox] = []
         var phrase: [Token] = []
         var addrSpec: [Token] = []
+        var comment: String?
         var inAngle = false
         var angleAddress: [Token]?
 
         func flushMailbox() {
-            defer { phrase = []; addrSpec = []; angleAddress = nil }
-            var mailbox: MailAddress?
+            defer { phrase = []; addrSpec = []; angleAddress = nil; comment = nil }
+            var mailbox: ScannedMailbox?
             if let angle = angleAddress {
-                mailbox = makeAddress(angle, name: phraseText(phrase))
+                mailbox = makeMailbox(angle, phrase: phrase)
             } else if !phrase.isEmpty {
-                mailbox = makeAddress(phrase, name: nil)
+                mailbox = makeMailbox(phrase, phrase: nil)
             }
             if phrase.isEmpty && angleAddress == nil { return }
-            guard let parsed = mailbox else { skipped += 1; return }
-            if groupName != nil { groupMembers.append(parsed) } else { entries.append(.mailbox(parsed)) }
+            guard var parsed = mailbox else { skipped += 1; return }
+            parsed.comment = comment
+            if groupPhrase != nil { groupMembers.append(parsed) } else { entries.append(.mailbox(parsed)) }
         }
 
-        while !tokens.isEmpty {
-            let token = tokens.removeFirst()
+        while let token = tokens.popFirst() {
             if inAngle {
-                if case .special(">") = token { inAngle = false; angleAddress = addrSpec; addrSpec = [] } else { addrSpec.append(token) }
+                if case .special(">") = token { inAngle = false; angleAddress = addrSpec; addrSpec = [] }
+                else if case .comment = token {} else { addrSpec.append(token) }
                 continue
             }
             switch token {
+            case .comment(let text):
+                comment = text
             case .special("<"):
                 inAngle = true
                 addrSpec = []
             case .special(","):
                 flushMailbox()
-            case .special(":") where groupName == nil && angleAddress == nil && !phrase.contains(where: { $0 == .special("@") }):
-                groupName = phraseText(phrase) ?? ""
+            case .special(":") where groupPhrase == nil && angleAddress == nil && !phrase.contains(where: { $0 == .special("@") }):
+                groupPhrase = phrase
                 phrase = []
-            case .special(";") where groupName != nil:
+                comment = nil
+            case .special(";") where groupPhrase != nil:
                 flushMailbox()
-                entries.append(.group(name: groupName ?? "", members: groupMembers))
-                groupName = nil
+                entries.append(.group(phrase: groupPhrase ?? [], members: groupMembers))
+                groupPhrase = nil
                 groupMembers = []
             default:
                 phrase.append(token)
@@ -110,7 +186,7 @@ public enum AddressParser {
         }
         if inAngle { angleAddress = addrSpec }
         flushMailbox()
-        if let name = groupName { entries.append(.group(name: name, members: groupMembers)); skipped += 1 }
+        if let name = groupPhrase { entries.append(.group(phrase: name, members: groupMembers)); skipped += 1 }
         return (entries, skipped)
     }
 
@@ -123,6 +199,8 @@ public enum AddressParser {
         case atom(String)
         case quoted(String)
         case special(Character)
+        /// A comment's text without its outer parentheses (RFC 5322 §3.2.2).
+        case comment(String)
     }
 
     static func tokenize(_ value: String) -> [Token] {
@@ -140,12 +218,20 @@ public enum AddressParser {
             case "(":
                 flushAtom()
                 var depth = 0
+                var text = ""
                 while i < chars.count {
-                    if chars[i] == "\\" { i += 2; continue }
-                    if chars[i] == "(" { depth += 1 }
+                    if chars[i] == "\\" {
+                        if i + 1 < chars.count { text.append(chars[i + 1]) }
+                        i += 2
+                        continue
+                    }
+                    if chars[i] == "(" { depth += 1; if depth == 1 { i += 1; continue } }
                     if chars[i] == ")" { depth -= 1; if depth == 0 { i += 1; break } }
+                    if chars[i] != "\r" && chars[i] != "\n" { text.append(chars[i]) }
                     i += 1
                 }
+                let trimmed = Bytes.trimWSP(text)
+                if !trimmed.isEmpty { tokens.append(.comment(trimmed)) }
             case "\"":
                 flushAtom()
                 var text = ""
@@ -173,32 +259,44 @@ public enum AddressParser {
 
     /// Display-name text: words joined by spaces, encoded words decoded (RFC 2047 §6.2).
     static func phraseText(_ tokens: [Token]) -> String? {
-        guard !tokens.isEmpty else { return nil }
+        rawPhraseText(tokens).map { EncodedWord.decode($0).text }
+    }
+
+    /// Display-name text as written: words joined by spaces, quotes removed, encoded words kept.
+    static func rawPhraseText(_ tokens: [Token]) -> String? {
         var words: [String] = []
         for token in tokens {
             switch token {
             case .atom(let text): words.append(text)
             case .quoted(let text): words.append(text)
             case .special(let c): words.append(String(c))
+            case .comment: continue
             }
         }
-        let joined = words.joined(separator: " ")
-        return EncodedWord.decode(joined).text
+        return words.isEmpty ? nil : words.joined(separator: " ")
     }
 
-    static func makeAddress(_ tokens: [Token], name: String?) -> MailAddress? {
-        // addr-spec = local-part "@" domain; an obsolete route (@a,@b:) before it is dropped.
+    /// An addr-spec `local-part "@" domain`, after an optional obsolete route `@a,@b:`. `phrase` is
+    /// the display name of an angle-bracket form (nil for a bare addr-spec): with one, an empty `<>`
+    /// still makes an (empty) mailbox.
+    static func makeMailbox(_ tokens: [Token], phrase: [Token]?) -> ScannedMailbox? {
         var parts = tokens
-        if let colon = parts.lastIndex(of: .special(":")) { parts = Array(parts[(colon + 1)...]) }
+        var route: String?
+        if let colon = parts.lastIndex(of: .special(":")) {
+            route = parts[..<colon].map(tokenText).joined()
+            parts = Array(parts[(colon + 1)...])
+        }
+        func mailbox(_ local: String, _ domain: String) -> ScannedMailbox {
+            ScannedMailbox(phrase: phrase ?? [], comment: nil, route: route, localPart: local, domain: domain)
+        }
         guard let at = parts.lastIndex(of: .special("@")) else {
-            if parts.isEmpty { return name.map { _ in MailAddress(displayName: name, localPart: "", domain: "") } }
-            let local = parts.map(tokenText).joined()
-            return MailAddress(displayName: name, localPart: local, domain: "")
+            if parts.isEmpty { return (phrase ?? []).isEmpty ? nil : mailbox("", "") }
+            return mailbox(parts.map(tokenText).joined(), "")
         }
         let local = parts[..<at].map(tokenText).joined()
         let domain = parts[(at + 1)...].map(tokenText).joined()
         guard !local.isEmpty, !domain.isEmpty else { return nil }
-        return MailAddress(displayName: name, localPart: local, domain: domain)
+        return mailbox(local, domain)
     }
 
     static func tokenText(_ token: Token) -> String {
@@ -207,6 +305,7 @@ public enum AddressParser {
         case .quoted(let text):
             return "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
         case .special(let c): return String(c)
+        case .comment: return ""
         }
     }
 

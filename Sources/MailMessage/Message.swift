@@ -50,11 +50,7 @@ public struct Message: Sendable, Equatable {
 
     /// The ENVELOPE fields (RFC 3501 §7.4.2) as raw, unfolded header values (encoded words left as
     /// they are). By the RFC, a server uses From for an absent Sender or Reply-To: see ``Envelope``.
-    public var envelope: Envelope {
-        Envelope(date: headers["Date"], subject: headers["Subject"], from: headers["From"], sender: headers["Sender"],
-                 replyTo: headers["Reply-To"], to: headers["To"], cc: headers["Cc"], bcc: headers["Bcc"],
-                 inReplyTo: headers["In-Reply-To"], messageID: headers["Message-ID"])
-    }
+    public var envelope: Envelope { root.envelope }
 
     /// The entity with an IMAP section number ("1", "1.2", "3.1"); "" is the root. For a message that
     /// is not multipart, "1" is its body (RFC 3501 §6.4.5).
@@ -147,8 +143,24 @@ public struct Envelope: Sendable, Equatable {
     /// Reply-To as IMAP reports it: the Reply-To field, else From.
     public var replyToOrFrom: String? { replyTo ?? from }
 
-    /// An address field parsed into entries (groups kept), for IMAP's address structures.
+    /// An address field parsed into entries (groups kept), display names decoded.
     public static func addresses(_ value: String?) -> [AddressListEntry] {
         value.map { AddressParser.parseList($0).entries } ?? []
+    }
+
+    /// An address field parsed into entries (groups kept) with display names as written, encoded
+    /// words left encoded: what IMAP's address structures carry (RFC 3501 §7.4.2).
+    public static func rawAddresses(_ value: String?) -> [RawAddressListEntry] {
+        value.map(AddressParser.parseRawList) ?? []
+    }
+}
+
+extension MIMEPart {
+    /// The ENVELOPE source values of a message-level entity: the root, or the root entity of a
+    /// message/rfc822 part (RFC 3501 §7.4.2, raw and unfolded).
+    public var envelope: Envelope {
+        Envelope(date: headers["Date"], subject: headers["Subject"], from: headers["From"], sender: headers["Sender"],
+                 replyTo: headers["Reply-To"], to: headers["To"], cc: headers["Cc"], bcc: headers["Bcc"],
+                 inReplyTo: headers["In-Reply-To"], messageID: headers["Message-ID"])
     }
 }

@@ -140,17 +140,21 @@ import Testing
         #expect(String(decoding: body, as: UTF8.self) == "..hidden\r\n...two\r\n..\r\nplain\r\n\r\n.\r\n")
     }
 
-    @Test(arguments: ["", "f", "fo", "foo", "foob", "fooba", "foobar", "\u{0}bob\u{0}secret123"])
-    func base64RoundTrip(text: String) {
-        let encoded = POP3Base64.encode(Array(text.utf8))
-        #expect(POP3Base64.decode(encoded) == Array(text.utf8))
-    }
-
-    @Test func base64Vectors() {
-        #expect(POP3Base64.encode(Array("foobar".utf8)) == "Zm9vYmFy")
-        #expect(POP3Base64.encode(Array("fo".utf8)) == "Zm8=")
-        #expect(POP3Base64.decode("Zm9v!mFy") == nil)
-        #expect(POP3Base64.decode("Zm9") == nil)
+    /// The limit counts the octets received, line ending included: with CRLF a line holds
+    /// `limit - 2` octets, with a bare LF `limit - 1` (the shared ``LineFramer`` rule).
+    @Test func framerLimitCountsTheLineEndingAsReceived() {
+        var framer = POP3LineFramer(limit: 10)
+        #expect(framer.append(Array("123456789\n".utf8)) == [.line(Array("123456789".utf8))])
+        #expect(framer.append(Array("1234567890\n".utf8)) == [.tooLong])
+        #expect(framer.append(Array("123456789\r\n".utf8)) == [.tooLong])
+        // The limit can change between chunks (a SASL response line is longer than a command).
+        framer.limit = 12
+        #expect(framer.append(Array("123456789\r\n".utf8)) == [.line(Array("123456789".utf8))])
+        #expect(framer.append(Array("ab".utf8)) == [])
+        #expect(framer.bufferedCount == 2)
+        framer.reset()
+        #expect(framer.bufferedCount == 0)
+        #expect(framer.append(Array("c\r\n".utf8)) == [.line(Array("c".utf8))])
     }
 
     @Test func apopDigestFromRFC1939() {

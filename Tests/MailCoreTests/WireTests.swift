@@ -9,6 +9,13 @@ import Testing
         #expect(Base64.decode(bytes(encoded)) == bytes(plain))
     }
 
+    /// RFC 4648 §10 test vectors, and the APOP example of RFC 1939 §7 through Base16.
+    @Test func base16() {
+        #expect(String(decoding: Base16.lowercase([0x00, 0x0F, 0xA5, 0xFF]), as: UTF8.self) == "000fa5ff")
+        #expect(Base16.lowercase([]).isEmpty)
+        #expect(POP3Text.md5Hex("<1896.697170952@dbc.mtview.ca.us>tanstaaf") == "c4c9334bac560ecc979e58001b3e22fb")
+    }
+
     @Test(arguments: ["Zg", "Zg=", "Z===", "Zm9v!", "Zm=v", "Zh==", "Zm9=", "====", "Zm 9v", "Zg==Zg=="])
     func strictDecoderRefuses(encoded: String) {
         #expect(Base64.decode(bytes(encoded)) == nil)

@@ -1,135 +1,108 @@
 import MailCore
+import MailMessage
 
-/// Computes ENVELOPE, BODYSTRUCTURE and the part layout of a raw message (RFC 5322 header,
-/// MIME RFC 2045/2046 structure) for the IMAP server.
+/// Computes ENVELOPE, BODYSTRUCTURE and the part layout of a raw message for the IMAP server
+/// (RFC 3501 §7.4.2 and §6.4.5), from MailMessage's parse of the message.
 ///
-/// This is a compact header and MIME walker of its own: it unfolds headers, reads address lists
-/// with display names and groups, Content-Type with parameters, multipart boundaries and
-/// `message/rfc822` encapsulation, nested to a bounded depth. It is the one entry point to re-point
-/// to the MailMessage parser later.
+/// The message model already holds everything: the MIME tree with section numbers, the byte ranges
+/// of each entity's header and body, parameters as written, and the raw header values. This type
+/// only translates that model into the IMAP wire types of MailCore. By the RFC, the ENVELOPE and
+/// the parameters carry values as written: encoded words (RFC 2047) and RFC 2231 parameters stay
+/// encoded; the client decodes them.
 public enum IMAPStructure {
-    static let maxDepth = 20
-
     /// Analyses a whole message.
     public static func analyze(rawMessage raw: [UInt8]) -> IMAPMessageStructure {
-        let (body, layout, envelope) = analyzeMessage(raw, range: 0..<raw.count, depth: 0)
-        return IMAPMessageStructure(envelope: envelope, body: body, layout: layout)
+        let message = Message(parsing: raw)
+        let (body, layout) = structure(of: message.root)
+        return IMAPMessageStructure(envelope: envelope(of: message.root), body: body, layout: layout)
     }
 
-    // MARK: message and parts
+    // MARK: body structure and layout
 
-    static func analyzeMessage(_ raw: [UInt8], range: Range<Int>, depth: Int) -> (IMAPBodyStructure, IMAPPartLayout, IMAPEnvelope) {
-        let (header, body) = splitHeader(raw, range)
-        let envelope = makeEnvelope(raw[header])
-        let (structure, layout) = analyzePart(raw, header: header, body: body, defaultType: ("text", "plain"), depth: depth)
-        return (structure, layout, envelope)
-    }
-
-    /// Splits at the first empty line: the header range includes the empty line.
-    static func splitHeader(_ raw: [UInt8], _ range: Range<Int>) -> (Range<Int>, Range<Int>) {
-        var i = range.lowerBound
-        // A part that starts with an empty line has an empty header.
-        if i < range.upperBound, raw[i] == 0x0A { return (i..<i + 1, i + 1..<range.upperBound) }
-        if i + 1 < range.upperBound, raw[i] == 0x0D, raw[i + 1] == 0x0A { return (i..<i + 2, i + 2..<range.upperBound) }
-        while i < range.upperBound {
-            if raw[i] == 0x0A {
-                let next = i + 1
-                if next < range.upperBound, raw[next] == 0x0A { return (range.lowerBound..<next + 1, next + 1..<range.upperBound) }
-                if next + 1 < range.upperBound, raw[next] == 0x0D, raw[next + 1] == 0x0A {
-                    return (range.lowerBound..<next + 2, next + 2..<range.upperBound)
-                }
-            }
-            i += 1
+    /// The BODYSTRUCTURE of one entity and where its header and body lie in the raw bytes.
+    static func structure(of part: MIMEPart) -> (IMAPBodyStructure, IMAPPartLayout) {
+        let layout = IMAPPartLayout(header: part.headerRange, body: part.bodyRange)
+        switch part.body {
+        case .multipart(let children):
+            let mapped = children.map(structure(of:))
+            let body = IMAPBodyStructure.multipart(parts: mapped.map(\.0), subtype: part.subtype,
+                                                   parameters: parameters(part.parameters), disposition: disposition(of: part),
+                                                   language: part.language, location: part.location)
+            return (body, IMAPPartLayout(header: part.headerRange, body: part.bodyRange, parts: mapped.map(\.1), isMultipart: true))
+        case .message(let inner):
+            let (innerBody, innerLayout) = structure(of: inner)
+            var single = singlePart(part)
+            single.message = IMAPEncapsulatedMessage(envelope: envelope(of: inner), body: innerBody)
+            single.lines = part.bodyLineCount
+            return (.single(single), IMAPPartLayout(header: part.headerRange, body: part.bodyRange, message: innerLayout))
+        case .single:
+            return (.single(singlePart(part)), layout)
         }
-        return (range, range.upperBound..<range.upperBound)
     }
 
-    static func analyzePart(_ raw: [UInt8], header: Range<Int>, body: Range<Int>, defaultType: (String, String),
-                            depth: Int) -> (IMAPBodyStructure, IMAPPartLayout) {
-        let fields = raw[header]
-        let contentType = IMAPMessageText.values(fields, named: "Content-Type").first.map(parseContentType)
-        var type = contentType?.type ?? defaultType.0
-        var subtype = contentType?.subtype ?? defaultType.1
-        var params = contentType?.parameters ?? []
-        if contentType == nil && type == "text" { params = [IMAPParameter("CHARSET", "us-ascii")] }
-        let disposition = IMAPMessageText.values(fields, named: "Content-Disposition").first.map(parseContentType).map {
-            IMAPDisposition(kind: $0.type.uppercased(), parameters: $0.parameters.map { ($0.name.uppercased(), $0.value) })
-        }
-        let encoding = IMAPMessageText.values(fields, named: "Content-Transfer-Encoding").first?.uppercased() ?? "7BIT"
-        let id = IMAPMessageText.values(fields, named: "Content-ID").first
-        let description = IMAPMessageText.values(fields, named: "Content-Description").first
-
-        if type == "multipart", depth < maxDepth,
-           let boundary = params.first(where: { $0.name.lowercased() == "boundary" })?.value, !boundary.isEmpty {
-            let ranges = splitMultipart(raw, body, boundary: Array(boundary.utf8))
-            if !ranges.isEmpty {
-                let childDefault = subtype.lowercased() == "digest" ? ("message", "rfc822") : ("text", "plain")
-                var parts = [IMAPBodyStructure](), layouts = [IMAPPartLayout]()
-                for r in ranges {
-                    let (h, b) = splitHeader(raw, r)
-                    let (s, l) = analyzePart(raw, header: h, body: b, defaultType: childDefault, depth: depth + 1)
-                    parts.append(s); layouts.append(l)
-                }
-                return (.multipart(parts: parts, subtype: subtype, parameters: params, disposition: disposition),
-                        IMAPPartLayout(header: header, body: body, parts: layouts, isMultipart: true))
-            }
-            // A multipart without any delimiter is shown as text/plain (RFC 2046 §5.1.7 fallback).
+    /// The basic and extension fields of a non-multipart body (RFC 3501 §7.4.2 `body-type-1part`).
+    static func singlePart(_ part: MIMEPart) -> IMAPSinglePart {
+        var type = part.type, subtype = part.subtype
+        var params = parameters(part.parameters)
+        if type == "multipart" {
+            // A multipart whose boundary never appears (or nested too deep) is shown as plain text,
+            // like a missing boundary parameter (RFC 2046 §5.1.7 fallback).
             type = "text"; subtype = "plain"; params = [IMAPParameter("CHARSET", "us-ascii")]
-        } else if type == "multipart" {
-            type = "text"; subtype = "plain"; params = [IMAPParameter("CHARSET", "us-ascii")]
+        } else if type == "message" && (subtype == "rfc822" || subtype == "global") && !part.isMessage {
+            // Only reached past the parser's nesting limit: without its envelope and body such a
+            // part cannot be written as MESSAGE/RFC822 (RFC 3501 §9 body-type-msg), so it is
+            // shown as opaque data, which it is for this server.
+            type = "application"; subtype = "octet-stream"
         }
-        let size = body.count
-        if type == "message" && subtype.lowercased() == "rfc822" && depth < maxDepth {
-            let (s, l, env) = analyzeMessage(raw, range: body, depth: depth + 1)
-            let single = IMAPSinglePart(type: type, subtype: subtype, parameters: params, id: id, description: description,
-                                        encoding: encoding, size: size, lines: lineCount(raw[body]),
-                                        message: IMAPEncapsulatedMessage(envelope: env, body: s), disposition: disposition)
-            return (.single(single), IMAPPartLayout(header: header, body: body, message: l))
-        }
-        let single = IMAPSinglePart(type: type, subtype: subtype, parameters: params, id: id, description: description,
-                                    encoding: encoding, size: size, lines: type == "text" ? lineCount(raw[body]) : nil,
-                                    disposition: disposition)
-        return (.single(single), IMAPPartLayout(header: header, body: body))
+        return IMAPSinglePart(type: type, subtype: subtype, parameters: params, id: part.contentID,
+                              description: part.contentDescription, encoding: part.contentTransferEncodingValue.uppercased(),
+                              size: part.size, lines: type == "text" ? part.bodyLineCount : nil, md5: part.md5,
+                              disposition: disposition(of: part), language: part.language, location: part.location)
     }
 
-    static func lineCount(_ bytes: ArraySlice<UInt8>) -> Int {
-        let n = bytes.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
-        if let last = bytes.last, last != 0x0A { return n + 1 }
-        return n
+    /// Parameters as written (RFC 2231 sections and encoded values kept), names upper-cased.
+    static func parameters(_ raw: [RawParameter]) -> [IMAPParameter] {
+        raw.map { IMAPParameter($0.name.uppercased(), $0.value) }
     }
 
-    /// The ranges of each body part between `--boundary` delimiter lines (RFC 2046 §5.1.1). The CRLF
-    /// before a delimiter belongs to the delimiter.
-    static func splitMultipart(_ raw: [UInt8], _ body: Range<Int>, boundary: [UInt8]) -> [Range<Int>] {
-        let dash = [UInt8(ascii: "-"), UInt8(ascii: "-")] + boundary
-        var parts = [Range<Int>]()
-        var partStart: Int?
-        var lineStart = body.lowerBound
-        while lineStart < body.upperBound {
-            var lineEnd = lineStart
-            while lineEnd < body.upperBound, raw[lineEnd] != 0x0A { lineEnd += 1 }
-            let next = min(lineEnd + 1, body.upperBound)
-            var content = raw[lineStart..<lineEnd]
-            if content.last == 0x0D { content = content.dropLast() }
-            while let l = content.last, l == 0x20 || l == 0x09 { content = content.dropLast() }
-            if content.starts(with: dash) {
-                let rest = content.dropFirst(dash.count)
-                let closing = rest.elementsEqual([UInt8(ascii: "-"), UInt8(ascii: "-")])
-                if rest.isEmpty || closing {
-                    if let s = partStart {
-                        var end = lineStart
-                        if end > s, raw[end - 1] == 0x0A { end -= 1; if end > s, raw[end - 1] == 0x0D { end -= 1 } }
-                        parts.append(s..<max(s, end))
-                    }
-                    if closing { return parts }
-                    partStart = next
-                }
-            }
-            lineStart = next
+    static func disposition(of part: MIMEPart) -> IMAPDisposition? {
+        part.disposition.map { IMAPDisposition(kind: $0.type.uppercased(), parameters: parameters($0.rawParameters).map { ($0.name, $0.value) }) }
+    }
+
+    // MARK: envelope
+
+    static func envelope(of entity: MIMEPart) -> IMAPEnvelope {
+        let e = entity.envelope
+        return IMAPEnvelope(date: e.date, subject: e.subject, from: addresses(e.from), sender: addresses(e.sender),
+                            replyTo: addresses(e.replyTo), to: addresses(e.to), cc: addresses(e.cc), bcc: addresses(e.bcc),
+                            inReplyTo: e.inReplyTo, messageID: e.messageID)
+    }
+
+    static func addresses(_ value: String?) -> [IMAPAddress] {
+        Envelope.rawAddresses(value).flatMap(imapAddresses)
+    }
+
+    /// Parses an RFC 5322 address list into ENVELOPE addresses: `Alice <alice@example.com>`,
+    /// `"Doe, J." <j@x>`, `bob@company.org (Bob)`, groups `team: a@x, b@y;`.
+    public static func parseAddressList(_ value: String) -> [IMAPAddress] {
+        AddressParser.parseRawList(value).flatMap(imapAddresses)
+    }
+
+    /// A group is written `(NIL NIL "name" NIL)`, its members, then `(NIL NIL NIL NIL)` (RFC 3501 §7.4.2).
+    static func imapAddresses(_ entry: RawAddressListEntry) -> [IMAPAddress] {
+        switch entry {
+        case .mailbox(let mailbox):
+            return [imapAddress(mailbox)]
+        case .group(let name, let members):
+            return [IMAPAddress(name: nil, mailbox: name, host: nil)] + members.map(imapAddress)
+                + [IMAPAddress(name: nil, mailbox: nil, host: nil)]
         }
-        // No closing delimiter: the last part runs to the end.
-        if let s = partStart { parts.append(s..<body.upperBound) }
-        return parts
+    }
+
+    static func imapAddress(_ mailbox: RawMailAddress) -> IMAPAddress {
+        IMAPAddress(name: mailbox.name.flatMap { $0.isEmpty ? nil : $0 }, adl: mailbox.route,
+                    mailbox: mailbox.localPart.isEmpty ? nil : mailbox.localPart,
+                    host: mailbox.domain.isEmpty ? nil : mailbox.domain)
     }
 
     // MARK: header values
@@ -140,178 +113,10 @@ public enum IMAPStructure {
         var parameters: [IMAPParameter]
     }
 
-    /// `text/plain; charset="utf-8"; format=flowed` (RFC 2045 §5.1). Also used for Content-Disposition.
+    /// `text/plain; charset="utf-8"; format=flowed` (RFC 2045 §5.1) as BODYSTRUCTURE shows it:
+    /// lower-case type, upper-case parameter names, values unquoted but otherwise as written.
     static func parseContentType(_ value: String) -> ContentType {
-        let segments = splitOutsideQuotes(stripComments(value), separator: ";")
-        let main = (segments.first ?? "").imapTrimmed
-        let typeParts = main.split(separator: "/", maxSplits: 1).map { String($0).imapTrimmed.lowercased() }
-        var params = [IMAPParameter]()
-        for seg in segments.dropFirst() {
-            guard let eq = seg.firstIndex(of: "=") else { continue }
-            let name = String(seg[seg.startIndex..<eq]).imapTrimmed
-            var val = String(seg[seg.index(after: eq)...]).imapTrimmed
-            if val.count >= 2, val.first == "\"", val.last == "\"" {
-                var out = "", escaped = false
-                for ch in val.dropFirst().dropLast() {
-                    if escaped { out.append(ch); escaped = false } else if ch == "\\" { escaped = true } else { out.append(ch) }
-                }
-                val = out
-            }
-            if !name.isEmpty { params.append(IMAPParameter(name.uppercased(), val)) }
-        }
-        if typeParts.count == 2, !typeParts[0].isEmpty, !typeParts[1].isEmpty {
-            return ContentType(type: typeParts[0], subtype: typeParts[1], parameters: params)
-        }
-        return ContentType(type: typeParts.first ?? "", subtype: "", parameters: params)
-    }
-
-    static func stripComments(_ s: String) -> String {
-        var out = "", depth = 0, inQuote = false, escaped = false
-        for ch in s {
-            if escaped { if depth == 0 { out.append(ch) }; escaped = false; continue }
-            if ch == "\\" { escaped = true; if depth == 0 { out.append(ch) }; continue }
-            if inQuote { if ch == "\"" { inQuote = false }; out.append(ch); continue }
-            if ch == "\"" && depth == 0 { inQuote = true; out.append(ch); continue }
-            if ch == "(" { depth += 1; continue }
-            if ch == ")" && depth > 0 { depth -= 1; continue }
-            if depth == 0 { out.append(ch) }
-        }
-        return out
-    }
-
-    static func splitOutsideQuotes(_ s: String, separator: Character) -> [String] {
-        var out = [String](), cur = "", inQuote = false, escaped = false
-        for ch in s {
-            if escaped { cur.append(ch); escaped = false; continue }
-            if ch == "\\" && inQuote { escaped = true; cur.append(ch); continue }
-            if ch == "\"" { inQuote.toggle() }
-            if ch == separator && !inQuote { out.append(cur); cur = ""; continue }
-            cur.append(ch)
-        }
-        out.append(cur)
-        return out
-    }
-
-    static func makeEnvelope(_ header: ArraySlice<UInt8>) -> IMAPEnvelope {
-        func one(_ name: String) -> String? { IMAPMessageText.values(header, named: name).first }
-        func addresses(_ name: String) -> [IMAPAddress] {
-            IMAPMessageText.values(header, named: name).flatMap(parseAddressList)
-        }
-        return IMAPEnvelope(date: one("Date"), subject: one("Subject"), from: addresses("From"), sender: addresses("Sender"),
-                            replyTo: addresses("Reply-To"), to: addresses("To"), cc: addresses("Cc"), bcc: addresses("Bcc"),
-                            inReplyTo: one("In-Reply-To"), messageID: one("Message-ID"))
-    }
-
-    /// Parses an RFC 5322 address list: `Alice <alice@example.com>`, `"Doe, J." <j@x>`,
-    /// `bob@company.org (Bob)`, groups `team: a@x, b@y;`.
-    public static func parseAddressList(_ value: String) -> [IMAPAddress] {
-        var result = [IMAPAddress]()
-        // Split at top-level commas, keeping groups (between ':' and ';') together.
-        var items = [String](), cur = "", inQuote = false, angle = 0, escaped = false, depth = 0
-        for ch in value {
-            if escaped { cur.append(ch); escaped = false; continue }
-            if ch == "\\" && (inQuote || depth > 0) { escaped = true; cur.append(ch); continue }
-            if inQuote { if ch == "\"" { inQuote = false }; cur.append(ch); continue }
-            switch ch {
-            case "\"": inQuote = true
-            case "(": depth += 1
-            case ")": if depth > 0 { depth -= 1 }
-            case "<": if depth == 0 { angle += 1 }
-            case ">": if depth == 0 && angle > 0 { angle -= 1 }
-            case ":" where depth == 0 && angle == 0:
-                // group: name ':' members ';'
-                let name = cur.imapTrimmed
-                cur = ""
-                result += flush(&items)
-                // Group start: (NIL NIL "name" NIL); the members follow, the ';' ends it.
-                result.append(IMAPAddress(name: nil, mailbox: unquote(name), host: nil))
-                continue
-            case ";" where depth == 0 && angle == 0:
-                items.append(cur); cur = ""
-                result += flush(&items)
-                result.append(IMAPAddress(name: nil, mailbox: nil, host: nil))
-                continue
-            case "," where depth == 0 && angle == 0:
-                items.append(cur); cur = ""
-                continue
-            default: break
-            }
-            cur.append(ch)
-        }
-        items.append(cur)
-        result += flush(&items)
-        return result
-    }
-
-    private static func flush(_ items: inout [String]) -> [IMAPAddress] {
-        defer { items.removeAll() }
-        return items.compactMap(parseMailbox)
-    }
-
-    /// One mailbox: `Name <local@domain>` or `local@domain (comment)`.
-    static func parseMailbox(_ text: String) -> IMAPAddress? {
-        let t = text.imapTrimmed
-        guard !t.isEmpty else { return nil }
-        if let lt = lastIndexOutsideQuotes(t, "<"), let gt = t[lt...].firstIndex(of: ">") {
-            var name = stripComments(String(t[t.startIndex..<lt])).imapTrimmed
-            name = unquote(name)
-            var spec = String(t[t.index(after: lt)..<gt]).imapTrimmed
-            var adl: String?
-            if spec.hasPrefix("@"), let colon = spec.firstIndex(of: ":") {
-                adl = String(spec[spec.startIndex..<colon])
-                spec = String(spec[spec.index(after: colon)...])
-            }
-            let (local, host) = splitAddrSpec(spec)
-            return IMAPAddress(name: name.isEmpty ? nil : name, adl: adl, mailbox: local, host: host)
-        }
-        var name: String?
-        if let open = t.firstIndex(of: "("), let close = t.lastIndex(of: ")"), open < close {
-            let comment = String(t[t.index(after: open)..<close]).imapTrimmed
-            if !comment.isEmpty { name = comment }
-        }
-        let spec = stripComments(t).imapTrimmed
-        let (local, host) = splitAddrSpec(spec)
-        return IMAPAddress(name: name, mailbox: local, host: host)
-    }
-
-    static func splitAddrSpec(_ spec: String) -> (String?, String?) {
-        guard let at = lastIndexOutsideQuotes(spec, "@") else { return (spec.isEmpty ? nil : unquoteLocal(spec), nil) }
-        let local = String(spec[spec.startIndex..<at]).imapTrimmed
-        let host = String(spec[spec.index(after: at)...]).imapTrimmed
-        return (local.isEmpty ? nil : unquoteLocal(local), host.isEmpty ? nil : host)
-    }
-
-    /// Keeps a quoted local part quoted as written, minus surrounding spaces.
-    static func unquoteLocal(_ s: String) -> String { s }
-
-    static func unquote(_ s: String) -> String {
-        guard s.count >= 2, s.first == "\"", s.last == "\"" else { return s }
-        var out = "", escaped = false
-        for ch in s.dropFirst().dropLast() {
-            if escaped { out.append(ch); escaped = false } else if ch == "\\" { escaped = true } else { out.append(ch) }
-        }
-        return out
-    }
-
-    static func lastIndexOutsideQuotes(_ s: String, _ target: Character) -> String.Index? {
-        var found: String.Index?
-        var inQuote = false, escaped = false
-        var i = s.startIndex
-        while i < s.endIndex {
-            let ch = s[i]
-            if escaped { escaped = false } else if ch == "\\" && inQuote { escaped = true } else if ch == "\"" { inQuote.toggle() }
-            else if ch == target && !inQuote { found = i }
-            i = s.index(after: i)
-        }
-        return found
-    }
-}
-
-extension String {
-    var imapTrimmed: String {
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\t" || f == "\r" || f == "\n" { s = s.dropFirst() }
-        while let l = s.last, l == " " || l == "\t" || l == "\r" || l == "\n" { s = s.dropLast() }
-        return String(s)
+        guard let parsed = MIMEHeaderValue.parse(value) else { return ContentType(type: "", subtype: "", parameters: []) }
+        return ContentType(type: parsed.type, subtype: parsed.subtype, parameters: parameters(parsed.rawParameters))
     }
 }

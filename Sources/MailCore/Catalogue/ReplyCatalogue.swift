@@ -19,6 +19,13 @@ public struct BilingualText: Hashable, Sendable {
     public func text(french: Bool) -> String { french ? fr : en }
 }
 
+extension BilingualText {
+    /// The argument order the POP3 client texts were written with.
+    public init(english: String, french: String) { self.init(fr: french, en: english) }
+    public var english: String { en }
+    public var french: String { fr }
+}
+
 /// What a reply code (or response code) means and what usually causes it.
 public struct ReplyCatalogueEntry: Hashable, Sendable {
     public let mailProtocol: MailProtocol

@@ -64,7 +64,7 @@ public struct IMAPClient {
 
     /// `AUTHENTICATE PLAIN` with SASL-IR when offered, else the response follows the `+`.
     public mutating func authenticatePlain(user: String, password: String) -> (tag: String, output: [Output]) {
-        let token = Array(IMAPBase64.encode([0] + Array(user.utf8) + [0] + Array(password.utf8)).utf8)
+        let token = Base64.encode([0] + Array(user.utf8) + [0] + Array(password.utf8))
         if capabilities.contains("SASL-IR") {
             return send(.authenticate(mechanism: "PLAIN", initialResponse: token))
         }

@@ -267,32 +267,30 @@ public struct IMAPServer {
     }
 
     private mutating func authenticateFrame(_ frame: IMAPFramer.Frame, tag: String) {
+        guard let bytes = saslResponse(frame, tag: tag) else { return }
+        finishPlain(tag: tag, response: bytes)
+    }
+
+    /// One client line of an AUTHENTICATE exchange (RFC 3501 §6.2.2): back to command mode, and the
+    /// line's bytes unless it was too long or `*` (cancel), which are answered here.
+    private mutating func saslResponse(_ frame: IMAPFramer.Frame, tag: String) -> [UInt8]? {
         framer.literalsEnabled = true
         mode = .commands
         guard case .complete(let bytes) = frame else {
             line("\(tag) BAD Authentication response too long.")
-            return
+            return nil
         }
         if bytes == [UInt8(ascii: "*")] {
             line("\(tag) BAD Authentication cancelled.")
-            return
+            return nil
         }
-        finishPlain(tag: tag, response: bytes)
+        return bytes
     }
 
     /// AUTHENTICATE LOGIN (draft-murchison-sasl-login): base64 user name, then base64 password.
     private mutating func authenticateLoginFrame(_ frame: IMAPFramer.Frame, tag: String, user: String?) {
-        framer.literalsEnabled = true
-        mode = .commands
-        guard case .complete(let bytes) = frame else {
-            line("\(tag) BAD Authentication response too long.")
-            return
-        }
-        if bytes == [UInt8(ascii: "*")] {
-            line("\(tag) BAD Authentication cancelled.")
-            return
-        }
-        guard let decoded = IMAPBase64.decode(bytes) else {
+        guard let bytes = saslResponse(frame, tag: tag) else { return }
+        guard let decoded = Base64.decode(bytes) else {
             line("\(tag) BAD Invalid base64 data in AUTHENTICATE response.")
             return
         }
@@ -308,7 +306,7 @@ public struct IMAPServer {
 
     private mutating func finishPlain(tag: String, response: [UInt8]) {
         let decoded: [UInt8]?
-        if response == [UInt8(ascii: "=")] { decoded = [] } else { decoded = IMAPBase64.decode(response) }
+        if response == [UInt8(ascii: "=")] { decoded = [] } else { decoded = Base64.decode(response) }
         guard let decoded else {
             line("\(tag) BAD Invalid base64 data in AUTHENTICATE response.")
             return

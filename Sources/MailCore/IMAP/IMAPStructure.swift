@@ -74,21 +74,23 @@ public struct IMAPDisposition: Hashable, Sendable {
 public indirect enum IMAPBodyStructure: Hashable, Sendable {
     /// A leaf part. `lines` is set for `text/*`; `message` for `message/rfc822`.
     case single(IMAPSinglePart)
-    /// A multipart: its children, subtype (`MIXED`, `ALTERNATIVE`…), parameters and disposition.
-    case multipart(parts: [IMAPBodyStructure], subtype: String, parameters: [IMAPParameter], disposition: IMAPDisposition?)
+    /// A multipart: its children, subtype (`MIXED`, `ALTERNATIVE`…), parameters, disposition,
+    /// Content-Language tags and Content-Location.
+    case multipart(parts: [IMAPBodyStructure], subtype: String, parameters: [IMAPParameter], disposition: IMAPDisposition?,
+                   language: [String] = [], location: String? = nil)
 
     /// Encodes the extensible form (BODYSTRUCTURE) or the basic form (BODY).
     public func encoded(extensible: Bool) -> [UInt8] {
         let sp: [UInt8] = [0x20]
         switch self {
-        case .multipart(let parts, let subtype, let parameters, let disposition):
+        case .multipart(let parts, let subtype, let parameters, let disposition, let language, let location):
             var out: [UInt8] = [UInt8(ascii: "(")]
             for part in parts { out += part.encoded(extensible: extensible) }
             if parts.isEmpty { out += Array("NIL".utf8) }
             out += sp + IMAPWire.string(subtype.uppercased())
             if extensible {
                 out += sp + IMAPParameter.encodeList(parameters) + sp + IMAPBodyStructure.encode(disposition) + sp
-                out += Array("NIL NIL".utf8)
+                out += IMAPBodyStructure.encodeLanguage(language) + sp + IMAPWire.nstring(location)
             }
             out.append(UInt8(ascii: ")"))
             return out
@@ -106,7 +108,7 @@ public indirect enum IMAPBodyStructure: Hashable, Sendable {
             }
             if extensible {
                 out += sp + IMAPWire.nstring(p.md5) + sp + IMAPBodyStructure.encode(p.disposition) + sp
-                out += Array("NIL NIL".utf8)
+                out += IMAPBodyStructure.encodeLanguage(p.language) + sp + IMAPWire.nstring(p.location)
             }
             out.append(UInt8(ascii: ")"))
             return out
@@ -116,6 +118,15 @@ public indirect enum IMAPBodyStructure: Hashable, Sendable {
     static func encode(_ d: IMAPDisposition?) -> [UInt8] {
         guard let d else { return Array("NIL".utf8) }
         return [UInt8(ascii: "(")] + IMAPWire.string(d.kind) + [0x20] + IMAPParameter.encodeList(d.parameters) + [UInt8(ascii: ")")]
+    }
+
+    /// `body-fld-lang`: `NIL`, one string, or a parenthesised list of strings (RFC 3501 §9).
+    static func encodeLanguage(_ tags: [String]) -> [UInt8] {
+        switch tags.count {
+        case 0: return Array("NIL".utf8)
+        case 1: return IMAPWire.string(tags[0])
+        default: return [UInt8(ascii: "(")] + Array(tags.map { IMAPWire.string($0) }.joined(separator: [0x20])) + [UInt8(ascii: ")")]
+        }
     }
 }
 
@@ -156,13 +167,19 @@ public struct IMAPSinglePart: Hashable, Sendable {
     public var message: IMAPEncapsulatedMessage?
     public var md5: String?
     public var disposition: IMAPDisposition?
+    /// Content-Language tags (RFC 3282).
+    public var language: [String]
+    /// Content-Location (RFC 2557).
+    public var location: String?
 
     public init(type: String, subtype: String, parameters: [IMAPParameter] = [], id: String? = nil,
                 description: String? = nil, encoding: String = "7BIT", size: Int, lines: Int? = nil,
-                message: IMAPEncapsulatedMessage? = nil, md5: String? = nil, disposition: IMAPDisposition? = nil) {
+                message: IMAPEncapsulatedMessage? = nil, md5: String? = nil, disposition: IMAPDisposition? = nil,
+                language: [String] = [], location: String? = nil) {
         self.type = type; self.subtype = subtype; self.parameters = parameters; self.id = id
         self.description = description; self.encoding = encoding; self.size = size; self.lines = lines
         self.message = message; self.md5 = md5; self.disposition = disposition
+        self.language = language; self.location = location
     }
 }
 

@@ -365,7 +365,7 @@ public struct POP3Client {
             let digest = POP3Text.md5Hex(timestamp + job.password)
             send(.apop(name: job.user, digest: digest), step: .apop, into: &actions)
         case .saslPlain:
-            let response = POP3Base64.encode(Array(("\u{0}" + job.user + "\u{0}" + job.password).utf8))
+            let response = String(decoding: Base64.encode(Array(("\u{0}" + job.user + "\u{0}" + job.password).utf8)), as: UTF8.self)
             send(.auth(mechanism: "PLAIN", initialResponse: response), step: .authPlain, into: &actions)
         }
     }

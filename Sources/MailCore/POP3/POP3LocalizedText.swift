@@ -1,13 +1,6 @@
-/// A short text a learner may read, in English and in French.
-public struct POP3LocalizedText: Equatable, Sendable {
-    public var english: String
-    public var french: String
-
-    public init(english: String, french: String) {
-        self.english = english
-        self.french = french
-    }
-}
+/// A short text a learner may read, in English and in French: the catalogue's ``BilingualText``
+/// under the name the POP3 client first gave it.
+public typealias POP3LocalizedText = BilingualText
 
 extension POP3ClientError.Kind {
     /// What went wrong, for the learner.

@@ -388,7 +388,7 @@ public struct POP3Server {
 
     /// RFC 4616: `[authzid] NUL authcid NUL passwd`, base64-encoded.
     private mutating func checkPlain(response: String, into output: inout POP3Output) {
-        guard let decoded = POP3Base64.decode(response) else {
+        guard let decoded = Base64.decode(response.utf8) else {
             return output.send(.err("Invalid base64 data."))
         }
         let parts = decoded.split(separator: 0, omittingEmptySubsequences: false)
@@ -544,7 +544,7 @@ public struct POP3Server {
         if case .transaction(_, let messages, let deleted) = state {
             assert(deleted.allSatisfy { (1...messages.count).contains($0) }, "marked message outside the maildrop")
         }
-        assert(framer.bufferedCount < framer.limit, "line buffer over its limit")
+        assert(framer.bufferedCount <= framer.limit, "line buffer over its limit")
         #endif
     }
 

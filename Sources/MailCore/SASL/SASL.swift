@@ -91,14 +91,7 @@ public enum SASLCRAMMD5 {
     public static func digest<C: Collection>(password: String, challenge: C) -> [UInt8] where C.Element == UInt8 {
         let key = SymmetricKey(data: Array(password.utf8))
         let mac = HMAC<Insecure.MD5>.authenticationCode(for: Array(challenge), using: key)
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(32)
-        for byte in mac {
-            out.append(hex[Int(byte >> 4)])
-            out.append(hex[Int(byte & 0x0F)])
-        }
-        return out
+        return Base16.lowercase(mac)
     }
 
     /// The client's response `user SP digest` (before base64).

@@ -217,20 +217,19 @@ public struct SMTPServer<Policy: SMTPServerPolicy> {
 
     /// Writes a one-line reply without building an `SMTPReply`.
     mutating func reply(_ code: Int, _ enhanced: StaticString?, _ text: String) {
-        output.append(UInt8(ascii: "0") + UInt8(code / 100))
-        output.append(UInt8(ascii: "0") + UInt8(code / 10 % 10))
-        output.append(UInt8(ascii: "0") + UInt8(code % 10))
-        output.append(UInt8(ascii: " "))
-        if let enhanced, configuration.extensions.contains(.enhancedStatusCodes) {
-            enhanced.withUTF8Buffer { output.append(contentsOf: $0) }
-            output.append(UInt8(ascii: " "))
-        }
+        replyStart(code, enhanced)
         output.append(contentsOf: text.utf8)
-        output.append(UInt8(ascii: "\r"))
-        output.append(UInt8(ascii: "\n"))
+        output.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
     }
 
     mutating func reply(_ code: Int, _ enhanced: StaticString?, _ text: StaticString) {
+        replyStart(code, enhanced)
+        text.withUTF8Buffer { output.append(contentsOf: $0) }
+        output.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
+    }
+
+    /// `code SP [enhanced-code SP]` (RFC 5321 §4.2, RFC 2034 §4 when ENHANCEDSTATUSCODES is on).
+    private mutating func replyStart(_ code: Int, _ enhanced: StaticString?) {
         output.append(UInt8(ascii: "0") + UInt8(code / 100))
         output.append(UInt8(ascii: "0") + UInt8(code / 10 % 10))
         output.append(UInt8(ascii: "0") + UInt8(code % 10))
@@ -239,9 +238,6 @@ public struct SMTPServer<Policy: SMTPServerPolicy> {
             enhanced.withUTF8Buffer { output.append(contentsOf: $0) }
             output.append(UInt8(ascii: " "))
         }
-        text.withUTF8Buffer { output.append(contentsOf: $0) }
-        output.append(UInt8(ascii: "\r"))
-        output.append(UInt8(ascii: "\n"))
     }
 
     // MARK: - Input loop

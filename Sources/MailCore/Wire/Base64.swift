@@ -95,3 +95,20 @@ public enum Base64 {
         return output
     }
 }
+
+/// Base16 (RFC 4648 §8) in lower case, as APOP (RFC 1939 §7) and CRAM-MD5 (RFC 2195 §2) write
+/// their digests.
+public enum Base16 {
+    static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Two lower-case hex digits per byte.
+    public static func lowercase(_ bytes: some Sequence<UInt8>) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.underestimatedCount * 2)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return out
+    }
+}

@@ -85,12 +85,7 @@ public struct DotUnstuffer: Sendable {
             switch position {
             case .inLine:
                 // Fast path: copy the run of ordinary bytes in one go.
-                var runEnd = index
-                while runEnd < end {
-                    let b = chunk[runEnd]
-                    if b == UInt8(ascii: "\r") || b == UInt8(ascii: "\n") { break }
-                    runEnd += 1
-                }
+                let runEnd = lineRunEnd(chunk, from: index)
                 if runEnd > index {
                     emit(chunk[index..<runEnd], into: &body)
                     lineLength &+= runEnd - index
@@ -191,12 +186,7 @@ public struct DotStuffer: Sendable {
         output.reserveCapacity(output.count + chunk.count + 16)
         while index < end {
             if !atLineStart && !afterCR {
-                var runEnd = index
-                while runEnd < end {
-                    let b = chunk[runEnd]
-                    if b == UInt8(ascii: "\r") || b == UInt8(ascii: "\n") { break }
-                    runEnd += 1
-                }
+                let runEnd = lineRunEnd(chunk, from: index)
                 if runEnd > index {
                     empty = false
                     output.append(contentsOf: chunk[index..<runEnd])
@@ -253,4 +243,17 @@ public struct DotStuffer: Sendable {
         stuffer.finish(into: &output)
         return output
     }
+}
+
+/// Where the run of ordinary bytes starting at `index` ends: at the first CR or LF, or at the end
+/// of the chunk (the fast path of both the unstuffer and the stuffer).
+@inline(__always)
+func lineRunEnd(_ chunk: ArraySlice<UInt8>, from index: Int) -> Int {
+    var runEnd = index
+    while runEnd < chunk.endIndex {
+        let b = chunk[runEnd]
+        if b == UInt8(ascii: "\r") || b == UInt8(ascii: "\n") { break }
+        runEnd += 1
+    }
+    return runEnd
 }
