@@ -522,3 +522,55 @@ import Testing
         #expect(!world.wireLog().contains { $0.text.hasPrefix("DKIM-Signature:") })
     }
 }
+
+@Suite struct ReplayRendererTests {
+    static func event(_ connection: Int, _ ms: Int64, _ kind: WireEvent.Kind, port: Int = 587) -> WireEvent {
+        WireEvent(connection: connection, time: ms * 1000, client: "laptop", server: "mail.example.com", port: port, kind: kind)
+    }
+
+    @Test func diagramHasAColumnPerHostAndFoldsTheMessage() {
+        let events = [
+            Self.event(1, 0, .opened),
+            Self.event(1, 5, .line("220 mail.example.com ESMTP Postfix", fromClient: false, encrypted: false)),
+            Self.event(1, 10, .line("EHLO laptop", fromClient: true, encrypted: false)),
+            Self.event(1, 15, .line("250-mail.example.com", fromClient: false, encrypted: false)),
+            Self.event(1, 15, .line("250 DSN", fromClient: false, encrypted: false)),
+            Self.event(1, 20, .line("DATA", fromClient: true, encrypted: true)),
+            Self.event(1, 25, .line("354 End data", fromClient: false, encrypted: true)),
+            Self.event(1, 30, .line("Subject: x", fromClient: true, encrypted: true)),
+            Self.event(1, 30, .line("", fromClient: true, encrypted: true)),
+            Self.event(1, 30, .line(".", fromClient: true, encrypted: true)),
+            Self.event(1, 35, .fin(fromClient: false)),
+        ]
+        let renderer = ReplayRenderer(color: false, hostOrder: ["laptop", "mail.example.com"])
+        let expected = [
+            "                  laptop         mail.example.com",
+            "   +0.000s           │─────SYN :587─────▶│",
+            "   +0.005s           │◀───────220────────│",
+            "   +0.010s           │───────EHLO───────▶│",
+            "   +0.015s           │◀───────250────────│",
+            "   +0.020s           │───────DATA*──────▶│",
+            "   +0.025s           │◀──────354*────────│",
+            "   +0.030s           │──message 2 lines─▶│",
+            "   +0.035s           │◀───────FIN────────│",
+        ]
+        #expect(renderer.diagram(events) == expected.joined(separator: "\n") + "\n")
+        let dialogue = renderer.dialogue(Array(events.prefix(3)))
+        #expect(dialogue == "#1 laptop → mail.example.com:587  +0.000s\n  S: 220 mail.example.com ESMTP Postfix\n  C: EHLO laptop\n")
+        let colored = ReplayRenderer(color: true, hostOrder: []).dialogue(Array(events.prefix(2)))
+        #expect(colored.hasPrefix("\u{1B}[36m#1 laptop"))
+        #expect(ReplayRenderer(color: false, language: .fr, hostOrder: []).dialogue([Self.event(2, 0, .timedOut)])
+            .contains("-- pas de réponse (délai dépassé) --"))
+    }
+
+    @Test(arguments: [
+        ([300, 1800, 3600], 300, 3600),
+        ([], 300, 4000),
+        ([60], 60, 60),
+    ])
+    func retryListBecomesFirstAndMaximalBackoff(delays: [Int], first: Int64, maximum: Int64) {
+        let schedule = SimulatedWorld.retrySchedule(delays: delays, warnAfter: 7200, bounceAfter: 86400)
+        #expect(schedule.firstRetrySeconds == first && schedule.maximalBackoffSeconds == maximum)
+        #expect(schedule.delayWarningSeconds == 7200 && schedule.maximalLifetimeSeconds == 86400)
+    }
+}
