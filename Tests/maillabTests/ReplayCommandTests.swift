@@ -137,3 +137,24 @@ import Testing
         #expect(out.contains("Lunch"))
     }
 }
+
+/// Issue 7: every shipped scenario replays to its end, every expectation holding, in both languages.
+@Suite struct ShippedScenarioReplayTests {
+    static var scenarioIDs: [String] {
+        let folder = CommandLineTests.repository + "/Scenarios"
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return files.filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted()
+    }
+
+    @Test func everyScenarioReplaysWithAutoInFrenchAndEnglish() throws {
+        let ids = Self.scenarioIDs
+        #expect(ids.count >= 11)
+        for id in ids {
+            for language in ["fr", "en"] {
+                let result = try CommandLineTests.run(["replay", id, "--auto", "--lang", language, "--no-color"],
+                                                      environment: ["MAILLAB_CONTENT": CommandLineTests.repository])
+                #expect(result.status == 0, "replay \(id) --lang \(language): \(result.stdout.suffix(600))\(result.stderr.suffix(300))")
+            }
+        }
+    }
+}
