@@ -29,6 +29,18 @@ extension MailLabCommand {
         func run() throws {
             let french = global.language == .fr
             func say(_ fr: String, _ en: String) -> String { french ? fr : en }
+            // Ctrl-C (and SIGTERM) stop the bridge cleanly. The handlers are in place before
+            // anything is printed, so a signal sent as soon as the table appears is not lost.
+            let done = DispatchSemaphore(value: 0)
+            let queue = DispatchQueue(label: "maillab.serve.signals")
+            var sources: [DispatchSourceSignal] = []
+            for number in [SIGINT, SIGTERM] {
+                let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+                source.setEventHandler { done.signal() }
+                source.resume()
+                signal(number, SIG_IGN)
+                sources.append(source)
+            }
             let sink = try LogSink(path: log)
             var configuration = BridgeConfiguration()
             configuration.portOffset = portOffset
@@ -61,17 +73,6 @@ extension MailLabCommand {
             }
             Output.print(Self.banner(bridge: bridge, caPath: caPath, logPath: log, french: french))
 
-            // Ctrl-C (and SIGTERM) stop the bridge cleanly.
-            let done = DispatchSemaphore(value: 0)
-            let queue = DispatchQueue(label: "maillab.serve.signals")
-            var sources: [DispatchSourceSignal] = []
-            for number in [SIGINT, SIGTERM] {
-                signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-                source.setEventHandler { done.signal() }
-                source.resume()
-                sources.append(source)
-            }
             done.wait()
             bridge.stop()
             sink.close()
@@ -156,10 +157,13 @@ extension MailLabCommand {
     }
 }
 
-/// A tutor world that can hand its simulated mail world to `serve` (the world driver's
-/// `SimulatedWorld` adopts it).
+/// A tutor world that can hand its simulated mail world to `serve`.
 protocol MailWorldProvider: AnyObject {
     var mailWorld: MailWorld { get }
+}
+
+extension SimulatedWorld: MailWorldProvider {
+    var mailWorld: MailWorld { mail }
 }
 
 /// Where the session log goes: standard output or a file (appended), one line at a time.
