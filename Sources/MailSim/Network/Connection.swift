@@ -110,7 +110,10 @@ public final class Connection: CustomStringConvertible {
         guard state != .closed, !isWriteShut else { return }
         if state == .connecting { pendingShutdown = true; return }
         isWriteShut = true
-        if let tls, isTLSEstablished {
+        // A real client behind the bridge expects a close_notify before the FIN (openssl
+        // s_client reports "unexpected eof" otherwise). Simulated peers do without, which keeps
+        // the course's transcripts ending in a plain FIN exchange.
+        if let tls, isTLSEstablished, peerRelaysExternalBytes {
             for chunk in tls.closeNotify() { flow.send(.data(chunk), outbound) }
         }
         flow.send(.fin, outbound)
