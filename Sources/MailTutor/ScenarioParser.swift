@@ -155,7 +155,7 @@ public enum ScenarioParser {
                                 port: m["port"].flatMap { r.int($0, what: "port", range: 1...65535) } ?? defaultPort,
                                 tls: tls, mode: m["mode"].flatMap { r.choice($0, what: "mode", as: POP3Mode.self) },
                                 days: m["days"].flatMap { r.int($0, what: "days", range: 1...3650) },
-                                idle: m["idle"].flatMap { r.bool($0, what: "idle") } ?? false)
+                                idle: m["idle"].flatMap { r.bool($0, what: "idle") } ?? true)
         }
         let outgoing = f["outgoing"].flatMap { node -> OutgoingSpec? in
             guard let m = r.mapping(node, what: "outgoing", allowed: ["host", "port", "tls", "auth"], required: ["host"]) else { return nil }

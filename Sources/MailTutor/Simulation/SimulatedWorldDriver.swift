@@ -136,6 +136,7 @@ public final class SimulatedWorld: TutorWorld {
             if let incoming = device.incoming, let mode = incoming.mode {
                 client.pop3Mode = try Self.retention(mode, days: incoming.days, line: device.line)
             }
+            client.usesIDLE = device.incoming?.idle ?? true
         }
         try self.init(mail: mail, spec: spec)
         for device in spec.devices { devices[device.name] = mail.muas[device.name] }
@@ -256,15 +257,17 @@ public final class SimulatedWorld: TutorWorld {
         }
     }
 
-    /// A scenario's retry list as the MTA's schedule: the first delay, doubling up to the
-    /// largest one (Postfix's `minimal_backoff_time` and `maximal_backoff_time`).
+    /// A scenario's retry list as the MTA's schedule: exactly those waits, the last one repeating;
+    /// no list keeps Postfix's doubling back-off.
     static func retrySchedule(delays: [Int], warnAfter: Int?, bounceAfter: Int?) -> RetrySchedule {
         let base = RetrySchedule.postfix
-        let first = delays.first.map(Int64.init) ?? base.firstRetrySeconds
-        let maximum = delays.max().map(Int64.init) ?? base.maximalBackoffSeconds
-        return RetrySchedule(firstRetrySeconds: first, maximalBackoffSeconds: maximum,
-                             delayWarningSeconds: warnAfter.map(Int64.init) ?? base.delayWarningSeconds,
-                             maximalLifetimeSeconds: bounceAfter.map(Int64.init) ?? base.maximalLifetimeSeconds)
+        let warn = warnAfter.map(Int64.init) ?? base.delayWarningSeconds
+        let lifetime = bounceAfter.map(Int64.init) ?? base.maximalLifetimeSeconds
+        guard !delays.isEmpty else {
+            return RetrySchedule(firstRetrySeconds: base.firstRetrySeconds, maximalBackoffSeconds: base.maximalBackoffSeconds,
+                                 delayWarningSeconds: warn, maximalLifetimeSeconds: lifetime)
+        }
+        return .explicit(delays.map(Int64.init), delayWarningSeconds: warn, maximalLifetimeSeconds: lifetime)
     }
 
     static func security(_ mode: TLSMode) -> ConnectionSecurity {
@@ -609,6 +612,7 @@ public final class SimulatedWorld: TutorWorld {
                     let updated = Self.retrySchedule(delays: delays, warnAfter: nil, bounceAfter: nil)
                     schedule.firstRetrySeconds = updated.firstRetrySeconds
                     schedule.maximalBackoffSeconds = updated.maximalBackoffSeconds
+                    schedule.explicitDelays = updated.explicitDelays
                 case "warn-after":
                     guard let seconds = DurationText.seconds(value) else { throw badValue(setting) }
                     schedule.delayWarningSeconds = Int64(seconds)
@@ -616,8 +620,8 @@ public final class SimulatedWorld: TutorWorld {
                     guard let seconds = DurationText.seconds(value) else { throw badValue(setting) }
                     schedule.maximalLifetimeSeconds = Int64(seconds)
                 case "require-tls-auth":
-                    throw TutorError(fr: "Le réglage require-tls-auth ne peut pas encore changer pendant un scénario (fixez-le dans world:).",
-                                     en: "The require-tls-auth setting cannot change during a scenario yet (set it in world:).")
+                    guard let on = Bool(value) else { throw badValue(setting) }
+                    mta.setRequireTLSForAuth(on)
                 default:
                     throw badValue(setting)
                 }
@@ -655,11 +659,8 @@ public final class SimulatedWorld: TutorWorld {
                     guard let on = Bool(value) else { throw badValue(setting) }
                     account.smtpAuthentication = on
                 case "idle":
-                    // The client's IMAP sync always waits in IDLE when the server offers it.
-                    guard value == "true" else {
-                        throw TutorError(fr: "Le client simulé utilise toujours IDLE quand le serveur le propose (idle: false n'est pas encore pris en charge).",
-                                         en: "The simulated client always uses IDLE when the server offers it (idle: false is not supported yet).")
-                    }
+                    guard let on = Bool(value) else { throw badValue(setting) }
+                    client.usesIDLE = on
                 default:
                     throw TutorError(fr: "Le réglage \(setting.key) d'un appareil n'est pas encore pris en charge par le client simulé.",
                                      en: "The device setting \(setting.key) is not supported by the simulated client yet.")
