@@ -41,8 +41,13 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: settings),
+        .target(name: "MailBridge", dependencies: [
+            "MailCore", "MailSim", "MailAgents", nioCore,
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ], swiftSettings: settings),
         .executableTarget(name: "maillab", dependencies: [
-            "CLibEdit", "MailCore", "MailMessage", "MailPolicy", "MailSim", "MailAgents", "MailTutor",
+            "CLibEdit", "MailCore", "MailMessage", "MailPolicy", "MailSim", "MailAgents", "MailTutor", "MailBridge",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: settings),
 
@@ -53,6 +58,8 @@ let package = Package(
         .testTarget(name: "MailAgentsTests", dependencies: ["MailAgents", "MailCore", "MailMessage", "MailPolicy", "MailSim"],
                     swiftSettings: settings),
         .testTarget(name: "MailTutorTests", dependencies: ["MailTutor"], swiftSettings: settings),
+        .testTarget(name: "MailBridgeTests", dependencies: ["MailBridge", "MailAgents", "MailCore", "MailSim"],
+                    swiftSettings: settings),
         .testTarget(name: "maillabTests", dependencies: ["maillab"], swiftSettings: settings),
     ]
 )

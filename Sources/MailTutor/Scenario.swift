@@ -246,12 +246,16 @@ public struct SendAction: Equatable, Sendable {
     public var to: [String]
     public var subject: String
     public var body: String
-    public init(device: String?, from: String, to: [String], subject: String, body: String) {
+    /// The scenario expects the server to refuse this message (a lesson about a refusal): the
+    /// refusal is shown as a note, and an acceptance makes the step fail.
+    public var expectRefusal: Bool
+    public init(device: String?, from: String, to: [String], subject: String, body: String, expectRefusal: Bool = false) {
         self.device = device
         self.from = from
         self.to = to
         self.subject = subject
         self.body = body
+        self.expectRefusal = expectRefusal
     }
 }
 

@@ -155,7 +155,7 @@ public enum ScenarioParser {
                                 port: m["port"].flatMap { r.int($0, what: "port", range: 1...65535) } ?? defaultPort,
                                 tls: tls, mode: m["mode"].flatMap { r.choice($0, what: "mode", as: POP3Mode.self) },
                                 days: m["days"].flatMap { r.int($0, what: "days", range: 1...3650) },
-                                idle: m["idle"].flatMap { r.bool($0, what: "idle") } ?? false)
+                                idle: m["idle"].flatMap { r.bool($0, what: "idle") } ?? true)
         }
         let outgoing = f["outgoing"].flatMap { node -> OutgoingSpec? in
             guard let m = r.mapping(node, what: "outgoing", allowed: ["host", "port", "tls", "auth"], required: ["host"]) else { return nil }
@@ -229,7 +229,7 @@ public enum ScenarioParser {
     }
 
     static func parseSend(_ node: Node, reader r: NodeReader) -> SendAction? {
-        guard let m = r.mapping(node, what: "send", allowed: ["device", "from", "to", "subject", "body"],
+        guard let m = r.mapping(node, what: "send", allowed: ["device", "from", "to", "subject", "body", "refused"],
                                 required: ["to"]) else { return nil }
         let device = m["device"].flatMap { r.nonEmptyString($0, what: "device") }
         let from = m["from"].flatMap { r.nonEmptyString($0, what: "from") }
@@ -239,7 +239,8 @@ public enum ScenarioParser {
         guard let to = m["to"].flatMap({ r.strings($0, what: "to") }), !to.isEmpty else { return nil }
         return SendAction(device: device, from: from ?? "", to: to,
                           subject: m["subject"].flatMap { r.string($0, what: "subject") } ?? "",
-                          body: m["body"].flatMap { r.string($0, what: "body") } ?? "")
+                          body: m["body"].flatMap { r.string($0, what: "body") } ?? "",
+                          expectRefusal: m["refused"].flatMap { r.bool($0, what: "refused") } ?? false)
     }
 
     static func parseConfigure(_ node: Node, reader r: NodeReader) -> ConfigureAction? {

@@ -81,8 +81,17 @@ public final class ScenarioRunner {
         case let .narrate(text):
             outcome.notes = [text]
         case let .world(action):
+            let refusalExpected: Bool
+            if case let .send(send) = action { refusalExpected = send.expectRefusal } else { refusalExpected = false }
             do {
                 outcome.notes = try world.perform(action)
+                if refusalExpected {
+                    outcome.error = TutorError(fr: "le serveur devait refuser ce message, il l'a accepté",
+                                               en: "the server was expected to refuse this message, but accepted it")
+                }
+            } catch let error as TutorError where refusalExpected {
+                outcome.notes = [LocalizedText(fr: "Refusé, comme prévu : " + error.message.fr,
+                                               en: "Refused, as expected: " + error.message.en)]
             } catch let error as TutorError {
                 outcome.error = error
             } catch {

@@ -102,7 +102,8 @@ struct MailLabCommand: ParsableCommand {
         abstract: "A laboratory and tutor for SMTP, POP3 and IMAP.",
         discussion: "Exit codes: 0 success, 1 a check or grade failed, 2 usage or input error.",
         version: "0.1.0",
-        subcommands: [Lessons.self, Scenarios.self, LessonCommand.self, Quiz.self, Progress.self, Check.self, Bench.self])
+        subcommands: [Lessons.self, Scenarios.self, LessonCommand.self, Replay.self, Quiz.self, Progress.self, Check.self,
+                      Bench.self, Serve.self])
 
     @OptionGroup var global: GlobalOptions
 

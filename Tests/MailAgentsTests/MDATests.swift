@@ -113,3 +113,28 @@ func sendToBob(_ mail: MailWorld, subject: String) throws {
         #expect(try mail.store(for: "company.org").messages(user: "bob", mailbox: "Archive").count == 1)
     }
 }
+
+@Suite struct IMAPPollingTests {
+    @Test func aClientWithoutIdlePollsAndSeesNewMailAtTheNextPoll() throws {
+        let mail = try MailWorld.course(seed: 33)
+        let laptop = try bobDevice(mail, "bob-laptop", address: "192.0.2.21", proto: .imap)
+        laptop.usesIDLE = false
+        let session = laptop.startIMAPSync(pollInterval: .minutes(5))
+        try mail.settle(limit: .seconds(10))
+        #expect(session.status == .running(idle: false))
+        try sendToBob(mail, subject: "Polled")
+        // In the store, but the device has not asked yet.
+        #expect(try inbox(mail, "company.org", "bob").count == 1)
+        #expect(session.view.uids.isEmpty)
+        try mail.settle(limit: .minutes(5))
+        #expect(session.polls >= 1)
+        #expect(session.view.uids.count == 1)
+    }
+}
+
+@Suite struct RetryScheduleListTests {
+    @Test func anExplicitListIsFollowedAndItsLastDelayRepeats() {
+        let schedule = RetrySchedule.explicit([300, 1800, 3600])
+        #expect((1...5).map { schedule.backoff(afterFailedAttempts: $0) } == [300, 1800, 3600, 3600, 3600])
+    }
+}

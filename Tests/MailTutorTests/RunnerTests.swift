@@ -116,3 +116,26 @@ import Testing
         #expect(TranscriptFormatter.plain(records) == "[1m30s] a > b: EHLO x\\r\n[1h] b > a: (TLS) 250 ok\n")
     }
 }
+
+@Suite struct ExpectedRefusalTests {
+    @Test func aSendMarkedRefusedParsesAndDefaultsToFalse() throws {
+        let library = Fixtures.library([("Scenarios/r.yaml", """
+            id: r
+            title: {fr: R, en: R}
+            world:
+              hosts:
+                - {name: mail.example.com, address: 198.51.100.25, services: [smtp]}
+            steps:
+              - send: {from: a@example.com, to: b@example.com, refused: true}
+              - send: {from: a@example.com, to: b@example.com}
+            """)])
+        #expect(library.diagnostics.isEmpty, "\(library.diagnostics)")
+        let steps = try #require(library.scenario("r")).steps
+        guard case let .world(.send(first)) = steps[0].action, case let .world(.send(second)) = steps[1].action else {
+            Issue.record("not two sends")
+            return
+        }
+        #expect(first.expectRefusal)
+        #expect(!second.expectRefusal)
+    }
+}

@@ -74,6 +74,8 @@ public final class MTA {
         queue.schedule = schedule
     }
     public func addCredentials(user: String, password: String) { credentials[user] = password }
+    /// Whether AUTH on submission needs STARTTLS first (new sessions only).
+    public func setRequireTLSForAuth(_ value: Bool) { configuration.requireTLSForAuth = value }
     /// The domains this MTA signs outgoing mail for (DKIM).
     public func setDKIMSigning(_ signing: [DKIMSigningConfiguration]) { configuration.dkimSigning = signing }
     /// Turns the SPF/DKIM/DMARC checks of port 25 on or off, and the DMARC enforcement.

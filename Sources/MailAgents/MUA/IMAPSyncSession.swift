@@ -38,6 +38,8 @@ public final class IMAPSyncSession {
     private var commandQueue: [IMAPCommand] = []
     private var commandResponses: [IMAPResponse] = []
     private var pollTimer: ScheduledEvent?
+    /// False: poll even when the server offers IDLE (a client setting).
+    var usesIDLE = true
 
     init(world: World, account: MailAccountSettings, watching folder: String, mode: Mode) {
         self.world = world
@@ -158,8 +160,9 @@ public final class IMAPSyncSession {
         status = .running(idle: false)
         switch mode {
         case .sync(let interval):
-            let step = sync.start(capabilities: client.capabilities)
-            status = .running(idle: client.capabilities.contains("IDLE"))
+            let offered = usesIDLE ? client.capabilities : client.capabilities.subtracting(["IDLE"])
+            let step = sync.start(capabilities: offered)
+            status = .running(idle: offered.contains("IDLE"))
             handle(step, pollInterval: interval)
         case .commands(let commands, let completion):
             commandQueue = commands
@@ -219,6 +222,7 @@ extension MUA {
         imapSync?.stop()
         let session = IMAPSyncSession(world: world, account: account, watching: folder,
                                       mode: .sync(pollInterval: pollInterval))
+        session.usesIDLE = usesIDLE
         imapSync = session
         session.connect(from: host)
         return session

@@ -66,6 +66,8 @@ public final class MUA {
     public internal(set) var downloaded: [DownloadedMessage] = []
     /// POP3: every check this device made, in order.
     public internal(set) var fetches: [FetchResult] = []
+    /// IMAP: wait for news with IDLE when the server offers it (else poll).
+    public var usesIDLE = true
     /// IMAP: the device's synchronised view, while a sync session runs.
     public internal(set) var imapSync: IMAPSyncSession?
 

@@ -36,6 +36,12 @@ public final class Connection: CustomStringConvertible {
     public var isTLSStarted: Bool { tls != nil }
     /// True once this end's TLS handshake completed.
     public private(set) var isTLSEstablished = false
+    /// True when this end relays the bytes of a program outside the world (the loopback TCP
+    /// bridge): it never starts TLS itself, so once its peer has started TLS the bytes it writes
+    /// are that program's TLS records. The tap then takes the plaintext from the peer instead:
+    /// the peer records what it receives (decrypted after TLS) as application data, so the
+    /// transcript's inside view stays whole. Set it before the first write.
+    public var relaysExternalBytes = false
 
     /// The application's event handler. Events that happen before it is set are kept and
     /// delivered (in order) when it is set.
@@ -72,6 +78,8 @@ public final class Connection: CustomStringConvertible {
     }
 
     private var outbound: FlowDirection { side == .client ? .clientToServer : .serverToClient }
+    private var peer: Connection? { side == .client ? flow.server : flow.client }
+    private var peerRelaysExternalBytes: Bool { peer?.relaysExternalBytes ?? false }
     private var world: World { flow.world }
 
     // MARK: application calls
@@ -84,7 +92,9 @@ public final class Connection: CustomStringConvertible {
             pendingWrites.append(bytes)
             return
         }
-        flow.tap.record(.appData(outbound, bytes, encrypted: tls != nil), at: world.now)
+        if !relaysExternalBytes {
+            flow.tap.record(.appData(outbound, bytes, encrypted: tls != nil), at: world.now)
+        }
         if let tls {
             handle(tls.write(bytes))
         } else {
@@ -100,6 +110,12 @@ public final class Connection: CustomStringConvertible {
         guard state != .closed, !isWriteShut else { return }
         if state == .connecting { pendingShutdown = true; return }
         isWriteShut = true
+        // A real client behind the bridge expects a close_notify before the FIN (openssl
+        // s_client reports "unexpected eof" otherwise). Simulated peers do without, which keeps
+        // the course's transcripts ending in a plain FIN exchange.
+        if let tls, isTLSEstablished, peerRelaysExternalBytes {
+            for chunk in tls.closeNotify() { flow.send(.data(chunk), outbound) }
+        }
         flow.send(.fin, outbound)
         if isReadShut {
             finish()
@@ -220,7 +236,14 @@ public final class Connection: CustomStringConvertible {
             }
             received += bytes.count
             if !bytes.isEmpty {
-                if let tls { handle(tls.receive(bytes)) } else { deliverNow(.data(bytes)) }
+                if let tls {
+                    handle(tls.receive(bytes))
+                } else {
+                    if peerRelaysExternalBytes {
+                        flow.tap.record(.appData(outbound.reversed, bytes, encrypted: false), at: world.now)
+                    }
+                    deliverNow(.data(bytes))
+                }
             }
             if dropNow, state != .closed {
                 flow.send(.rst, outbound)
@@ -296,7 +319,12 @@ public final class Connection: CustomStringConvertible {
             flow.tap.record(.tlsEstablished(side), at: world.now)
             emit(.tlsEstablished)
         }
-        for chunk in output.plaintext { emit(.data(chunk)) }
+        for chunk in output.plaintext {
+            if peerRelaysExternalBytes {
+                flow.tap.record(.appData(outbound.reversed, chunk, encrypted: true), at: world.now)
+            }
+            emit(.data(chunk))
+        }
         if let error = output.error { failTLS(error) }
     }
 

@@ -143,7 +143,11 @@ final class TCPFlow {
         case .ack: tap.record(.established, at: now)
         case let .data(bytes):
             let sender = direction == .clientToServer ? client : server
-            tap.record(.segment(direction, bytes, encrypted: sender?.tls != nil), at: now)
+            let receiver = direction == .clientToServer ? server : client
+            // A relaying end (the TCP bridge) writes an outside program's TLS records once
+            // the receiving end has started TLS.
+            let encrypted = sender?.tls != nil || (sender?.relaysExternalBytes == true && receiver?.tls != nil)
+            tap.record(.segment(direction, bytes, encrypted: encrypted), at: now)
         case .fin: tap.record(.fin(direction), at: now)
         case .rst: tap.record(.rst(direction), at: now)
         }

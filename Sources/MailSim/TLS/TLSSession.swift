@@ -47,6 +47,7 @@ final class TLSSession {
     private let watcher = TLSEventWatcher()
     private var reportedHandshake = false
     private var failed = false
+    private var closing = false
 
     init(serverContext: NIOSSLContext) throws {
         channel = EmbeddedChannel()
@@ -82,6 +83,16 @@ final class TLSSession {
         return drain()
     }
 
+    /// Starts TLS closure: the close_notify alert (RFC 8446 §6.1) to put on the wire before
+    /// the FIN, so that real clients behind the TCP bridge see a clean TLS shutdown. What the
+    /// peer sends afterwards (its own close_notify) is absorbed without error.
+    func closeNotify() -> [[UInt8]] {
+        guard !failed, !closing, reportedHandshake else { return [] }
+        closing = true
+        channel.close(promise: nil)
+        return drain().wire
+    }
+
     private func drain() -> Output {
         channel.embeddedEventLoop.run()
         var output = Output()
@@ -96,7 +107,8 @@ final class TLSSession {
         }
         if let error = watcher.error, !failed {
             failed = true
-            output.error = error
+            // After our close_notify, an unclean end from the peer is no failure to report.
+            if !closing { output.error = error }
         }
         return output
     }

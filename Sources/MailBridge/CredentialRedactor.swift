@@ -1,0 +1,118 @@
+import MailCore
+
+/// Hides credentials in a session log, line by line, following the dialogue.
+///
+/// What it hides:
+/// - SMTP (RFC 4954) and POP3 (RFC 5034): the initial response of `AUTH mech initial`, and every
+///   client line while the server keeps answering with a continuation (`334 …`, `+ …`);
+/// - POP3 (RFC 1939 §7): the argument of `PASS`, the digest of `APOP`;
+/// - IMAP (RFC 9051 §6.2.2–6.2.3): the password of `tag LOGIN user password`, the initial
+///   response of `tag AUTHENTICATE mech initial`, and every client line until the tagged reply
+///   when the command continues over lines (SASL responses, literals).
+///
+/// Hidden text becomes `****`; everything else stays as typed.
+public struct CredentialRedactor: Sendable {
+    public static let mask = "****"
+
+    enum State: Equatable, Sendable {
+        case normal
+        /// SMTP/POP3: client lines are SASL responses until a reply that is no continuation.
+        case saslExchange
+        /// IMAP: client lines belong to a command carrying secrets until the reply tagged so.
+        case secretUntilTagged(String)
+    }
+
+    public let mailProtocol: MailProtocol?
+    private(set) var state: State = .normal
+
+    public init(mailProtocol: MailProtocol?) { self.mailProtocol = mailProtocol }
+
+    /// The client line as it may be logged.
+    public mutating func clientLine(_ line: String) -> String {
+        guard let mailProtocol else { return line }
+        switch state {
+        case .saslExchange:
+            return line == "*" ? line : Self.mask
+        case .secretUntilTagged:
+            return Self.mask
+        case .normal:
+            break
+        }
+        let words = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+        switch mailProtocol {
+        case .smtp, .pop3:
+            let verb = words.first?.uppercased() ?? ""
+            if verb == "AUTH" && words.count >= 2 {
+                state = .saslExchange
+                return words.count == 3 ? "\(words[0]) \(words[1]) \(Self.mask)" : line
+            }
+            if mailProtocol == .pop3 && verb == "PASS" && words.count >= 2 {
+                return "\(words[0]) \(Self.mask)"
+            }
+            if mailProtocol == .pop3 && verb == "APOP" && words.count == 3 {
+                return "\(words[0]) \(words[1]) \(Self.mask)"
+            }
+            return line
+        case .imap:
+            guard words.count >= 2 else { return line }
+            let tag = words[0], command = words[1].uppercased()
+            let rest = words.count == 3 ? words[2] : ""
+            let continues = Self.endsWithLiteral(line)
+            switch command {
+            case "LOGIN":
+                if continues { state = .secretUntilTagged(tag) }
+                guard let user = Self.firstArgument(rest) else { return "\(tag) \(words[1]) \(Self.mask)" }
+                return "\(tag) \(words[1]) \(user) \(Self.mask)"
+            case "AUTHENTICATE":
+                let parts = rest.split(separator: " ", maxSplits: 1).map(String.init)
+                guard let mechanism = parts.first else { return line }
+                // Without an initial response (or with one that is not the whole exchange) the
+                // client's next lines are SASL responses until the tagged reply.
+                state = .secretUntilTagged(tag)
+                return parts.count == 2 ? "\(tag) \(words[1]) \(mechanism) \(Self.mask)" : line
+            default:
+                return line
+            }
+        }
+    }
+
+    /// Follows a server line (ends secret exchanges).
+    public mutating func serverLine(_ line: String) {
+        switch state {
+        case .normal:
+            return
+        case .saslExchange:
+            let continuation = mailProtocol == .smtp ? line.hasPrefix("334") : (line == "+" || line.hasPrefix("+ "))
+            if !continuation { state = .normal }
+        case let .secretUntilTagged(tag):
+            if line.hasPrefix(tag + " ") { state = .normal }
+        }
+    }
+
+    /// The first IMAP argument when it is an atom or a quoted string (a literal is hidden).
+    static func firstArgument(_ text: String) -> String? {
+        guard let first = text.first else { return nil }
+        if first == "{" { return nil }
+        if first == "\"" {
+            var escaped = false
+            var index = text.index(after: text.startIndex)
+            while index < text.endIndex {
+                let c = text[index]
+                if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == "\"" {
+                    return String(text[...index])
+                }
+                index = text.index(after: index)
+            }
+            return nil
+        }
+        return text.split(separator: " ", maxSplits: 1).first.map(String.init)
+    }
+
+    /// True when the line ends with a literal's announcement `{n}` or `{n+}` (RFC 9051 §4.3, RFC 7888).
+    static func endsWithLiteral(_ line: String) -> Bool {
+        guard line.hasSuffix("}"), let open = line.lastIndex(of: "{") else { return false }
+        var inner = line[line.index(after: open)..<line.index(before: line.endIndex)]
+        if inner.hasSuffix("+") { inner = inner.dropLast() }
+        return !inner.isEmpty && inner.allSatisfy(\.isNumber)
+    }
+}
