@@ -61,7 +61,7 @@ extension MTA {
             if let next = queue.nextWakeUp { scheduleRun(at: max(next, world.now + .seconds(60))) }
             return
         }
-        for id in queue.due(at: world.now) where !inFlight.contains(id) {
+        for id in queue.due(at: world.now, excluding: inFlight) {
             attempt(id)
         }
         if let next = queue.nextWakeUp, next > world.now { scheduleRun(at: next) }

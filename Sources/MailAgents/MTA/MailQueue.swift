@@ -92,9 +92,17 @@ public struct MailQueue: Sendable {
     }
 
     /// The ids whose next attempt is due at `now`, oldest first.
-    func due(at now: VirtualTime) -> [QueueID] {
+    func due(at now: VirtualTime) -> [QueueID] { due(at: now, excluding: []) }
+
+    /// ``due(at:)`` without the ids in `busy` (attempts under way). Reads the entries in place:
+    /// the queue of a busy MTA is long and looked at after every message.
+    func due(at now: VirtualTime, excluding busy: Set<QueueID>) -> [QueueID] {
         var ids: [QueueID] = []
-        for entry in entries where entry.nextAttempt <= now && !entry.isFinished { ids.append(entry.id) }
+        guard busy.count < entries.count else { return ids }  // all busy
+        for index in entries.indices where entries[index].nextAttempt <= now {
+            let id = entries[index].id
+            if !busy.contains(id) && !entries[index].isFinished { ids.append(id) }
+        }
         return ids
     }
 
