@@ -7,6 +7,9 @@ public enum DefaultWorld {
     public static let hostNames = spec.hosts.map(\.name)
     public static let users = spec.users.flatMap { [$0.address, $0.login] }
 
+    /// The same world as `MailWorld.course(seed:)`, which the simulation runs: Postfix's retry
+    /// defaults, mail1 and mail2 both final MX for company.org (they share its mail store),
+    /// mail-backup.example.net a backup MX that forwards to them.
     public static let spec: WorldSpec = {
         func services(_ kinds: [ServiceKind]) -> [ServiceSpec] {
             kinds.map { ServiceSpec(kind: $0, port: $0.standardPort, tls: $0.defaultTLS) }
@@ -14,24 +17,21 @@ public enum DefaultWorld {
         var world = WorldSpec()
         var sender = MTASpec()
         sender.domains = ["example.com"]
-        sender.retry = [300, 1800, 3600, 14400]
-        sender.warnAfter = 14400
-        sender.bounceAfter = 5 * 86400
         var primary = MTASpec()
         primary.domains = ["company.org"]
         var backup = MTASpec()
+        backup.domains = ["example.net"]
         backup.backupFor = ["company.org"]
-        backup.retry = [300, 1800, 3600]
+        let smtpOnly: [ServiceKind] = [.smtp, .submission, .smtps]
+        let full: [ServiceKind] = smtpOnly + [.pop3, .pop3s, .imap, .imaps]
         world.hosts = [
-            HostSpec(name: "mail.example.com", address: "198.51.100.25",
-                     services: services([.smtp, .submission, .smtps, .pop3, .pop3s, .imap, .imaps]),
+            HostSpec(name: "mail.example.com", address: "198.51.100.25", services: services(full),
                      mta: sender, mda: MDASpec(domains: ["example.com"]), up: true, line: 0),
-            HostSpec(name: "mail1.company.org", address: "203.0.113.10",
-                     services: services([.smtp, .pop3, .pop3s, .imap, .imaps]),
+            HostSpec(name: "mail1.company.org", address: "203.0.113.10", services: services(full),
                      mta: primary, mda: MDASpec(domains: ["company.org"]), up: true, line: 0),
-            HostSpec(name: "mail2.company.org", address: "203.0.113.11", services: services([.smtp]),
-                     mta: backup, mda: nil, up: true, line: 0),
-            HostSpec(name: "mail-backup.example.net", address: "198.51.100.50", services: services([.smtp]),
+            HostSpec(name: "mail2.company.org", address: "203.0.113.11", services: services(smtpOnly),
+                     mta: primary, mda: nil, up: true, line: 0),
+            HostSpec(name: "mail-backup.example.net", address: "198.51.100.50", services: services(smtpOnly),
                      mta: backup, mda: nil, up: true, line: 0),
         ]
         world.dns = [
@@ -39,7 +39,10 @@ public enum DefaultWorld {
             DNSRecordSpec(name: "company.org", type: .MX, value: "mail1.company.org", preference: 10, line: 0),
             DNSRecordSpec(name: "company.org", type: .MX, value: "mail2.company.org", preference: 20, line: 0),
             DNSRecordSpec(name: "company.org", type: .MX, value: "mail-backup.example.net", preference: 30, line: 0),
+            DNSRecordSpec(name: "example.net", type: .MX, value: "mail-backup.example.net", preference: 10, line: 0),
             DNSRecordSpec(name: "example.com", type: .TXT, value: "v=spf1 ip4:198.51.100.25 -all", preference: nil, line: 0),
+            DNSRecordSpec(name: "company.org", type: .TXT, value: "v=spf1 ip4:203.0.113.10 ip4:203.0.113.11 -all", preference: nil, line: 0),
+            DNSRecordSpec(name: "example.net", type: .TXT, value: "v=spf1 ip4:198.51.100.50 -all", preference: nil, line: 0),
         ] + world.hosts.map { DNSRecordSpec(name: $0.name, type: .A, value: $0.address, preference: nil, line: 0) }
         world.users = [
             UserSpec(address: "alice@example.com", login: "alice", password: "mypassword", host: "mail.example.com",

@@ -574,3 +574,17 @@ import Testing
         #expect(schedule.delayWarningSeconds == 7200 && schedule.maximalLifetimeSeconds == 86400)
     }
 }
+
+@Suite struct DefaultWorldAgreementTests {
+    /// The spec that `check` validates against is the world the simulation really builds.
+    @Test func theSpecDescribesTheWorldThatRuns() throws {
+        let world = try SimulatedWorldDriver().makeWorld(scenario: nil, seed: 1)
+        let running = world.hosts().filter { !$0.services.isEmpty }
+        #expect(running.map(\.name) == DefaultWorld.hostNames)
+        for host in DefaultWorld.spec.hosts {
+            let live = try #require(running.first { $0.name == host.name })
+            #expect(live.address == host.address)
+            #expect(Set(live.services.map(\.port)) == Set(host.services.map(\.port)), "\(host.name)")
+        }
+    }
+}
