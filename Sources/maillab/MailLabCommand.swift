@@ -272,6 +272,8 @@ final class REPLSession {
             }
             guard let line else {
                 let output = core.endOfInput()
+                // At a terminal, Ctrl-D leaves the cursor after the prompt: start a new line.
+                if editor != nil { Output.print("\n") }
                 Output.print(output.text)
                 if output.exit { return }
                 if !interactive && !stopWhenQuizEnds {
