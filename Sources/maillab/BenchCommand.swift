@@ -33,7 +33,21 @@ extension MailLabCommand {
             @Option(help: "Root seed of the simulated world.")
             var seed: UInt64 = 1
 
+            @Flag(help: "Also run the batched workload (--outbox 10 --reuse-connections) and print the ratio of the two.")
+            var compare = false
+
             func run() throws {
+                let plain = try measure(outbox: outbox, reuse: reuseConnections)
+                guard compare else { return }
+                print("")
+                print("batched workload: --outbox 10 --reuse-connections")
+                let batched = try measure(outbox: 10, reuse: true)
+                print("")
+                print("ratio batched/plain: \(String(format: "%.2f", batched / max(plain, 1e-9)))")
+            }
+
+            /// Runs one workload, prints its figures, returns its deliveries per second.
+            private func measure(outbox: Int, reuse reuseConnections: Bool) throws -> Double {
                 let benchmark = SMTPBenchmark(messages: count, concurrency: concurrency, messageSize: size,
                                               outbox: outbox, reusesConnections: reuseConnections)
                 let clock = ContinuousClock()
@@ -47,11 +61,13 @@ extension MailLabCommand {
                 print("messages: \(result.messages)")
                 print("delivered: \(result.delivered)")
                 print("wall seconds: \(String(format: "%.3f", seconds))")
-                print("deliveries/s: \(Int(Double(result.delivered) / max(seconds, 1e-9)))")
+                let rate = Double(result.delivered) / max(seconds, 1e-9)
+                print("deliveries/s: \(Int(rate))")
                 print("scheduler events: \(result.schedulerSteps) (\(Int(Double(result.schedulerSteps) / max(seconds, 1e-9)))/s, \(String(format: "%.1f", Double(result.schedulerSteps) / Double(max(result.delivered, 1)))) per delivery)")
                 print("virtual time: \(String(format: "%.1f", result.virtualSeconds)) s")
                 print("peak memory: \(Self.peakMemory())")
                 if result.delivered != result.messages { throw ExitCode(1) }
+                return rate
             }
 
             /// VmHWM from /proc/self/status (Linux), e.g. `48 MB`.
