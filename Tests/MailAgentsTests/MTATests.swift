@@ -294,3 +294,18 @@ func text(_ message: StoredMessage) -> String { String(decoding: message.raw, as
         #expect(try inbox(mail, "example.com", "alice").count == 1)
     }
 }
+
+@Suite struct FinishedEntriesTests {
+    @Test func theQueueKeepsOnlyTheMostRecentFinishedEntries() throws {
+        let mail = try MailWorld.course(seed: 45)
+        let mta = try #require(mail.mtas["mail.example.com"])
+        mta.queue.finishedLimit = 3
+        for index in 0..<10 {
+            try mail.muas["alice"]!.send(Composition(to: ["bob@company.org"], subject: "n\(index)", text: "x\n"))
+            try mail.settle(limit: .minutes(1))
+        }
+        #expect(try inbox(mail, "company.org", "bob").count == 10)
+        #expect(mta.queue.finished.count <= 6)
+        #expect(mta.queue.finished.count >= 3)
+    }
+}

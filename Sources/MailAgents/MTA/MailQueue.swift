@@ -52,8 +52,11 @@ public enum DeliveryOutcome: Hashable, Sendable {
 /// ``RetrySchedule``.
 public struct MailQueue: Sendable {
     public private(set) var entries: [QueueEntry] = []
-    /// Every message that ever left the queue, with what became of it (for scenarios and tests).
+    /// Messages that left the queue, with what became of them (the most recent ``finishedLimit``
+    /// to ``finishedLimit``·2 of them), for scenarios and tests.
     public private(set) var finished: [QueueEntry] = []
+    /// How many finished entries are kept (the most recent ones), so that a long run stays bounded.
+    public var finishedLimit = 1000
     public var schedule: RetrySchedule
 
     public init(schedule: RetrySchedule = .postfix) { self.schedule = schedule }
@@ -170,6 +173,7 @@ public struct MailQueue: Sendable {
             entries.remove(at: index)
             serials[id] = nil
             finished.append(entry)
+            if finished.count > 2 * finishedLimit { finished.removeFirst(finished.count - finishedLimit) }
         } else {
             entries[index] = entry
         }
