@@ -123,3 +123,15 @@ struct TLSTests {
         #expect(identity.privateKeyPEM.hasPrefix("-----BEGIN PRIVATE KEY-----"))
     }
 }
+
+@Suite struct TLSReasonTests {
+    @Test(arguments: [
+        ("handshakeFailed(NIOSSL.BoringSSLError.sslError([Error: 268435703 error:100000f7:SSL routines:OPENSSL_internal:WRONG_VERSION_NUMBER at /x/y/tls_record.cc:231]))", "WRONG_VERSION_NUMBER"),
+        ("sslError([Error: 1 error:1:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED at /a/b.cc:1])", "CERTIFICATE_VERIFY_FAILED"),
+        ("unableToValidateCertificate", "unableToValidateCertificate"),
+        ("failed [something at /tmp/file.c:3] here", "failed [something] here"),
+    ])
+    func reasonsAreShortAndPathFree(input: String, expected: String) {
+        #expect(TLSSession.conciseReason(input) == expected)
+    }
+}

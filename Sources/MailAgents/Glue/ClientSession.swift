@@ -38,7 +38,7 @@ final class ClientSession<Engine, EngineAction, Result> {
     private let hooks: Hooks
     private let serverName: String
     private var connection: Connection?
-    private var timer: ScheduledEvent?
+    private var timer = SessionTimer()
     private var actions: [EngineAction] = []
     private var awaitingImplicitTLS = false
     private var completion: ((Result) -> Void)?
@@ -134,23 +134,15 @@ final class ClientSession<Engine, EngineAction, Result> {
         rearmTimer()
     }
 
-    /// One timer event per session; see ``ServerSession`` for why a later deadline keeps it.
     private func rearmTimer() {
-        guard completion != nil, let deadline = hooks.deadline(&engine) else {
-            timer?.cancel()
-            timer = nil
-            return
-        }
-        let at = max(VirtualTime(engineTime: deadline), world.now)
-        if let current = timer, current.isPending, current.time <= at { return }
-        timer?.cancel()
-        timer = world.scheduler.schedule(at: at) { [self] in self.timerDue() }
+        let deadline = completion != nil ? hooks.deadline(&engine) : nil
+        timer.arm(for: deadline, in: world) { [self] in self.timerDue() }
     }
 
     private func timerDue() {
-        timer = nil
+        timer.fired()
         guard completion != nil else { return }
-        if let deadline = hooks.deadline(&engine), VirtualTime(engineTime: deadline) > world.now {
+        guard SessionTimer.isDue(hooks.deadline(&engine), now: world.now) else {
             rearmTimer()
             return
         }
@@ -159,8 +151,7 @@ final class ClientSession<Engine, EngineAction, Result> {
     }
 
     private func complete(_ result: Result) {
-        timer?.cancel()
-        timer = nil
+        timer.cancel()
         guard let completion else { return }
         self.completion = nil
         if let connection, connection.state != .closed { connection.close() }

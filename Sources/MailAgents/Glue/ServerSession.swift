@@ -27,7 +27,7 @@ final class ServerSession<Engine, EngineAction> {
     private let world: World
     private let hooks: Hooks
     private let tlsIdentity: () -> TLSServerIdentity?
-    private var timer: ScheduledEvent?
+    private var timer = SessionTimer()
     private var actions: [EngineAction] = []
     private var finished = false
     var onFinish: (() -> Void)?
@@ -115,25 +115,15 @@ final class ServerSession<Engine, EngineAction> {
         rearmTimer()
     }
 
-    /// Keeps one timer event per session. A deadline that moves later (the usual case: each
-    /// command pushes the idle timeout back) leaves the pending event alone; when it fires early
-    /// it looks at the engine's current deadline and waits again.
     private func rearmTimer() {
-        guard let deadline = hooks.deadline(&engine) else {
-            timer?.cancel()
-            timer = nil
-            return
-        }
-        let at = max(VirtualTime(engineTime: deadline), world.now)
-        if let current = timer, current.isPending, current.time <= at { return }
-        timer?.cancel()
-        timer = world.scheduler.schedule(at: at) { [weak self] in self?.timerDue() }
+        let deadline = !finished ? hooks.deadline(&engine) : nil
+        timer.arm(for: deadline, in: world) { [weak self] in self?.timerDue() }
     }
 
     private func timerDue() {
-        timer = nil
+        timer.fired()
         guard !finished else { return }
-        if let deadline = hooks.deadline(&engine), VirtualTime(engineTime: deadline) > world.now {
+        guard SessionTimer.isDue(hooks.deadline(&engine), now: world.now) else {
             rearmTimer()
             return
         }
@@ -144,8 +134,7 @@ final class ServerSession<Engine, EngineAction> {
     private func finish(close: Bool) {
         guard !finished else { return }
         finished = true
-        timer?.cancel()
-        timer = nil
+        timer.cancel()
         hooks.closed(&engine)
         if close { connection.close() }
         onFinish?()

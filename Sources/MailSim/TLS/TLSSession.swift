@@ -63,7 +63,7 @@ final class TLSSession {
 
     /// Activates the channel (the client sends its ClientHello here).
     func start() -> Output {
-        channel.connect(to: Self.placeholderAddress, promise: nil)
+        channel.connect(to: Self.embeddedPeerAddress, promise: nil)
         return drain()
     }
 
@@ -114,10 +114,32 @@ final class TLSSession {
     }
 
     /// The embedded channel needs some address to become active; it is never used.
-    private static let placeholderAddress = try! SocketAddress(ipAddress: "127.0.0.1", port: 1)
+    /// The in-memory channel needs some peer address to become active; nothing is ever sent to it.
+    private static let embeddedPeerAddress = try! SocketAddress(ipAddress: "127.0.0.1", port: 1)
 
+    /// A short reason a learner can read: BoringSSL's reason code (`WRONG_VERSION_NUMBER`,
+    /// `CERTIFICATE_VERIFY_FAILED`, …) when there is one, else NIOSSL's description without
+    /// source paths.
     static func describe(_ error: Error) -> String {
-        if let ssl = error as? NIOSSLExtraError { return String(describing: ssl) }
-        return String(describing: error)
+        let text = error is NIOSSLExtraError ? String(describing: error as! NIOSSLExtraError) : String(describing: error)
+        return conciseReason(text)
+    }
+
+    static func conciseReason(_ text: String) -> String {
+        var reasons: [String] = []
+        var rest = Substring(text)
+        while let marker = rest.range(of: "OPENSSL_internal:") {
+            let code = rest[marker.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+            if !code.isEmpty, !reasons.contains(String(code)) { reasons.append(String(code)) }
+            rest = rest[marker.upperBound...]
+        }
+        if !reasons.isEmpty { return reasons.joined(separator: ", ") }
+        // No BoringSSL code: drop " at /path/file.cc:123" style locations.
+        var cleaned = text
+        while let at = cleaned.range(of: " at /") {
+            let end = cleaned[at.upperBound...].firstIndex { $0 == "]" || $0 == ")" || $0 == "," } ?? cleaned.endIndex
+            cleaned.removeSubrange(at.lowerBound..<end)
+        }
+        return cleaned
     }
 }
