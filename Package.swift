@@ -3,7 +3,10 @@ import PackageDescription
 
 // The module map of docs/DESIGN.md (Sources/<Module>, Tests/<Module>Tests). Keep this list
 // explicit: SwiftPM caches its reading of the manifest, so it must not depend on the file system.
-let settings: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+let settings: [SwiftSetting] = [
+    .swiftLanguageMode(.v5),
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
 let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
 let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
 

@@ -146,9 +146,9 @@ struct NetworkTests {
         let world = try World.defaultWorld(seed: 1)
         world.stallTimeout = .seconds(90)
         _ = try EchoService(world: world, host: "mail1.company.org", port: 25)
+        try world.partition("mail.example.com", "mail1.company.org")
         let client = try ScriptClient(world: world, from: "mail.example.com", to: "mail1.company.org", port: 25,
                                       script: ["HELO a", "QUIT"])
-        try world.partition("mail.example.com", "mail1.company.org")
         try world.runUntilIdle()
         // The SYN cannot go out: connect times out at 30 s.
         #expect(client.events == ["connectFailed(connection timed out)"])

@@ -205,7 +205,8 @@ public final class Connection: CustomStringConvertible {
             flow.connectionEstablishedOrRefused()
             state = .established
             flow.send(.ack, outbound)
-            emit(.connected)
+            // What the application asked for while connecting goes out first, as if it had
+            // waited for the handshake; then the application hears of it.
             if let serverName = pendingClientTLS {
                 pendingClientTLS = nil
                 startTLS(asClient: serverName)
@@ -216,6 +217,7 @@ public final class Connection: CustomStringConvertible {
             pendingShutdown = false
             writes.forEach(write)
             if shutdown { shutdownWrite() }
+            deliverNow(.connected)
         case .ack:
             guard side == .server, state == .connecting, let listener else { return }
             self.listener = nil

@@ -70,7 +70,8 @@ final class TCPFlow {
     // MARK: connection set-up
 
     /// Sends SYN attempts at 0, 1, 3, 7, 15 s (doubling back-off, RFC 6298 §5.5) while the path is
-    /// down; the connect timer fires at ``World/connectTimeout`` whatever happens.
+    /// down; the connect timer fires at ``World/connectTimeout`` whatever happens. The first SYN
+    /// leaves at once; the retries are only scheduled when it could not.
     func startConnecting() {
         let now = world.now
         connectTimer = world.scheduler.schedule(at: now + world.connectTimeout) { [self] in
@@ -81,11 +82,25 @@ final class TCPFlow {
             client.emit(.connectFailed(.timedOut))
             world.flowFinished(self)
         }
-        var offset = VirtualDuration.zero
-        var step = world.retransmissionTimeout
+        connectStart = now
+        trySyn()
+        if !synSent { scheduleSynRetries() }
+    }
+
+    private var connectStart = VirtualTime.zero
+    private var synRetriesScheduled = false
+
+    /// The retries still ahead of now, scheduled once, when a SYN could not leave or was lost.
+    private func scheduleSynRetries() {
+        guard !synRetriesScheduled, client.state == .connecting else { return }
+        synRetriesScheduled = true
+        var offset = world.retransmissionTimeout
+        var step = world.retransmissionTimeout * 2
         while offset < world.connectTimeout {
-            let at = now + offset
-            synRetries.append(world.scheduler.schedule(at: at) { [self] in trySyn() })
+            let at = connectStart + offset
+            if at > world.now {
+                synRetries.append(world.scheduler.schedule(at: at) { [self] in trySyn() })
+            }
             offset = offset + step
             step = step * 2
         }
@@ -103,6 +118,7 @@ final class TCPFlow {
     private func synArrived() {
         guard let serverHost, serverHost.isUp, client.state == .connecting else {
             synSent = false  // lost in flight: a later retry may try again
+            scheduleSynRetries()
             return
         }
         guard let listener = serverHost.listeners[tap.server.port] else {
