@@ -79,6 +79,8 @@ struct DNSTests {
     @Test("IPv4 parsing", arguments: [
         ("192.0.2.10", "192.0.2.10"), ("0.0.0.0", "0.0.0.0"), ("255.255.255.255", "255.255.255.255"),
         ("256.1.1.1", nil), ("1.2.3", nil), ("1.2.3.4.5", nil), ("a.b.c.d", nil), ("1..2.3", nil), ("", nil), ("+1.2.3.4", nil),
+        ("1.2.3.", nil), (".1.2.3", nil), ("1234.1.1.1", nil), ("999.1.1.1", nil), ("01.002.3.4", "1.2.3.4"),
+        ("1.2.3.4 ", nil), ("\u{0661}.2.3.4", nil), ("1.2.3.4.", nil),
     ] as [(String, String?)])
     func ipv4(text: String, expected: String?) {
         #expect(IPv4Address(text)?.description == expected)

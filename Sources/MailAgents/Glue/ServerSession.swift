@@ -1,9 +1,14 @@
 import MailSim
 
+/// A session its owner must let go of when the owner goes away first.
+protocol DetachableSession: AnyObject {
+    func detach()
+}
+
 /// Runs a sans-IO server engine on the server end of a virtual connection: the connection's
 /// events go into the engine, the engine's actions go out to the connection, and its deadline
 /// becomes a scheduler event. One instance per accepted connection.
-final class ServerSession<Engine, EngineAction> {
+final class ServerSession<Engine, EngineAction>: DetachableSession {
     /// What the session does with one of the engine's actions.
     enum Action {
         case send([UInt8])
@@ -43,7 +48,10 @@ final class ServerSession<Engine, EngineAction> {
 
     /// Starts the engine (greeting) and begins listening to the connection.
     func start(implicitTLS: Bool) {
-        connection.onEvent = { [weak self] event in self?.handle(event) }
+        // Unowned, not weak: the owner keeps the session until `onFinish`, and after it the
+        // connection is closed (no more events) and the timer cancelled. A weak reference would
+        // give every session a side table and slow down each of its retains and releases.
+        connection.onEvent = { [unowned self] event in handle(event) }
         if implicitTLS {
             guard let identity = tlsIdentity() else { connection.reset(); return }
             awaitingImplicitTLS = true
@@ -117,7 +125,7 @@ final class ServerSession<Engine, EngineAction> {
 
     private func rearmTimer() {
         let deadline = !finished ? hooks.deadline(&engine) : nil
-        timer.arm(for: deadline, in: world) { [weak self] in self?.timerDue() }
+        timer.arm(for: deadline, in: world) { [unowned self] in timerDue() }
     }
 
     private func timerDue() {
@@ -129,6 +137,15 @@ final class ServerSession<Engine, EngineAction> {
         }
         hooks.timerFired(&engine, world.now.engineTime, &actions)
         perform()
+    }
+
+    /// The owner is going away with the session still open: the connection's events are no
+    /// longer for this session (they wait on the connection), and its timer stops.
+    func detach() {
+        timer.cancel()
+        if !finished { connection.onEvent = nil }
+        finished = true
+        onFinish = nil
     }
 
     private func finish(close: Bool) {

@@ -55,6 +55,8 @@ public final class MDA {
 
     deinit {
         if let observer { store.removeObserver(observer) }
+        for session in imapSessions.values { session.detach() }
+        for session in pop3Sessions.values { session.detach() }
     }
 
     /// Opens the listeners, and again each time the host comes back up after a crash.

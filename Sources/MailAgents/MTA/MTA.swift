@@ -24,6 +24,7 @@ public final class MTA {
     public internal(set) var queue: MailQueue
     /// What this MTA has done, one line per event, for the `queue` command and tests.
     public private(set) var log: [String] = []
+    private var dateText: (seconds: Int64, text: String)?
     /// The SPF/DKIM/DMARC verdicts on messages received on port 25, in order (with `inboundChecks`).
     public internal(set) var inboundVerdicts: [InboundVerdict] = []
 
@@ -32,7 +33,7 @@ public final class MTA {
     var policyRandom: SeededRandom
     var wakeUpEvent: ScheduledEvent?
     var inFlight: Set<QueueID> = []
-    private var sessions: [ObjectIdentifier: AnyObject] = [:]
+    private var sessions: [ObjectIdentifier: DetachableSession] = [:]
     /// Open relay sessions that queued messages may join, by `exchange[address]`
     /// (``MTAConfiguration/reusesConnections``).
     var relaySessions: [String: [RelaySession]] = [:]
@@ -47,6 +48,10 @@ public final class MTA {
         self.queue = MailQueue(schedule: configuration.retry)
         self.random = host.random.derive(label: "mta")
         self.policyRandom = host.random.derive(label: "mta policy")
+    }
+
+    deinit {
+        for session in sessions.values { session.detach() }
     }
 
     /// Opens the listeners; after a crash the host re-opens them when it comes back up, and the
@@ -160,15 +165,15 @@ public final class MTA {
     func enqueue(envelope: SMTPEnvelope, data: [UInt8], session: SMTPSessionInfo, folder: String = "INBOX") -> QueueID {
         let id = newQueueID()
         let recipients = envelope.recipients.map(\.path.address)
-        let header = receivedHeader(session: session, id: id, recipients: recipients)
-        var message = data
-        if session.listener != .relay {
-            message = missingSubmissionHeaders(data, id: id) + data
-        }
+        var queued = receivedHeader(session: session, id: id, recipients: recipients, room: data.count + 128)
+        let added = session.listener != .relay ? missingSubmissionHeaders(data, id: id) : []
         if session.authenticatedUser != nil {
-            message = dkimSign(message, id: id)
+            queued += dkimSign(added + data, id: id)
+        } else {
+            queued += added
+            queued += data
         }
-        queue.add(id: id, sender: envelope.reversePath.address, recipients: recipients, data: header + message,
+        queue.add(id: id, sender: envelope.reversePath.address, recipients: recipients, data: queued,
                   now: world.now, folder: folder)
         note("\(id): from=<\(envelope.reversePath.address)>, size=\(data.count), nrcpt=\(recipients.count) (queue active)")
         scheduleRun(at: world.now)
@@ -178,18 +183,44 @@ public final class MTA {
     func newQueueID() -> QueueID {
         while true {
             let id = QueueID(using: &random)
-            if queue.entry(id) == nil { return id }
+            if !queue.contains(id) { return id }
         }
     }
 
-    private func receivedHeader(session: SMTPSessionInfo, id: QueueID, recipients: [String]) -> [UInt8] {
-        let helo = session.heloName ?? "unknown"
-        let reverse = session.clientHostname ?? "unknown"
-        var text = "Received: from \(helo) (\(reverse) [\(session.clientAddress)])\r\n"
-        text += "\tby \(configuration.hostname) (Postfix) with \(session.receivedProtocol) id \(id)"
-        if recipients.count == 1 { text += "\r\n\tfor <\(recipients[0])>" }
-        text += "; \(world.mailDate(offsetMinutes: configuration.zoneOffsetMinutes))\r\n"
-        return Array(text.utf8)
+    /// The `Received:` field (RFC 5321 §4.4), in a buffer with `room` more bytes reserved.
+    private func receivedHeader(session: SMTPSessionInfo, id: QueueID, recipients: [String], room: Int) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(256 + room)
+        bytes += "Received: from ".utf8
+        bytes += (session.heloName ?? "unknown").utf8
+        bytes += " (".utf8
+        bytes += (session.clientHostname ?? "unknown").utf8
+        bytes += " [".utf8
+        bytes += session.clientAddress.utf8
+        bytes += "])\r\n\tby ".utf8
+        bytes += configuration.hostname.utf8
+        bytes += " (Postfix) with ".utf8
+        bytes += session.receivedProtocol.utf8
+        bytes += " id ".utf8
+        bytes += id.description.utf8
+        if recipients.count == 1 {
+            bytes += "\r\n\tfor <".utf8
+            bytes += recipients[0].utf8
+            bytes += ">".utf8
+        }
+        bytes += "; ".utf8
+        bytes += currentDateText().utf8
+        bytes += "\r\n".utf8
+        return bytes
+    }
+
+    /// The current date as in a `Date:` field, made once per virtual second.
+    private func currentDateText() -> String {
+        let seconds = world.unixSeconds
+        if let cached = dateText, cached.seconds == seconds { return cached.text }
+        let text = world.mailDate(offsetMinutes: configuration.zoneOffsetMinutes).description
+        dateText = (seconds, text)
+        return text
     }
 
     /// On submission, a `Message-ID:` and a `Date:` when the client wrote none (RFC 6409 §8).
@@ -197,7 +228,7 @@ public final class MTA {
         let names = HeaderScan.fieldNames(data)
         var text = ""
         if !names.contains("date") {
-            text += "Date: \(world.mailDate(offsetMinutes: configuration.zoneOffsetMinutes))\r\n"
+            text += "Date: \(currentDateText())\r\n"
         }
         if !names.contains("message-id") {
             text += "Message-ID: <\(world.unixSeconds).\(id)@\(configuration.hostname)>\r\n"

@@ -67,6 +67,9 @@ public struct MailQueue: Sendable {
 
     public func entry(_ id: QueueID) -> QueueEntry? { index(of: id).map { entries[$0] } }
 
+    /// Whether `id` is still queued.
+    public func contains(_ id: QueueID) -> Bool { serials[id] != nil }
+
     /// Where `id` sits in ``entries``, found by bisection on the arrival rank.
     private func index(of id: QueueID) -> Int? {
         guard let serial = serials[id] else { return nil }

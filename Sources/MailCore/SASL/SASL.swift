@@ -13,10 +13,8 @@ public enum SASLMechanism: String, CaseIterable, Sendable, Hashable {
 
     /// The mechanism named by `name`, compared case-insensitively (RFC 4422 §3.1: names are upper case).
     public init?<C: Collection>(name: C) where C.Element == UInt8 {
-        var upper: [UInt8] = []
-        upper.reserveCapacity(name.count)
-        for byte in name { upper.append(byte >= 0x61 && byte <= 0x7A ? byte - 0x20 : byte) }
-        for mechanism in SASLMechanism.allCases where Array(mechanism.rawValue.utf8) == upper {
+        let upper = name.lazy.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }
+        for mechanism in SASLMechanism.allCases where mechanism.rawValue.utf8.elementsEqual(upper) {
             self = mechanism
             return
         }
@@ -129,11 +127,14 @@ public enum SASLCRAMMD5 {
     }
 
     static func appendDecimal(_ value: UInt64, to bytes: inout [UInt8]) {
-        if value == 0 { bytes.append(UInt8(ascii: "0")); return }
-        var digits: [UInt8] = []
+        var divisor: UInt64 = 1
+        while value / divisor >= 10 { divisor *= 10 }
         var rest = value
-        while rest > 0 { digits.append(UInt8(ascii: "0") + UInt8(rest % 10)); rest /= 10 }
-        bytes.append(contentsOf: digits.reversed())
+        while divisor > 0 {
+            bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
     }
 }
 

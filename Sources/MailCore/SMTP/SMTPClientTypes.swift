@@ -118,36 +118,38 @@ public struct SMTPServerCapabilities: Hashable, Sendable {
         esmtp = true
         lines = Array(reply.lines.dropFirst())
         for line in lines {
-            let utf8 = Array(line.utf8)
+            let utf8 = line.utf8
             let keywordEnd = utf8.firstIndex(where: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "=") }) ?? utf8.endIndex
-            let keyword = utf8[..<keywordEnd].map(SMTPCommandParser.upper)
+            let keyword = utf8[..<keywordEnd]
+            let arguments = keywordEnd < utf8.endIndex ? utf8[utf8.index(after: keywordEnd)...] : utf8[utf8.endIndex...]
             switch keyword.count {
-            case 3 where keyword == SMTPServerCapabilities.kDSN: extensions.insert(.dsn)
-            case 4 where keyword == SMTPServerCapabilities.kSIZE:
+            case 3 where Self.matches(keyword, "DSN"): extensions.insert(.dsn)
+            case 4 where Self.matches(keyword, "SIZE"):
                 extensions.insert(.size)
-                if keywordEnd < utf8.endIndex { sizeLimit = SMTPCommandParser.decimal(utf8[(keywordEnd + 1)...]) }
-            case 4 where keyword == SMTPServerCapabilities.kVRFY: extensions.insert(.vrfy)
-            case 4 where keyword == SMTPServerCapabilities.kETRN: extensions.insert(.etrn)
-            case 4 where keyword == SMTPServerCapabilities.kAUTH:
+                if keywordEnd < utf8.endIndex { sizeLimit = SMTPCommandParser.decimal(ArraySlice(arguments)) }
+            case 4 where Self.matches(keyword, "VRFY"): extensions.insert(.vrfy)
+            case 4 where Self.matches(keyword, "ETRN"): extensions.insert(.etrn)
+            case 4 where Self.matches(keyword, "AUTH"):
                 extensions.insert(.auth)
-                if keywordEnd < utf8.endIndex {
-                    for word in utf8[(keywordEnd + 1)...].split(separator: UInt8(ascii: " ")) {
-                        let name = String(decoding: word.map(SMTPCommandParser.upper), as: UTF8.self)
-                        if !authMechanisms.contains(name) { authMechanisms.append(name) }
-                    }
+                for word in arguments.split(separator: UInt8(ascii: " ")) {
+                    let name = String(decoding: word.lazy.map(SMTPCommandParser.upper), as: UTF8.self)
+                    if !authMechanisms.contains(name) { authMechanisms.append(name) }
                 }
-            case 8 where keyword == SMTPServerCapabilities.kSTARTTLS: extensions.insert(.starttls)
-            case 8 where keyword == SMTPServerCapabilities.k8BITMIME: extensions.insert(.eightBitMIME)
-            case 10 where keyword == SMTPServerCapabilities.kPIPELINING: extensions.insert(.pipelining)
-            case 19 where keyword == SMTPServerCapabilities.kENHANCED: extensions.insert(.enhancedStatusCodes)
+            case 8 where Self.matches(keyword, "STARTTLS"): extensions.insert(.starttls)
+            case 8 where Self.matches(keyword, "8BITMIME"): extensions.insert(.eightBitMIME)
+            case 10 where Self.matches(keyword, "PIPELINING"): extensions.insert(.pipelining)
+            case 19 where Self.matches(keyword, "ENHANCEDSTATUSCODES"): extensions.insert(.enhancedStatusCodes)
             default: break
             }
         }
     }
 
-    static let kDSN = Array("DSN".utf8), kSIZE = Array("SIZE".utf8), kVRFY = Array("VRFY".utf8), kETRN = Array("ETRN".utf8),
-        kAUTH = Array("AUTH".utf8), kSTARTTLS = Array("STARTTLS".utf8), k8BITMIME = Array("8BITMIME".utf8),
-        kPIPELINING = Array("PIPELINING".utf8), kENHANCED = Array("ENHANCEDSTATUSCODES".utf8)
+    /// Whether `keyword` is `upper` in any case (`upper` is ASCII upper case).
+    private static func matches(_ keyword: Substring.UTF8View, _ upper: StaticString) -> Bool {
+        upper.withUTF8Buffer { expected in
+            keyword.lazy.map(SMTPCommandParser.upper).elementsEqual(expected)
+        }
+    }
 }
 
 /// Where a client session was when it failed.

@@ -13,13 +13,16 @@ public struct EnhancedStatusCode: Hashable, Sendable, Comparable, CustomStringCo
 
     /// Parses `d.ddd.ddd` (RFC 3463 §2: class 2, 4 or 5; subject and detail up to three digits).
     public init?<C: Collection>(_ text: C) where C.Element == UInt8 {
-        var parts: [UInt16] = []
+        var parts: (UInt16, UInt16) = (0, 0)
+        var partCount = 0
         var value: UInt16 = 0
         var digits = 0
         for byte in text {
             if byte == UInt8(ascii: ".") {
-                guard digits > 0, parts.count < 2 else { return nil }
-                parts.append(value); value = 0; digits = 0
+                guard digits > 0, partCount < 2 else { return nil }
+                if partCount == 0 { parts.0 = value } else { parts.1 = value }
+                partCount += 1
+                value = 0; digits = 0
             } else if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
                 digits += 1
                 guard digits <= 3 else { return nil }
@@ -28,8 +31,8 @@ public struct EnhancedStatusCode: Hashable, Sendable, Comparable, CustomStringCo
                 return nil
             }
         }
-        guard digits > 0, parts.count == 2, parts[0] == 2 || parts[0] == 4 || parts[0] == 5, digits <= 3 else { return nil }
-        self.init(UInt8(parts[0]), parts[1], value)
+        guard digits > 0, partCount == 2, parts.0 == 2 || parts.0 == 4 || parts.0 == 5, digits <= 3 else { return nil }
+        self.init(UInt8(parts.0), parts.1, value)
     }
 
     public init?(_ string: String) { self.init(Array(string.utf8)) }
@@ -164,14 +167,7 @@ public struct SMTPReplyParser: Sendable {
             lineEnds.append(texts.count)
             guard lineEnds.count <= maxLines else { throw .tooLong }
             if last {
-                var lines: [ArraySlice<UInt8>] = []
-                lines.reserveCapacity(lineEnds.count)
-                var start = 0
-                for end in lineEnds {
-                    lines.append(texts[start..<end])
-                    start = end
-                }
-                let reply = SMTPReplyParser.makeReply(code: code, lines: lines)
+                let reply = SMTPReplyParser.makeReply(code: code, texts: texts, lineEnds: lineEnds)
                 texts.removeAll(keepingCapacity: true)
                 lineEnds.removeAll(keepingCapacity: true)
                 return reply
@@ -182,19 +178,28 @@ public struct SMTPReplyParser: Sendable {
 
     /// Builds a reply, recognising an enhanced status code when every line starts with the same
     /// one and its class matches the reply's first digit (RFC 2034 §4).
-    static func makeReply(code: Int, lines: [ArraySlice<UInt8>]) -> SMTPReply {
+    /// The lines' texts lie end to end in `bytes`; `lineEnds` says where each one stops.
+    static func makeReply(code: Int, texts bytes: [UInt8], lineEnds: [Int]) -> SMTPReply {
         var enhanced: EnhancedStatusCode?
         var texts: [String] = []
-        for (index, line) in lines.enumerated() {
+        texts.reserveCapacity(lineEnds.count)
+        var start = 0
+        for (index, end) in lineEnds.enumerated() {
+            let line = bytes[start..<end]
+            start = end
             let firstWordEnd = line.firstIndex(of: UInt8(ascii: " ")) ?? line.endIndex
             let candidate = EnhancedStatusCode(line[..<firstWordEnd])
             if index == 0, let candidate, Int(candidate.statusClass) == code / 100 {
                 enhanced = candidate
-            } else if index > 0, enhanced != nil, candidate != enhanced {
+            } else if index == 0 || candidate != enhanced {
                 enhanced = nil
+                break
             }
         }
-        for line in lines {
+        start = 0
+        for end in lineEnds {
+            let line = bytes[start..<end]
+            start = end
             if enhanced != nil {
                 let firstWordEnd = line.firstIndex(of: UInt8(ascii: " ")) ?? line.endIndex
                 let rest = line[firstWordEnd...].drop(while: { $0 == UInt8(ascii: " ") })

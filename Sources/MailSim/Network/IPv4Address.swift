@@ -11,15 +11,28 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
 
     /// Parses `a.b.c.d` with four decimal fields 0...255 (no leading `+`, no empty field).
     public init?(_ text: String) {
-        let fields = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard fields.count == 4 else { return nil }
         var result: UInt32 = 0
-        for field in fields {
-            guard !field.isEmpty, field.count <= 3, field.allSatisfy({ $0.isASCII && $0.isNumber }),
-                  let number = UInt32(field), number <= 255 else { return nil }
-            result = result << 8 | number
+        var fields = 0
+        var field: UInt32 = 0
+        var digits = 0
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                digits += 1
+                guard digits <= 3 else { return nil }
+                field = field * 10 + UInt32(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "."):
+                guard digits > 0, field <= 255, fields < 3 else { return nil }
+                result = result << 8 | field
+                fields += 1
+                field = 0
+                digits = 0
+            default:
+                return nil
+            }
         }
-        value = result
+        guard digits > 0, field <= 255, fields == 3 else { return nil }
+        value = result << 8 | field
     }
 
     /// The four octets, most significant first.
@@ -27,7 +40,9 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
         [UInt8(value >> 24), UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 8), UInt8(truncatingIfNeeded: value)]
     }
 
-    public var description: String { octets.map(String.init).joined(separator: ".") }
+    public var description: String {
+        "\(value >> 24).\((value >> 16) & 0xFF).\((value >> 8) & 0xFF).\(value & 0xFF)"
+    }
 
     /// The DNSBL query name for this address under `zone` (RFC 5782 §2.1): octets reversed,
     /// e.g. `192.0.2.99` under `zen.blocklist.test` is `99.2.0.192.zen.blocklist.test`.

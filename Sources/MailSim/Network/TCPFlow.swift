@@ -21,6 +21,35 @@ final class TCPFlow {
         var lastArrival: VirtualTime = .zero
         var stalled: [Segment] = []
         var stallTimer: ScheduledEvent?
+        /// Segments on their way, in order of arrival. A pipe never reorders, so each scheduler
+        /// event of the pipe takes the next batch from here: its closure captures nothing but
+        /// the flow. Segments that arrive at the same instant (a reply and the FIN after it,
+        /// several replies written at once) share one event, as long as it has not started.
+        var inFlight = FIFO<Segment>()
+        /// How many segments each pending event delivers, the running one excluded.
+        var batches = FIFO<Int>()
+    }
+
+    /// A queue on an array that is emptied, not shifted, when its last element is taken.
+    struct FIFO<Element> {
+        private var items: [Element] = []
+        private var head = 0
+
+        var isEmpty: Bool { head == items.count }
+
+        mutating func append(_ item: Element) { items.append(item) }
+
+        mutating func incrementLast() where Element == Int { items[items.count - 1] += 1 }
+
+        mutating func takeFirst() -> Element {
+            let item = items[head]
+            head += 1
+            if head == items.count {
+                items.removeAll(keepingCapacity: true)
+                head = 0
+            }
+            return item
+        }
     }
 
     let id: Int
@@ -197,20 +226,37 @@ final class TCPFlow {
                 rto = rto * 2
             }
         }
-        var arrival = world.now + delay
+        let arrival = world.now + delay
         if direction == .clientToServer {
-            arrival = max(arrival, toServer.lastArrival); toServer.lastArrival = arrival
+            enqueue(segment, arriving: arrival, in: &toServer) { [self] in deliverBatch(.clientToServer) }
         } else {
-            arrival = max(arrival, toClient.lastArrival); toClient.lastArrival = arrival
+            enqueue(segment, arriving: arrival, in: &toClient) { [self] in deliverBatch(.serverToClient) }
         }
-        world.scheduler.post(at: arrival) { [self] in deliver(segment, direction) }
     }
 
-    private func deliver(_ segment: Segment, _ direction: FlowDirection) {
-        guard !aborted else { return }
-        let receiver = direction == .clientToServer ? server : client
-        receiver?.receive(segment)
-        if isFinished { world.flowFinished(self) }
+    private func enqueue(_ segment: Segment, arriving earliest: VirtualTime, in pipe: inout Pipe,
+                         event: @escaping () -> Void) {
+        let arrival = max(earliest, pipe.lastArrival)
+        pipe.inFlight.append(segment)
+        if !pipe.batches.isEmpty, arrival == pipe.lastArrival {
+            pipe.batches.incrementLast()
+        } else {
+            pipe.batches.append(1)
+            world.scheduler.post(at: arrival, event)
+        }
+        pipe.lastArrival = arrival
+    }
+
+    private func deliverBatch(_ direction: FlowDirection) {
+        var count = direction == .clientToServer ? toServer.batches.takeFirst() : toClient.batches.takeFirst()
+        while count > 0 {
+            count -= 1
+            let segment = direction == .clientToServer ? toServer.inFlight.takeFirst() : toClient.inFlight.takeFirst()
+            guard !aborted else { continue }
+            let receiver = direction == .clientToServer ? server : client
+            receiver?.receive(segment)
+            if isFinished { world.flowFinished(self) }
+        }
     }
 
     private func stall(_ segment: Segment, _ direction: FlowDirection) {

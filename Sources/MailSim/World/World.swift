@@ -158,9 +158,10 @@ public final class World {
     @discardableResult
     public func connect(from source: Host, to target: String, port: UInt16,
                         onEvent: ((ConnectionEvent) -> Void)? = nil) -> Connection {
-        let destination = host(target)
-        let unresolvable = destination == nil && IPv4Address(target) == nil
-        let serverAddress = SocketAddressV4(destination?.address ?? IPv4Address(target) ?? IPv4Address(0), port)
+        let literal = IPv4Address(target)
+        let destination = literal.map { hostsByAddress[$0] } ?? hostsByName[DNSZone.normalize(target)]
+        let unresolvable = destination == nil && literal == nil
+        let serverAddress = SocketAddressV4(destination?.address ?? literal ?? IPv4Address(0), port)
         let clientAddress = SocketAddressV4(source.address, source.allocateEphemeralPort())
         let tapRecord = TapConnection(id: nextFlowID, client: clientAddress, server: serverAddress,
                                       clientHostName: source.name, serverHostName: destination?.name, openedAt: now,
