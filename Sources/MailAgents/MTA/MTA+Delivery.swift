@@ -76,7 +76,8 @@ extension MTA {
         var order: [String] = []
         var outcomes: [(String, DeliveryOutcome)] = []
         for address in entry.pendingRecipients {
-            let domain = SMTPMailbox(address)?.normalizedDomain ?? ""
+            // Queued recipients passed RCPT: the domain follows the last "@".
+            let domain = address.lastIndex(of: "@").map { address[address.index(after: $0)...].lowercased() } ?? ""
             if isLocal(domain: domain) {
                 outcomes.append((address, deliverLocally(address, entry: entry)))
             } else {
@@ -160,7 +161,8 @@ extension MTA {
     func exchanges(for domain: String) -> ExchangeLookup {
         switch world.resolver.mx(domain) {
         case .answer(let records):
-            let mine = records.first { $0.exchange.lowercased() == configuration.hostname.lowercased() }
+            let me = configuration.hostname.lowercased()  // exchanges come from the zone in lower case
+            let mine = records.first { $0.exchange == me }
             let usable = records.filter { mine == nil || $0.preference < mine!.preference }
             if usable.isEmpty {
                 return .unusable(.temporaryFailure("mail for \(domain) loops back to myself"))

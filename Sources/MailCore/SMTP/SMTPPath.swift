@@ -15,7 +15,9 @@ public struct SMTPMailbox: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses `local@domain` (no angle brackets), e.g. for building a job; `nil` if invalid.
     public init?(_ address: String) {
-        var bytes = Array("<".utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(address.utf8.count + 2)
+        bytes.append(UInt8(ascii: "<"))
         bytes.append(contentsOf: address.utf8)
         bytes.append(UInt8(ascii: ">"))
         guard case .success(let path) = SMTPPathParser.parse(bytes[...], allowNull: false, allowPostmaster: false),
@@ -26,8 +28,10 @@ public struct SMTPMailbox: Hashable, Sendable, CustomStringConvertible {
     /// `local@domain`, quoting the local part again when it needs it.
     public var description: String {
         var text = ""
-        if SMTPPathParser.isDotString(Array(localPart.utf8)) {
-            text = localPart
+        if SMTPPathParser.isDotString(localPart.utf8) {
+            if domain.isEmpty { return localPart }
+            text.reserveCapacity(localPart.utf8.count + 1 + domain.utf8.count)
+            text += localPart
         } else {
             text = "\""
             for character in localPart {
@@ -36,7 +40,11 @@ public struct SMTPMailbox: Hashable, Sendable, CustomStringConvertible {
             }
             text.append("\"")
         }
-        return domain.isEmpty ? text : text + "@" + domain
+        if !domain.isEmpty {
+            text += "@"
+            text += domain
+        }
+        return text
     }
 
     /// Writes `local@domain`, quoting the local part when it needs it.
@@ -244,15 +252,19 @@ public enum SMTPPathParser {
                 index += 1
             }
             guard closed else { return .failure(.syntax) }
-        } else {
-            while index < inner.endIndex && inner[index] != UInt8(ascii: "@") {
-                localPart.append(inner[index])
-                index += 1
-            }
-            guard isDotString(localPart) else { return .failure(.syntax) }
         }
-        guard localPart.count <= maxLocalPartLength else { return .failure(.tooLong) }
-        let local = String(decoding: localPart, as: UTF8.self)
+        let local: String
+        if quoted {
+            guard localPart.count <= maxLocalPartLength else { return .failure(.tooLong) }
+            local = String(decoding: localPart, as: UTF8.self)
+        } else {
+            let start = index
+            while index < inner.endIndex && inner[index] != UInt8(ascii: "@") { index += 1 }
+            let dotString = inner[start..<index]
+            guard isDotString(dotString) else { return .failure(.syntax) }
+            guard dotString.count <= maxLocalPartLength else { return .failure(.tooLong) }
+            local = String(decoding: dotString, as: UTF8.self)
+        }
         if index == inner.endIndex {
             // "<Postmaster>" (RFC 5321 §4.1.1.3), only as a recipient, only unquoted.
             if allowPostmaster && !quoted && route.isEmpty && local.lowercased() == "postmaster" {

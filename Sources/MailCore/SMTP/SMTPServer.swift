@@ -68,7 +68,10 @@ public struct SMTPServer<Policy: SMTPServerPolicy> {
         self.configuration = configuration
         self.policy = policy
         // Only printable ASCII reaches the session facts (and so `Received:` headers).
-        func printable(_ text: String) -> String { String(decoding: text.utf8.filter { $0 > 0x20 && $0 < 0x7F }, as: UTF8.self) }
+        func printable(_ text: String) -> String {
+            let isPrintable: (UInt8) -> Bool = { $0 > 0x20 && $0 < 0x7F }
+            return text.utf8.allSatisfy(isPrintable) ? text : String(decoding: text.utf8.filter(isPrintable), as: UTF8.self)
+        }
         self.session = SMTPSessionInfo(clientAddress: printable(clientAddress), clientHostname: clientHostname.map(printable),
                                        serverHostname: configuration.hostname, listener: configuration.kind,
                                        tlsActive: configuration.kind == .implicitTLS)
@@ -364,7 +367,10 @@ public struct SMTPServer<Policy: SMTPServerPolicy> {
             reply(354, nil, "End data with <CR><LF>.<CR><LF>")
             unstuffer = DotUnstuffer(storageLimit: configuration.maxMessageSize,
                                      normalizeBareLineEndings: configuration.bareLineEndings == .normalize)
-            body.removeAll(keepingCapacity: true)
+            // Room for the size the client announced (RFC 1870), within reason; the buffer
+            // still grows past it for a client that announced too little.
+            body = []
+            body.reserveCapacity(min(envelope.mailParameters.size ?? 4096, 1 << 20) + 64)
             state = .data
         case .rset:
             resetTransaction()
@@ -543,7 +549,7 @@ public struct SMTPServer<Policy: SMTPServerPolicy> {
                 send(refusal)
             }
         }
-        body.removeAll(keepingCapacity: true)
+        body = []  // the policy may keep the message: hand it over, do not reuse its storage
         resetTransaction()
     }
 

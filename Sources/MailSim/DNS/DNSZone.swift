@@ -87,17 +87,27 @@ public final class DNSZone {
 
     /// Records in insertion order.
     public private(set) var records: [DNSRecord] = []
+    /// The same records by owner name, each list in insertion order (every delivery looks up
+    /// an MX and an A record).
+    private var recordsByName: [String: [DNSRecord]] = [:]
 
     public init() {}
 
     static func normalize(_ name: String) -> String {
+        // Most names are already lower case without a final dot: no copy for them.
+        if name.utf8.last != UInt8(ascii: "."),
+           !name.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") || $0 >= 0x80 }) {
+            return name
+        }
         var n = name.lowercased()
         while n.hasSuffix(".") { n.removeLast() }
         return n
     }
 
     public func add(_ record: DNSRecord) {
-        if !records.contains(record) { records.append(record) }
+        guard !(recordsByName[record.name]?.contains(record) ?? false) else { return }
+        records.append(record)
+        recordsByName[record.name, default: []].append(record)
     }
 
     public func addA(_ name: String, _ address: IPv4Address, ttl: UInt32 = defaultTTL) {
@@ -129,6 +139,8 @@ public final class DNSZone {
     public func remove(_ name: String, type: DNSRecordType? = nil) {
         let n = Self.normalize(name)
         records.removeAll { $0.name == n && (type == nil || $0.data.type == type) }
+        recordsByName[n]?.removeAll { type == nil || $0.data.type == type }
+        if recordsByName[n]?.isEmpty == true { recordsByName[n] = nil }
     }
 
     /// True if `name` or any name below it owns a record (an empty non-terminal exists, RFC 8020).
@@ -140,7 +152,7 @@ public final class DNSZone {
     /// Records at `name` of `type`, in insertion order.
     public func lookup(_ name: String, type: DNSRecordType) -> DNSAnswer<DNSRecord> {
         let n = Self.normalize(name)
-        let found = records.filter { $0.name == n && $0.data.type == type }
+        let found = recordsByName[n]?.filter { $0.data.type == type } ?? []
         if !found.isEmpty { return .answer(found) }
         return nameExists(n) ? .noData : .nxdomain
     }

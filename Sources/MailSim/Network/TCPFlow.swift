@@ -30,23 +30,34 @@ final class TCPFlow {
         var batches = FIFO<Int>()
     }
 
-    /// A queue on an array that is emptied, not shifted, when its last element is taken.
+    /// A first-in first-out queue that keeps its oldest element inline: a pipe rarely has more
+    /// than one segment or batch on its way, and then needs no array at all.
     struct FIFO<Element> {
-        private var items: [Element] = []
-        private var head = 0
+        private var oldest: Element?
+        private var others: [Element] = []
+        private var othersStart = 0
 
-        var isEmpty: Bool { head == items.count }
+        var isEmpty: Bool { oldest == nil }
 
-        mutating func append(_ item: Element) { items.append(item) }
+        mutating func append(_ item: Element) {
+            if oldest == nil { oldest = item } else { others.append(item) }
+        }
 
-        mutating func incrementLast() where Element == Int { items[items.count - 1] += 1 }
+        mutating func incrementLast() where Element == Int {
+            if othersStart < others.count { others[others.count - 1] += 1 } else { oldest! += 1 }
+        }
 
         mutating func takeFirst() -> Element {
-            let item = items[head]
-            head += 1
-            if head == items.count {
-                items.removeAll(keepingCapacity: true)
-                head = 0
+            let item = oldest!
+            if othersStart < others.count {
+                oldest = others[othersStart]
+                othersStart += 1
+                if othersStart == others.count {
+                    others.removeAll(keepingCapacity: true)
+                    othersStart = 0
+                }
+            } else {
+                oldest = nil
             }
             return item
         }
