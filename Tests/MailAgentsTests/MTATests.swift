@@ -309,3 +309,85 @@ func text(_ message: StoredMessage) -> String { String(decoding: message.raw, as
         #expect(mta.queue.finished.count >= 3)
     }
 }
+
+/// The sending MTA's on-demand connection cache (``MTAConfiguration/reusesConnections``): below
+/// ``MTAConfiguration/destinationConcurrencyLimit`` every message has its relay session; at the
+/// limit, further messages wait for an open session and go over it, one transaction after another.
+@Suite struct ConnectionCacheTests {
+    /// Six clients submit at the same instant through an MTA allowed `limit` sessions to the MX.
+    func run(limit: Int, cache: Bool) throws -> (relaySessions: [TapConnection], delivered: Int, mail: MailWorld) {
+        let world = try World.defaultWorld(seed: 11)
+        let mail = MailWorld(world: world)
+        try mail.addUser(address: "alice@example.com", login: "alice", password: "mypassword")
+        try mail.addUser(address: "bob@company.org", login: "bob", password: "secret123")
+        var configuration = MTAConfiguration(hostname: "mail.example.com", localDomains: ["example.com"],
+                                             requireTLSForAuth: false, offerTLSOnRelayPort: false)
+        configuration.reusesConnections = cache
+        configuration.destinationConcurrencyLimit = limit
+        _ = try mail.addMTA(on: "mail.example.com", configuration: configuration)
+        _ = try mail.addMTA(on: "mail1.company.org", configuration: MTAConfiguration(
+            hostname: "mail1.company.org", localDomains: ["company.org"], offerTLSOnRelayPort: false))
+        for index in 0..<6 {
+            let host = try world.addHost("client-\(index)", address: "10.0.\(index + 1).1", addDNS: false)
+            let client = MUA(world: world, host: host, account: MailAccountSettings(
+                address: "alice@example.com", login: "alice", password: "mypassword",
+                smtpHost: "mail.example.com", smtpPort: 587, smtpSecurity: .none, smtpMechanism: .plain))
+            try client.send(Composition(to: ["bob@company.org"], subject: "n° \(index)", text: "message \(index)\n"))
+        }
+        try mail.settle(limit: .minutes(5))
+        let relays = world.tap.connections.filter { $0.clientHostName == "mail.example.com" && $0.server.port == 25 }
+        return (relays, try inbox(mail, "company.org", "bob").count, mail)
+    }
+
+    @Test func atTheLimitMessagesShareTheOpenSessions() throws {
+        let (relays, delivered, _) = try run(limit: 2, cache: true)
+        #expect(delivered == 6)
+        #expect(relays.count == 2)
+        let transactions = relays.map { connection in
+            WireTap.transcript(of: connection, view: .inside).split(separator: "\n").filter { $0.hasPrefix("C: MAIL FROM:") }.count
+        }
+        #expect(transactions.reduce(0, +) == 6)
+        #expect(transactions.allSatisfy { $0 >= 2 })
+    }
+
+    @Test func belowTheLimitOrWithoutCacheEveryMessageHasItsSession() throws {
+        for (limit, cache) in [(20, true), (2, false)] {
+            let (relays, delivered, _) = try run(limit: limit, cache: cache)
+            #expect(delivered == 6)
+            #expect(relays.count == 6, "limit \(limit), cache \(cache)")
+        }
+    }
+}
+
+@Suite struct MailQueueTests {
+    func id(_ text: String) -> QueueID { QueueID(text: text) }
+
+    @Test func theQueueManagerSeesOnlyIdleEntriesOldestFirst() {
+        var queue = MailQueue()
+        for name in ["C1", "A2", "B3"] {
+            queue.add(id: id(name), sender: "a@example.com", recipients: ["b@company.org"], data: [], now: .zero)
+        }
+        #expect(queue.due(at: .zero) == [id("C1"), id("A2"), id("B3")])
+        queue.startAttempt(id("A2"))
+        #expect(queue.due(at: .zero) == [id("C1"), id("B3")])
+        #expect(queue.entries.map(\.id) == [id("C1"), id("A2"), id("B3")])
+
+        // A deferred attempt makes the entry idle again, due at its retry time.
+        _ = queue.record([("b@company.org", .temporaryFailure("451 4.3.0 try later"))], for: id("A2"), now: .zero)
+        queue.startAttempt(id("C1"))
+        queue.startAttempt(id("B3"))
+        #expect(queue.due(at: .zero).isEmpty)
+        #expect(queue.nextWakeUp == .zero + .seconds(300))
+        #expect(queue.due(at: .zero + .seconds(300)) == [id("A2")])
+
+        // Busy entries never wake the queue manager; finished ones leave the queue.
+        let followup = queue.record([("b@company.org", .delivered(via: "local", reply: "ok"))], for: id("C1"), now: .zero)
+        #expect(followup.completed)
+        #expect(!queue.contains(id("C1")))
+        #expect(queue.entries.map(\.id) == [id("A2"), id("B3")])
+        let flush = VirtualTime.zero + .seconds(10)
+        queue.makeAllDue(at: flush)
+        #expect(queue.due(at: flush) == [id("A2")])
+        #expect(queue.nextWakeUp == flush)
+    }
+}

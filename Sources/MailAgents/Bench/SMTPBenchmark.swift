@@ -26,7 +26,7 @@ public struct SMTPBenchmark {
     public var reusesConnections: Bool
 
     public init(messages: Int, concurrency: Int = 32, messageSize: Int = 1024, outbox: Int = 1,
-                reusesConnections: Bool = false) {
+                reusesConnections: Bool = true) {
         self.messages = max(1, messages)
         self.concurrency = max(1, concurrency)
         self.messageSize = max(64, messageSize)

@@ -61,7 +61,7 @@ extension MTA {
             if let next = queue.nextWakeUp { scheduleRun(at: max(next, world.now + .seconds(60))) }
             return
         }
-        for id in queue.due(at: world.now, excluding: inFlight) {
+        for id in queue.due(at: world.now) {
             attempt(id)
         }
         if let next = queue.nextWakeUp, next > world.now { scheduleRun(at: next) }
@@ -71,7 +71,7 @@ extension MTA {
 
     private func attempt(_ id: QueueID) {
         guard let entry = queue.entry(id) else { return }
-        inFlight.insert(id)
+        queue.startAttempt(id)
         var byDomain: [String: [String]] = [:]
         var order: [String] = []
         var outcomes: [(String, DeliveryOutcome)] = []
@@ -100,7 +100,6 @@ extension MTA {
     }
 
     private func finishAttempt(_ id: QueueID, _ outcomes: [(String, DeliveryOutcome)]) {
-        inFlight.remove(id)
         guard let entry = queue.entry(id) else { return }
         for (address, outcome) in outcomes {
             switch outcome {
@@ -116,8 +115,8 @@ extension MTA {
         if !followup.bounce.isEmpty { sendReport(.failure, for: entry, recipients: followup.bounce) }
         if !followup.delayWarning.isEmpty { sendReport(.delay, for: entry, recipients: followup.delayWarning) }
         if followup.completed { note("\(id): removed") }
-        // Entries still in flight need no run of the queue: their own attempts end with this call.
-        if let next = queue.nextWakeUp(excluding: inFlight) { scheduleRun(at: next) }
+        // Entries with an attempt under way need no run of the queue: their attempts end with this call.
+        if let next = queue.nextWakeUp { scheduleRun(at: next) }
     }
 
     // MARK: local delivery

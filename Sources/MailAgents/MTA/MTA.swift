@@ -32,7 +32,6 @@ public final class MTA {
     /// Draws for DMARC `pct=` sampling, apart from `random` so queue ids do not depend on them.
     var policyRandom: SeededRandom
     var wakeUpEvent: ScheduledEvent?
-    var inFlight: Set<QueueID> = []
     private var sessions: [ObjectIdentifier: DetachableSession] = [:]
     /// Open relay sessions that queued messages may join, by `exchange[address]`
     /// (``MTAConfiguration/reusesConnections``).

@@ -101,11 +101,13 @@ public struct MTAConfiguration: Sendable {
     /// message in the recipient's Junk folder, `reject` refuses it with 550 5.7.1 at the end of DATA.
     /// Without it, the results are only recorded (monitoring).
     public var dmarcEnforcement: Bool
-    /// Let a message due for an MX join the session already open to it instead of opening one
-    /// of its own (Postfix's connection cache): one connection carries several transactions,
-    /// one after the other (RFC 5321 §3.3). Off by default, so every message gets its own
-    /// session as the lessons' transcripts show.
-    public var reusesConnections = false
+    /// Once ``destinationConcurrencyLimit`` sessions are open to an MX, a message due for it joins
+    /// one of them instead of opening another: one connection then carries several transactions,
+    /// one after the other (RFC 5321 §3.3). This is Postfix's on-demand connection cache
+    /// (`smtp_connection_cache_on_demand = yes`, its default), which comes into play only when mail
+    /// for a destination piles up; below the limit every message has its own session, as the
+    /// lessons' transcripts show. Off: no limit, a session per message whatever the load.
+    public var reusesConnections = true
     /// With ``reusesConnections``: sessions open at once to one MX; further messages wait on the
     /// least busy of them (Postfix's `default_destination_concurrency_limit`).
     public var destinationConcurrencyLimit = 20

@@ -31,7 +31,7 @@ public struct QueueEntry: Sendable {
     public internal(set) var nextAttempt: VirtualTime
     public internal(set) var lastError: String?
     public internal(set) var delayWarningSent = false
-    /// Arrival rank in its queue: entries are kept sorted by it, so an id is found by bisection.
+    /// Arrival rank in its queue (entries are listed, and attempted, oldest first).
     var serial = 0
 
     public var pendingRecipients: [String] {
@@ -50,36 +50,32 @@ public enum DeliveryOutcome: Hashable, Sendable {
 
 /// An MTA's queue: entries by id, in arrival order, with the retry bookkeeping of a
 /// ``RetrySchedule``.
+///
+/// An entry is *idle* between attempts and *busy* while one is under way (from
+/// ``startAttempt(_:)`` to ``record(_:for:now:)``). The queue manager only looks at idle entries,
+/// so a long queue of messages being sent costs nothing per message.
 public struct MailQueue: Sendable {
-    public private(set) var entries: [QueueEntry] = []
+    /// Entries still queued, by id.
+    private var byID: [QueueID: QueueEntry] = [:]
+    /// Ids of the entries with no attempt under way.
+    private var idle: Set<QueueID> = []
     /// Messages that left the queue, with what became of them (the most recent ``finishedLimit``
     /// to ``finishedLimit``·2 of them), for scenarios and tests.
     public private(set) var finished: [QueueEntry] = []
     /// How many finished entries are kept (the most recent ones), so that a long run stays bounded.
     public var finishedLimit = 1000
     public var schedule: RetrySchedule
+    private var nextSerial = 0
 
     public init(schedule: RetrySchedule = .postfix) { self.schedule = schedule }
 
-    /// The arrival rank of each entry still queued.
-    private var serials: [QueueID: Int] = [:]
-    private var nextSerial = 0
+    /// The entries still queued, oldest first.
+    public var entries: [QueueEntry] { byID.values.sorted { $0.serial < $1.serial } }
 
-    public func entry(_ id: QueueID) -> QueueEntry? { index(of: id).map { entries[$0] } }
+    public func entry(_ id: QueueID) -> QueueEntry? { byID[id] }
 
     /// Whether `id` is still queued.
-    public func contains(_ id: QueueID) -> Bool { serials[id] != nil }
-
-    /// Where `id` sits in ``entries``, found by bisection on the arrival rank.
-    private func index(of id: QueueID) -> Int? {
-        guard let serial = serials[id] else { return nil }
-        var low = 0, high = entries.count
-        while low < high {
-            let middle = (low + high) / 2
-            if entries[middle].serial < serial { low = middle + 1 } else { high = middle }
-        }
-        return low < entries.count && entries[low].id == id ? low : nil
-    }
+    public func contains(_ id: QueueID) -> Bool { byID[id] != nil }
 
     mutating func add(id: QueueID, sender: String, recipients: [String], data: [UInt8], now: VirtualTime,
                       folder: String = "INBOX") {
@@ -87,43 +83,38 @@ public struct MailQueue: Sendable {
         var entry = QueueEntry(id: id, sender: sender, recipients: list, data: data, arrival: now, folder: folder,
                                nextAttempt: now)
         entry.serial = nextSerial
-        serials[id] = nextSerial
         nextSerial += 1
-        entries.append(entry)
+        byID[id] = entry
+        idle.insert(id)
     }
 
     /// A flush: every deferred entry becomes due at `now`.
     mutating func makeAllDue(at now: VirtualTime) {
-        for index in entries.indices where entries[index].nextAttempt > now { entries[index].nextAttempt = now }
+        for id in idle where byID[id]!.nextAttempt > now { byID[id]!.nextAttempt = now }
     }
 
-    /// The ids whose next attempt is due at `now`, oldest first.
-    func due(at now: VirtualTime) -> [QueueID] { due(at: now, excluding: []) }
-
-    /// ``due(at:)`` without the ids in `busy` (attempts under way). Reads the entries in place:
-    /// the queue of a busy MTA is long and looked at after every message.
-    func due(at now: VirtualTime, excluding busy: Set<QueueID>) -> [QueueID] {
-        var ids: [QueueID] = []
-        guard busy.count < entries.count else { return ids }  // all busy
-        for index in entries.indices where entries[index].nextAttempt <= now {
-            let id = entries[index].id
-            if !busy.contains(id) && !entries[index].isFinished { ids.append(id) }
-        }
-        return ids
+    /// The idle entries whose next attempt is due at `now`, oldest first.
+    func due(at now: VirtualTime) -> [QueueID] {
+        idle.compactMap { id -> (serial: Int, id: QueueID)? in
+            guard let entry = byID[id], entry.nextAttempt <= now, !entry.isFinished else { return nil }
+            return (entry.serial, id)
+        }.sorted { $0.serial < $1.serial }.map(\.id)
     }
 
-    /// The earliest next attempt of any entry.
-    var nextWakeUp: VirtualTime? { nextWakeUp(excluding: []) }
-
-    /// The earliest next attempt of any entry not in `busy` (entries with an attempt under way
-    /// are looked at again when it ends). `busy` holds ids of entries still in the queue.
-    func nextWakeUp(excluding busy: Set<QueueID>) -> VirtualTime? {
-        guard busy.count < entries.count else { return nil }  // all busy: nothing to wait for
+    /// The earliest next attempt of an idle entry (busy entries are looked at again when their
+    /// attempt ends).
+    var nextWakeUp: VirtualTime? {
         var earliest: VirtualTime?
-        for entry in entries where !entry.isFinished && !busy.contains(entry.id) {
+        for id in idle {
+            guard let entry = byID[id], !entry.isFinished else { continue }
             if earliest.map({ entry.nextAttempt < $0 }) ?? true { earliest = entry.nextAttempt }
         }
         return earliest
+    }
+
+    /// An attempt for `id` begins: the entry is busy until its outcome is recorded.
+    mutating func startAttempt(_ id: QueueID) {
+        idle.remove(id)
     }
 
     /// What the MTA must do after an attempt has been recorded.
@@ -136,8 +127,7 @@ public struct MailQueue: Sendable {
     /// Records the outcome of one attempt for some recipients of `id`, decides retries, expiry and
     /// warnings, and removes the entry once it is finished.
     mutating func record(_ outcomes: [(String, DeliveryOutcome)], for id: QueueID, now: VirtualTime) -> Followup {
-        guard let index = index(of: id) else { return Followup() }
-        var entry = entries[index]
+        guard var entry = byID[id] else { return Followup() }
         var followup = Followup()
         entry.attempts += 1
         for (address, outcome) in outcomes {
@@ -173,12 +163,13 @@ public struct MailQueue: Sendable {
         }
         if entry.isFinished {
             followup.completed = true
-            entries.remove(at: index)
-            serials[id] = nil
+            byID[id] = nil
+            idle.remove(id)
             finished.append(entry)
             if finished.count > 2 * finishedLimit { finished.removeFirst(finished.count - finishedLimit) }
         } else {
-            entries[index] = entry
+            byID[id] = entry
+            idle.insert(id)
         }
         return followup
     }
