@@ -5,7 +5,7 @@ import PackageDescription
 // explicit: SwiftPM caches its reading of the manifest, so it must not depend on the file system.
 let settings: [SwiftSetting] = [
     .swiftLanguageMode(.v5),
-    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+    .unsafeFlags(["-enforce-exclusivity=unchecked", "-cross-module-optimization"], .when(configuration: .release)),
 ]
 let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
 let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")

@@ -48,9 +48,9 @@ final class ServerSession<Engine, EngineAction>: DetachableSession {
 
     /// Starts the engine (greeting) and begins listening to the connection.
     func start(implicitTLS: Bool) {
-        // Unowned, not weak: the owner keeps the session until `onFinish`, and after it the
-        // connection is closed (no more events) and the timer cancelled. A weak reference would
-        // give every session a side table and slow down each of its retains and releases.
+        // Unowned, not weak: the owner keeps the session until `onFinish` or `detach()`, and both
+        // leave the connection without a handler for this session and the timer cancelled.
+        // (A weak reference would give every session a side table, slowing each retain.)
         connection.onEvent = { [unowned self] event in handle(event) }
         if implicitTLS {
             guard let identity = tlsIdentity() else { connection.reset(); return }
@@ -154,6 +154,7 @@ final class ServerSession<Engine, EngineAction>: DetachableSession {
         timer.cancel()
         hooks.closed(&engine)
         if close { connection.close() }
+        connection.onEvent = nil
         onFinish?()
         onFinish = nil
     }

@@ -119,9 +119,10 @@ public final class MUA {
         }
         let session = ClientSession<SMTPClient, SMTPClientAction, SMTPAttempt>(
             engine: SMTPClient(job: job), world: world, serverName: account.smtpHost,
-            hooks: SMTPClient.sessionHooks) { [weak self] attempt in
+            hooks: SMTPClient.sessionHooks) { [self] attempt in
+            // Strong: the session (kept by its connection) keeps the client until it reports.
             let result = SubmissionResult(messageID: messageID, result: attempt.result, transportError: attempt.transportError)
-            if keepResult { self?.sent.append(result) }
+            if keepResult { sent.append(result) }
             completion?(result)
         }
         session.connect(from: host, to: account.smtpHost, port: account.smtpPort, implicitTLS: account.smtpSecurity == .tls)
