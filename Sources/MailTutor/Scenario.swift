@@ -123,6 +123,12 @@ public struct MTASpec: Equatable, Sendable {
     public var warnAfter: Int?
     public var bounceAfter: Int?
     public var backupFor: [String] = []
+    /// Sessions open at once to one MX before further messages wait for one of them
+    /// (`destination-concurrency`, default 20, as Postfix).
+    public var destinationConcurrency: Int?
+    /// Postfix's on-demand connection cache (`connection-cache`, default true): at the
+    /// concurrency limit, messages join open sessions. False: a session per message, no limit.
+    public var connectionCache: Bool?
 }
 
 /// Settings of a delivery agent (MDA) on a host.
@@ -271,7 +277,8 @@ public struct ConfigureAction: Equatable, Sendable {
         public var key: String
         public var value: String
     }
-    public static let hostKeys = ["relay", "mynetworks", "require-tls-auth", "retry", "warn-after", "bounce-after"]
+    public static let hostKeys = ["relay", "mynetworks", "require-tls-auth", "retry", "warn-after", "bounce-after",
+                                  "destination-concurrency", "connection-cache"]
     public static let deviceKeys = ["mode", "days", "idle", "protocol", "port", "tls", "auth"]
 }
 

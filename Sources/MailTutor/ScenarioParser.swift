@@ -95,7 +95,8 @@ public enum ScenarioParser {
 
     static func parseMTA(_ node: Node, reader r: NodeReader) -> MTASpec? {
         guard let m = r.mapping(node, what: "mta", allowed: ["relay", "mynetworks", "domains", "require-tls-auth", "retry",
-                                                             "warn-after", "bounce-after", "backup-for"]) else { return nil }
+                                                             "warn-after", "bounce-after", "backup-for",
+                                                             "destination-concurrency", "connection-cache"]) else { return nil }
         var mta = MTASpec()
         if let relay = m["relay"].flatMap({ r.choice($0, what: "relay", as: RelayPolicy.self) }) { mta.relay = relay }
         mta.mynetworks = m["mynetworks"].flatMap { r.strings($0, what: "mynetworks") } ?? []
@@ -105,6 +106,10 @@ public enum ScenarioParser {
         mta.warnAfter = m["warn-after"].flatMap { r.duration($0, what: "warn-after") }
         mta.bounceAfter = m["bounce-after"].flatMap { r.duration($0, what: "bounce-after") }
         mta.backupFor = m["backup-for"].flatMap { r.strings($0, what: "backup-for") } ?? []
+        mta.destinationConcurrency = m["destination-concurrency"].flatMap {
+            r.int($0, what: "destination-concurrency", range: 1...1000)
+        }
+        mta.connectionCache = m["connection-cache"].flatMap { r.bool($0, what: "connection-cache") }
         return mta
     }
 

@@ -588,3 +588,55 @@ import Testing
         }
     }
 }
+
+@Suite struct ConnectionCacheSettingTests {
+    static func text(_ mta: String) -> String {
+        """
+        id: cache-test
+        title: {fr: Test, en: Test}
+        world:
+          hosts:
+            - {name: mail.example.com, address: 198.51.100.25, services: [smtp, submission], mta: \(mta)}
+        steps:
+          - advance: 1m
+        """
+    }
+
+    @Test func theMTAKeysReachTheConfiguration() throws {
+        let library = Fixtures.library([("Scenarios/cache-test.yaml",
+                                         Self.text("{domains: [example.com], destination-concurrency: 1, connection-cache: false}"))])
+        #expect(library.diagnostics.isEmpty, "\(library.diagnostics.map { $0.render(.en) })")
+        let host = try #require(library.scenario("cache-test")?.world.hosts.first)
+        let configuration = try SimulatedWorld.configuration(host: host, mta: try #require(host.mta))
+        #expect(configuration.destinationConcurrencyLimit == 1)
+        #expect(configuration.reusesConnections == false)
+
+        let defaults = Fixtures.library([("Scenarios/cache-test.yaml", Self.text("{domains: [example.com]}"))])
+        let plain = try #require(defaults.scenario("cache-test")?.world.hosts.first)
+        let standard = try SimulatedWorld.configuration(host: plain, mta: try #require(plain.mta))
+        #expect(standard.destinationConcurrencyLimit == 20)
+        #expect(standard.reusesConnections)
+    }
+
+    @Test func configureChangesTheCacheDuringAScenario() throws {
+        let world = try #require(try SimulatedWorldDriver().makeWorld(scenario: nil, seed: 2) as? SimulatedWorld)
+        let notes = try world.perform(.configure(ConfigureAction(target: .host("mail.example.com"), settings: [
+            .init(key: "destination-concurrency", value: "2"), .init(key: "connection-cache", value: "false"),
+        ])))
+        #expect(notes.map(\.en) == ["mail.example.com: destination-concurrency = 2", "mail.example.com: connection-cache = false"])
+        let mta = try #require(world.mail.mtas["mail.example.com"])
+        #expect(mta.configuration.destinationConcurrencyLimit == 2)
+        #expect(!mta.configuration.reusesConnections)
+        #expect(throws: TutorError.self) {
+            try world.perform(.configure(ConfigureAction(target: .host("mail.example.com"),
+                                                         settings: [.init(key: "destination-concurrency", value: "0")])))
+        }
+    }
+
+    @Test func anOutOfRangeLimitIsAnErrorAtItsLine() {
+        let library = Fixtures.library([("Scenarios/cache-test.yaml", Self.text("{destination-concurrency: 0}"))])
+        let rendered = library.diagnostics.map { $0.render(.en) }
+        #expect(rendered.contains { $0.hasPrefix("Scenarios/cache-test.yaml:5:") && $0.contains("destination-concurrency") },
+                "\(rendered)")
+    }
+}

@@ -80,6 +80,12 @@ public final class MTA {
     public func addCredentials(user: String, password: String) { credentials[user] = password }
     /// Whether AUTH on submission needs STARTTLS first (new sessions only).
     public func setRequireTLSForAuth(_ value: Bool) { configuration.requireTLSForAuth = value }
+    /// The on-demand connection cache and its limit of sessions per MX, for messages queued from
+    /// now on (open sessions carry on).
+    public func setConnectionCache(_ on: Bool, destinationConcurrencyLimit limit: Int? = nil) {
+        configuration.reusesConnections = on
+        if let limit { configuration.destinationConcurrencyLimit = max(1, limit) }
+    }
     /// The domains this MTA signs outgoing mail for (DKIM).
     public func setDKIMSigning(_ signing: [DKIMSigningConfiguration]) { configuration.dkimSigning = signing }
     /// Turns the SPF/DKIM/DMARC checks of port 25 on or off, and the DMARC enforcement.

@@ -182,6 +182,8 @@ public final class SimulatedWorld: TutorWorld {
         let smtp = host.services.first { $0.kind == .smtp }
         configuration.offerTLSOnRelayPort = smtp.map { $0.tls != .none } ?? true
         configuration.retry = retrySchedule(delays: mta.retry, warnAfter: mta.warnAfter, bounceAfter: mta.bounceAfter)
+        if let limit = mta.destinationConcurrency { configuration.destinationConcurrencyLimit = limit }
+        if let cache = mta.connectionCache { configuration.reusesConnections = cache }
         return configuration
     }
 
@@ -622,6 +624,12 @@ public final class SimulatedWorld: TutorWorld {
                 case "require-tls-auth":
                     guard let on = Bool(value) else { throw badValue(setting) }
                     mta.setRequireTLSForAuth(on)
+                case "destination-concurrency":
+                    guard let limit = Int(value), (1...1000).contains(limit) else { throw badValue(setting) }
+                    mta.setConnectionCache(mta.configuration.reusesConnections, destinationConcurrencyLimit: limit)
+                case "connection-cache":
+                    guard let on = Bool(value) else { throw badValue(setting) }
+                    mta.setConnectionCache(on)
                 default:
                     throw badValue(setting)
                 }
