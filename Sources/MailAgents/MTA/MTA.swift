@@ -230,7 +230,7 @@ public final class MTA {
 
     /// On submission, a `Message-ID:` and a `Date:` when the client wrote none (RFC 6409 §8).
     private func missingSubmissionHeaders(_ data: [UInt8], id: QueueID) -> [UInt8] {
-        let names = HeaderScan.fieldNames(data)
+        let names = HeaderScan.presentFields(data, among: ["date", "message-id"])
         var text = ""
         if !names.contains("date") {
             text += "Date: \(currentDateText())\r\n"
@@ -250,11 +250,11 @@ public final class MTA {
     }
 }
 
-/// Finds header field names in a message without parsing it fully.
+/// Finds header fields in a message without parsing it fully.
 enum HeaderScan {
-    /// Lower-cased names of the fields in the header block.
-    static func fieldNames(_ message: [UInt8]) -> Set<String> {
-        var names: Set<String> = []
+    /// Which of `wanted` (lower case) name a field of the header block, in any case.
+    static func presentFields(_ message: [UInt8], among wanted: [String]) -> Set<String> {
+        var present: Set<String> = []
         var lineStart = 0
         var index = 0
         while index <= message.count {
@@ -264,12 +264,13 @@ enum HeaderScan {
                 if end == lineStart { break }  // blank line: end of the header
                 let first = message[lineStart]
                 if first != 0x20 && first != 0x09, let colon = message[lineStart..<end].firstIndex(of: 0x3A) {
-                    names.insert(String(decoding: message[lineStart..<colon], as: UTF8.self).lowercased())
+                    let name = message[lineStart..<colon].lazy.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }
+                    if let match = wanted.first(where: { $0.utf8.elementsEqual(name) }) { present.insert(match) }
                 }
                 lineStart = index + 1
             }
             index += 1
         }
-        return names
+        return present
     }
 }

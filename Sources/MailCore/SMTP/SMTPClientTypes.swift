@@ -131,9 +131,22 @@ public struct SMTPServerCapabilities: Hashable, Sendable {
             case 4 where Self.matches(keyword, "ETRN"): extensions.insert(.etrn)
             case 4 where Self.matches(keyword, "AUTH"):
                 extensions.insert(.auth)
-                for word in arguments.split(separator: UInt8(ascii: " ")) {
-                    let name = String(decoding: word.lazy.map(SMTPCommandParser.upper), as: UTF8.self)
-                    if !authMechanisms.contains(name) { authMechanisms.append(name) }
+                var wordStart = arguments.startIndex
+                var index = arguments.startIndex
+                while true {
+                    let atEnd = index == arguments.endIndex
+                    if atEnd || arguments[index] == UInt8(ascii: " ") {
+                        if wordStart < index {
+                            let word = arguments[wordStart..<index]
+                            let name = word.contains(where: { $0 >= 0x61 && $0 <= 0x7A })
+                                ? String(decoding: word.map(SMTPCommandParser.upper), as: UTF8.self)
+                                : String(decoding: word, as: UTF8.self)
+                            if !authMechanisms.contains(name) { authMechanisms.append(name) }
+                        }
+                        if atEnd { break }
+                        wordStart = arguments.index(after: index)
+                    }
+                    index = arguments.index(after: index)
                 }
             case 8 where Self.matches(keyword, "STARTTLS"): extensions.insert(.starttls)
             case 8 where Self.matches(keyword, "8BITMIME"): extensions.insert(.eightBitMIME)

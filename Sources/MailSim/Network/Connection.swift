@@ -41,7 +41,9 @@ public final class Connection: CustomStringConvertible {
     /// are that program's TLS records. The tap then takes the plaintext from the peer instead:
     /// the peer records what it receives (decrypted after TLS) as application data, so the
     /// transcript's inside view stays whole. Set it before the first write.
-    public var relaysExternalBytes = false
+    public var relaysExternalBytes = false {
+        didSet { if relaysExternalBytes { flow.hasRelayingEnd = true } }
+    }
 
     /// The application's event handler. Events that happen before it is set are kept and
     /// delivered (in order) when it is set.
@@ -79,7 +81,7 @@ public final class Connection: CustomStringConvertible {
 
     private var outbound: FlowDirection { side == .client ? .clientToServer : .serverToClient }
     private var peer: Connection? { side == .client ? flow.server : flow.client }
-    private var peerRelaysExternalBytes: Bool { peer?.relaysExternalBytes ?? false }
+    private var peerRelaysExternalBytes: Bool { flow.hasRelayingEnd && (peer?.relaysExternalBytes ?? false) }
     private var world: World { flow.world }
 
     // MARK: application calls

@@ -75,6 +75,8 @@ final class TCPFlow {
     var connectTimer: ScheduledEvent?
     var synRetries: [ScheduledEvent] = []
     var synSent = false
+    /// One end relays an outside program's bytes (``Connection/relaysExternalBytes``).
+    var hasRelayingEnd = false
     var aborted = false
 
     init(id: Int, world: World, clientHost: Host, serverHost: Host?, tap: TapConnection) {
