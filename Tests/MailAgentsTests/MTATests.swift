@@ -391,3 +391,16 @@ func text(_ message: StoredMessage) -> String { String(decoding: message.raw, as
         #expect(queue.nextWakeUp == flush)
     }
 }
+
+@Suite struct HeaderScanTests {
+    @Test(arguments: [
+        ("DATE: x\r\nSubject: y\r\n\r\nbody", ["date"]),
+        ("Subject: y\r\n Message-ID: folded, not a field\r\nmessage-id: <a@b>\r\n\r\n", ["message-id"]),
+        ("Subject: y\r\n\r\nDate: in the body\r\n", []),
+        ("Dates: no\nMessage-Id: <a@b>\n\nbody", ["message-id"]),
+        ("", []),
+    ] as [(String, [String])])
+    func findsFieldsInTheHeaderOnly(message: String, expected: [String]) {
+        #expect(HeaderScan.presentFields(Array(message.utf8), among: ["date", "message-id"]) == Set(expected))
+    }
+}
