@@ -21,8 +21,8 @@ public struct SMTPBenchmark {
     public var messageSize: Int
     /// Messages each client sends per submission session (its outbox); 1 is a session per message.
     public var outbox: Int
-    /// The sending MTA keeps its session to the MX open for the next queued messages
-    /// (``MTAConfiguration/reusesConnections``).
+    /// The sending MTA's on-demand connection cache (``MTAConfiguration/reusesConnections``, on
+    /// by default as in Postfix): at 20 sessions to the MX, queued messages go over open ones.
     public var reusesConnections: Bool
 
     public init(messages: Int, concurrency: Int = 32, messageSize: Int = 1024, outbox: Int = 1,
