@@ -19,11 +19,18 @@ import MailSim
         var accepted = 0
         var deferrals = 0
         var bounces = 0
+        /// Relay sessions (port 25) that carried more than one transaction.
+        var sharedSessions = 0
     }
 
-    /// Runs one seed; the report's violations are empty when all is well.
-    static func run(seed: UInt64) throws -> Report {
+    /// Runs one seed; the report's violations are empty when all is well. With `sessionLimit`,
+    /// every MTA opens at most that many sessions per MX and the messages come in bursts, so that
+    /// queued messages wait for, and ride on, sessions already open (the connection cache).
+    static func run(seed: UInt64, sessionLimit: Int? = nil) throws -> Report {
         let mail = try MailWorld.course(seed: seed)
+        if let sessionLimit {
+            for mta in mail.mtas.values { mta.setConnectionCache(true, destinationConcurrencyLimit: sessionLimit) }
+        }
         let world = mail.world
         var random = SeededRandom(seed: seed).derive(label: "test-faults")
         try mail.addUser(address: "carol@company.org", login: "carol", password: "c")
@@ -67,9 +74,11 @@ import MailSim
         var outcome = Outcome()
         let alice = mail.muas["alice"]!
         let recipients = ["bob@company.org", "carol@company.org", "nobody@company.org", "alice@example.com"]
-        let count = Int(random.next() % 5) + 2
+        let count = Int(random.next() % 5) + 2 + (sessionLimit == nil ? 0 : 6)
+        let burstStart = Int64(random.next() % 3600)
         for index in 0..<count {
-            let at = VirtualTime.at(.seconds(Int64(random.next() % 3600)))
+            let at = sessionLimit == nil ? VirtualTime.at(.seconds(Int64(random.next() % 3600)))
+                : VirtualTime.at(.seconds(burstStart) + .milliseconds(Int64(random.next() % 400)))
             let to = recipients[Int(random.next() % UInt64(recipients.count))]
             let subject = "m-\(seed)-\(index)"
             world.scheduler.schedule(at: at) {
@@ -110,7 +119,12 @@ import MailSim
         for subject in outcome.accepted where seen[subject] != 1 {
             violations.append("\(subject) delivered or bounced \(seen[subject] ?? 0) times")
         }
-        return Report(violations: violations, accepted: outcome.accepted.count, deferrals: deferrals, bounces: bounces)
+        let shared = world.tap.connections.filter { connection in
+            connection.server.port == 25 && WireTap.transcript(of: connection, view: .inside)
+                .split(separator: "\n").filter { $0.hasPrefix("C: MAIL FROM:") }.count > 1
+        }.count
+        return Report(violations: violations, accepted: outcome.accepted.count, deferrals: deferrals, bounces: bounces,
+                      sharedSessions: shared)
     }
 
     @Test func everyAcceptedMessageIsDeliveredOrBouncedExactlyOnce() throws {
@@ -129,5 +143,22 @@ import MailSim
         #expect(deferrals > 50)
         #expect(bounces > 50)
         print("randomized faults: 200 seeds, \(accepted) accepted, \(deferrals) deferrals, \(bounces) bounces")
+    }
+
+    /// The same with one session per MX at most: bursts of messages queue behind the open session,
+    /// and a session that breaks must leave its waiting messages to go again, never lost or doubled.
+    @Test func queuedBehindAnOpenSessionNothingIsLostEither() throws {
+        var failures: [String] = []
+        var accepted = 0, shared = 0
+        for seed in UInt64(1)...100 {
+            let report = try Self.run(seed: seed, sessionLimit: 1)
+            accepted += report.accepted
+            shared += report.sharedSessions
+            if !report.violations.isEmpty { failures.append("seed=\(seed): " + report.violations.joined(separator: "; ")) }
+        }
+        #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
+        #expect(accepted > 500)
+        #expect(shared > 50)
+        print("randomized faults, one session per MX: 100 seeds, \(accepted) accepted, \(shared) sessions carrying several messages")
     }
 }
