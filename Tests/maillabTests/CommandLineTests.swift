@@ -50,6 +50,20 @@ import Testing
     /// A small fixed library (one lesson, one scenario) for tests that pin exact output.
     static var fixtures: String { repository + "/Tests/Fixtures/content" }
 
+    /// The benchmark's output, not its speed (figures are measured by hand in a release build).
+    @Test func benchCompareRunsThreeWorkloadsAndPrintsTheirFigures() throws {
+        let result = try Self.run(["bench", "smtp", "--count", "300", "--compare"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.filter { $0.hasPrefix("deliveries/s: ") }.count == 3)
+        #expect(lines.filter { $0 == "delivered: 300" }.count == 3)
+        #expect(lines.filter { $0.hasPrefix("ratio to the first run: ") }.count == 2)
+        #expect(lines.filter { $0.hasPrefix("peak memory: ") && $0.hasSuffix(" MB") }.count == 3)
+        #expect(lines.contains("workload: 32 clients, 1024-octet messages, 1 per submission session, connection cache on"))
+        #expect(lines.contains("workload: 32 clients, 1024-octet messages, 1 per submission session, connection cache off"))
+        #expect(lines.contains("workload: 32 clients, 1024-octet messages, 10 per submission session, connection cache on"))
+    }
+
     @Test func checkPassesOnShippedContent() throws {
         let result = try Self.run(["check"], environment: ["MAILLAB_CONTENT": Self.repository])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
