@@ -131,7 +131,7 @@ public final class MailStore {
     private var lastUIDValidity: UInt32 = 0
     private var observers: [(UInt64, (MailboxChange) -> Void)] = []
     private var nextObserver: UInt64 = 1
-    /// Recent changes, oldest first, at most ``changeLogLimit``.
+    /// Recent changes, oldest first: the last ``changeLogLimit`` to ``changeLogLimit``·2 of them.
     public private(set) var changeLog: [MailboxChange] = []
     public var changeLogLimit = 1000
 
@@ -205,7 +205,9 @@ public final class MailStore {
     private func notify(_ account: Account, _ folder: String, _ kind: MailboxChange.Kind, _ uids: [UInt32] = []) {
         let change = MailboxChange(owner: account.name, folder: folder, kind: kind, uids: uids)
         changeLog.append(change)
-        if changeLog.count > changeLogLimit { changeLog.removeFirst(changeLog.count - changeLogLimit) }
+        // Trimmed by half-windows, not one change at a time: a busy store would shift the whole
+        // log on every delivery.
+        if changeLog.count > 2 * changeLogLimit { changeLog.removeFirst(changeLog.count - changeLogLimit) }
         for (_, o) in observers { o(change) }
     }
 
