@@ -194,3 +194,17 @@ import Testing
         }
     }
 }
+
+@Suite struct EightBitScanTests {
+    @Test func findsAHighByteAtEveryPosition() {
+        for length in 0...33 {
+            let plain = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+            #expect(!SMTPClient.hasEightBitBytes(plain))
+            for position in 0..<length {
+                var bytes = plain
+                bytes[position] = 0xC3
+                #expect(SMTPClient.hasEightBitBytes(bytes), "length \(length), position \(position)")
+            }
+        }
+    }
+}

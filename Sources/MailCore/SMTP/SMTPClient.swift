@@ -481,7 +481,7 @@ public struct SMTPClient {
         expectedIndex = 0
         var parameters = SMTPMailParameters()
         if capabilities.extensions.contains(.size) { parameters.size = job.data.count }
-        if capabilities.extensions.contains(.eightBitMIME) && job.data.contains(where: { $0 >= 0x80 }) { parameters.body = .eightBitMIME }
+        if capabilities.extensions.contains(.eightBitMIME) && Self.hasEightBitBytes(job.data) { parameters.body = .eightBitMIME }
         if capabilities.extensions.contains(.dsn) {
             parameters.ret = job.ret
             parameters.envelopeID = job.envelopeID
@@ -492,6 +492,22 @@ public struct SMTPClient {
             send(.data)
         }
         deadline = now + timeouts.command
+    }
+
+    /// Whether any byte has its high bit set (the message needs `BODY=8BITMIME`), eight at a time.
+    static func hasEightBitBytes(_ data: [UInt8]) -> Bool {
+        data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset + 8 <= raw.count {
+                if raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return true }
+                offset += 8
+            }
+            while offset < raw.count {
+                if raw[offset] >= 0x80 { return true }
+                offset += 1
+            }
+            return false
+        }
     }
 
     /// Forgets the finished transaction and starts the first queued one.
