@@ -100,7 +100,7 @@ extension MTA {
     }
 
     private func finishAttempt(_ id: QueueID, _ outcomes: [(String, DeliveryOutcome)]) {
-        guard let entry = queue.entry(id) else { return }
+        guard queue.contains(id) else { return }
         for (address, outcome) in outcomes {
             switch outcome {
             case .delivered(let via, let reply):
@@ -112,8 +112,10 @@ extension MTA {
             }
         }
         let followup = queue.record(outcomes, for: id, now: world.now)
-        if !followup.bounce.isEmpty { sendReport(.failure, for: entry, recipients: followup.bounce) }
-        if !followup.delayWarning.isEmpty { sendReport(.delay, for: entry, recipients: followup.delayWarning) }
+        if let entry = followup.entry, !followup.bounce.isEmpty { sendReport(.failure, for: entry, recipients: followup.bounce) }
+        if let entry = followup.entry, !followup.delayWarning.isEmpty {
+            sendReport(.delay, for: entry, recipients: followup.delayWarning)
+        }
         if followup.completed { note("\(id): removed") }
         // Entries with an attempt under way need no run of the queue: their attempts end with this call.
         if let next = queue.nextWakeUp { scheduleRun(at: next) }

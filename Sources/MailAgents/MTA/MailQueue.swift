@@ -57,8 +57,9 @@ public enum DeliveryOutcome: Hashable, Sendable {
 public struct MailQueue: Sendable {
     /// Entries still queued, by id.
     private var byID: [QueueID: QueueEntry] = [:]
-    /// Ids of the entries with no attempt under way.
-    private var idle: Set<QueueID> = []
+    /// The entries with no attempt under way, with their next attempt and arrival rank (what the
+    /// queue manager looks at, without reading the entries).
+    private var idle: [QueueID: (nextAttempt: VirtualTime, serial: Int)] = [:]
     /// Messages that left the queue, with what became of them (the most recent ``finishedLimit``
     /// to ``finishedLimit``·2 of them), for scenarios and tests.
     public private(set) var finished: [QueueEntry] = []
@@ -85,36 +86,29 @@ public struct MailQueue: Sendable {
         entry.serial = nextSerial
         nextSerial += 1
         byID[id] = entry
-        idle.insert(id)
+        idle[id] = (now, entry.serial)
     }
 
     /// A flush: every deferred entry becomes due at `now`.
     mutating func makeAllDue(at now: VirtualTime) {
-        for id in idle where byID[id]!.nextAttempt > now { byID[id]!.nextAttempt = now }
+        for (id, state) in idle where state.nextAttempt > now {
+            idle[id] = (now, state.serial)
+            byID[id]?.nextAttempt = now
+        }
     }
 
     /// The idle entries whose next attempt is due at `now`, oldest first.
     func due(at now: VirtualTime) -> [QueueID] {
-        idle.compactMap { id -> (serial: Int, id: QueueID)? in
-            guard let entry = byID[id], entry.nextAttempt <= now, !entry.isFinished else { return nil }
-            return (entry.serial, id)
-        }.sorted { $0.serial < $1.serial }.map(\.id)
+        idle.filter { $0.value.nextAttempt <= now }.sorted { $0.value.serial < $1.value.serial }.map(\.key)
     }
 
     /// The earliest next attempt of an idle entry (busy entries are looked at again when their
     /// attempt ends).
-    var nextWakeUp: VirtualTime? {
-        var earliest: VirtualTime?
-        for id in idle {
-            guard let entry = byID[id], !entry.isFinished else { continue }
-            if earliest.map({ entry.nextAttempt < $0 }) ?? true { earliest = entry.nextAttempt }
-        }
-        return earliest
-    }
+    var nextWakeUp: VirtualTime? { idle.values.lazy.map(\.nextAttempt).min() }
 
     /// An attempt for `id` begins: the entry is busy until its outcome is recorded.
     mutating func startAttempt(_ id: QueueID) {
-        idle.remove(id)
+        idle[id] = nil
     }
 
     /// What the MTA must do after an attempt has been recorded.
@@ -122,12 +116,15 @@ public struct MailQueue: Sendable {
         var bounce: [QueueEntry.Recipient] = []
         var delayWarning: [QueueEntry.Recipient] = []
         var completed = false
+        /// The entry as recorded, when a report must be sent about it.
+        var entry: QueueEntry?
     }
 
     /// Records the outcome of one attempt for some recipients of `id`, decides retries, expiry and
     /// warnings, and removes the entry once it is finished.
     mutating func record(_ outcomes: [(String, DeliveryOutcome)], for id: QueueID, now: VirtualTime) -> Followup {
-        guard var entry = byID[id] else { return Followup() }
+        // Taken out while it changes, so that its recipient list is not copied.
+        guard var entry = byID.removeValue(forKey: id) else { return Followup() }
         var followup = Followup()
         entry.attempts += 1
         for (address, outcome) in outcomes {
@@ -161,15 +158,15 @@ public struct MailQueue: Sendable {
                 entry.nextAttempt = now + .seconds(wait)
             }
         }
+        if !followup.bounce.isEmpty || !followup.delayWarning.isEmpty { followup.entry = entry }
         if entry.isFinished {
             followup.completed = true
-            byID[id] = nil
-            idle.remove(id)
+            idle[id] = nil
             finished.append(entry)
             if finished.count > 2 * finishedLimit { finished.removeFirst(finished.count - finishedLimit) }
         } else {
+            idle[id] = (entry.nextAttempt, entry.serial)
             byID[id] = entry
-            idle.insert(id)
         }
         return followup
     }
