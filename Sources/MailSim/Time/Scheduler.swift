@@ -124,21 +124,26 @@ public final class Scheduler {
     public func step() -> Bool {
         dropCancelledHead()
         guard !heap.isEmpty else { return false }
+        runHead()
+        return true
+    }
+
+    /// Runs the event at the head of the heap (not cancelled: ``dropCancelledHead()`` ran).
+    private func runHead() {
         let entry = pop()
         let action: () -> Void
         if let event = entry.event {
-            guard let pending = event.action else { return true }
+            guard let pending = event.action else { return }
             event.action = nil
             action = pending
         } else if let posted = entry.action {
             action = posted
         } else {
-            return true
+            return
         }
         now = VirtualTime(microseconds: entry.time)
         stepsRun += 1
         action()
-        return true
     }
 
     /// Runs events until none remains.
@@ -146,9 +151,11 @@ public final class Scheduler {
     public func runUntilIdle(maxSteps: Int? = nil) throws {
         let budget = maxSteps ?? defaultStepBudget
         var steps = 0
-        while nextEventTime != nil {
+        while true {
+            dropCancelledHead()
+            guard !heap.isEmpty else { return }
             if steps >= budget { throw SchedulerError.stepBudgetExceeded(steps: budget, at: now) }
-            step()
+            runHead()
             steps += 1
         }
     }
@@ -173,7 +180,7 @@ public final class Scheduler {
     // MARK: binary heap ordered by (time, sequence)
 
     private func dropCancelledHead() {
-        while let first = heap.first, first.isCancelled {
+        while !heap.isEmpty, heap[0].isCancelled {
             _ = pop()
             cancelled.value -= 1
         }
@@ -213,13 +220,15 @@ public final class Scheduler {
     }
 
     private func pop() -> Entry {
-        let top = heap[0]
         let last = heap.removeLast()
-        if !heap.isEmpty {
-            heap[0] = last
-            heap.withUnsafeMutableBufferPointer { Self.siftDown($0, from: 0) }
+        if heap.isEmpty { return last }
+        // Moved, not copied: the entries' references change owner without retain or release.
+        return heap.withUnsafeMutableBufferPointer { buffer in
+            let top = buffer.baseAddress!.move()
+            buffer.baseAddress!.initialize(to: last)
+            Self.siftDown(buffer, from: 0)
+            return top
         }
-        return top
     }
 
     private static func siftDown(_ buffer: UnsafeMutableBufferPointer<Entry>, from start: Int) {
