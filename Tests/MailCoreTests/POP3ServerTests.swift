@@ -474,8 +474,8 @@ func lines(of message: POP3MaildropMessage) -> [String] {
     }
 }
 
-/// SplitMix64, for seeded test inputs.
-struct POP3TestRandom {
+/// SplitMix64, for seeded test inputs (a failing test prints its seed).
+struct TestRandom: RandomNumberGenerator {
     var state: UInt64
     mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
@@ -495,7 +495,7 @@ struct POP3TestRandom {
             + String(repeating: "Z", count: 600) + "\r\nDELE 2\r\nNOOP\r\nQUIT\r\n").utf8)
         var whole = POP3ServerHarness(courseMaildrop())
         let expected = whole.start() + whole.send(String(decoding: script, as: UTF8.self))
-        var random = POP3TestRandom(state: seed)
+        var random = TestRandom(state: seed)
         var split = POP3ServerHarness(courseMaildrop())
         var actual = split.start()
         var index = 0

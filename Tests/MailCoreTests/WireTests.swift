@@ -164,20 +164,9 @@ import Testing
 @Suite struct LineRunEndTests {
     /// The word-at-a-time scan agrees with a byte loop for CR, LF, their neighbours (0x0B, 0x0C,
     /// 0x0E, 0x8D, 0x8A) and plain bytes, at every position, start and slice offset.
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test(arguments: [UInt64(1), 2, 3])
     func agreesWithAByteLoop(seed: UInt64) {
-        var random = SplitMix64(state: seed)
+        var random = TestRandom(state: seed)
         let alphabet: [UInt8] = [0x0D, 0x0A, 0x0B, 0x0C, 0x0E, 0x8D, 0x8A, 0x00, 0xFF, 0x41, 0x2E]
         for length in 0...40 {
             for _ in 0..<50 {
