@@ -44,6 +44,32 @@ import MailCore
         #expect(try store.quota("bob").used == 80)
     }
 
+    @Test func messageQuotaCountsEveryFolder() throws {
+        let store = MailStore(now: t0)
+        try store.addUser("bob", password: "pw")
+        try store.createMailbox(user: "bob", name: "Archive")
+        try store.deliver(to: "bob", bytes: Array("m1".utf8), internalDate: t0)
+        try store.deliver(to: "bob", folder: "Archive", bytes: Array("m2".utf8), internalDate: t0)
+        try store.setQuota("bob", messages: 3)
+        try store.deliver(to: "bob", bytes: Array("m3".utf8), internalDate: t0)
+        #expect(try store.messageQuota("bob") == (used: 3, limit: 3))
+        #expect(throws: MailStoreError.quotaExceeded(permanent: false)) {
+            try store.deliver(to: "bob", bytes: Array("m4".utf8), internalDate: t0)
+        }
+        #expect(throws: MailStoreError.quotaExceeded(permanent: false)) {
+            try store.copy(user: "bob", from: "INBOX", uids: [1], to: "Archive")
+        }
+        // Moving inside the account changes nothing; copying more than the whole quota never fits.
+        #expect(try store.move(user: "bob", from: "INBOX", uids: [1], to: "Archive").mapping.count == 1)
+        try store.setQuota("bob", messages: 1)
+        #expect(throws: MailStoreError.quotaExceeded(permanent: true)) {
+            try store.copy(user: "bob", from: "Archive", uids: [1, 2], to: "INBOX")
+        }
+        try store.setQuota("bob", messages: nil)
+        try store.deliver(to: "bob", bytes: Array("m4".utf8), internalDate: t0)
+        #expect(try store.messageQuota("bob") == (used: 4, limit: nil))
+    }
+
     @Test func appendOverQuotaIsOverquotaInIMAP() throws {
         let store = MailStore(now: t0)
         try store.addUser("bob", password: "pw", quotaBytes: 10)

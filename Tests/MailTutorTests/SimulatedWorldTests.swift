@@ -640,3 +640,47 @@ import Testing
                 "\(rendered)")
     }
 }
+
+@Suite struct MessageQuotaScenarioTests {
+    static let text = """
+    id: quota-test
+    title: {fr: Test, en: Test}
+    seed: 5
+    world:
+      hosts:
+        - {name: mail.example.com, address: 198.51.100.25, services: [smtp, submission], mta: {domains: [example.com]}}
+        - {name: mail1.company.org, address: 203.0.113.10, services: [smtp, imap], mta: {domains: [company.org]}, mda: {domains: [company.org], quota-messages: 1}}
+      dns:
+        - {name: company.org, type: MX, preference: 10, value: mail1.company.org}
+      users:
+        - {address: alice@example.com, login: alice, password: mypassword, host: mail.example.com}
+        - address: bob@company.org
+          password: secret123
+          host: mail1.company.org
+          messages:
+            - {from: carol@example.net, subject: Already there, body: "Hi."}
+      devices:
+        - {name: laptop, user: alice@example.com, outgoing: {host: mail.example.com, port: 587, tls: starttls, auth: true}}
+    steps:
+      - send: {device: laptop, to: bob@company.org, subject: One too many, body: "Full?"}
+      - advance: 2m
+      - expect:
+          - {mailbox-count: {user: bob, count: 1}}
+          - {queue-count: {host: mail1.company.org, count: 1}}
+    """
+
+    @Test func aFullMailboxDefersDelivery() throws {
+        let library = Fixtures.library([("Scenarios/quota-test.yaml", Self.text)])
+        #expect(library.diagnostics.isEmpty, "\(library.diagnostics.map { $0.render(.en) })")
+        let scenario = try #require(library.scenario("quota-test"))
+        let runner = try ScenarioRunner(scenario: scenario, driver: SimulatedWorldDriver())
+        let (outcomes, passed) = runner.runAuto()
+        for outcome in outcomes where !outcome.passed {
+            Issue.record("step \(outcome.index + 1): \(outcome.failures.map(\.id)) \(outcome.error?.description ?? "")")
+        }
+        #expect(passed)
+        let world = try #require(runner.world as? SimulatedWorld)
+        let queued = try world.queue(host: "mail1.company.org")
+        #expect(queued.first?.lastError?.contains("452 4.2.2") == true, "\(queued)")
+    }
+}

@@ -8,8 +8,8 @@ public enum MailStoreError: Error, Hashable, Sendable, IMAPBackendErrorConvertib
     case invalidName(String)
     case permissionDenied(String)
     case cannot(String)
-    /// Delivery or append would go over the owner's quota. `permanent` when the message alone is
-    /// bigger than the whole quota.
+    /// Delivery or append would go over the owner's quota (bytes or number of messages).
+    /// `permanent` when the message alone is bigger than the whole quota.
     case quotaExceeded(permanent: Bool)
 
     /// The SMTP reply an MTA should give for a failed delivery (RFC 5321 §4.2, RFC 3463).
@@ -107,6 +107,9 @@ public final class MailStore {
         let password: String?
         var addresses: [String]
         var quotaBytes: Int?
+        /// The most messages the account may hold, all folders together (Dovecot's
+        /// `quota_rule = *:messages=N`).
+        var quotaMessages: Int?
         /// Folders in creation order (LIST shows them in this order).
         var folders: [Folder] = []
         var subscriptions: Set<String> = []
@@ -117,6 +120,7 @@ public final class MailStore {
         }
         var isTeam: Bool { password == nil }
         var usedBytes: Int { folders.reduce(0) { $0 + $1.messages.reduce(0) { $0 + $1.size } } }
+        var messageCount: Int { folders.reduce(0) { $0 + $1.messages.count } }
         func folder(_ name: String) -> Folder? { folders.first { $0.name == name } }
     }
 
@@ -175,6 +179,18 @@ public final class MailStore {
     public func setQuota(_ name: String, bytes: Int?) throws {
         guard let acc = accounts[name.lowercased()] else { throw MailStoreError.noSuchUser(name) }
         acc.quotaBytes = bytes
+    }
+
+    /// Sets or clears the quota on the number of messages.
+    public func setQuota(_ name: String, messages: Int?) throws {
+        guard let acc = accounts[name.lowercased()] else { throw MailStoreError.noSuchUser(name) }
+        acc.quotaMessages = messages
+    }
+
+    /// Messages held and message quota of an account.
+    public func messageQuota(_ name: String) throws -> (used: Int, limit: Int?) {
+        guard let acc = accounts[name.lowercased()] else { throw MailStoreError.noSuchUser(name) }
+        return (acc.messageCount, acc.quotaMessages)
     }
 
     /// Bytes used and quota of an account.
@@ -309,10 +325,15 @@ public final class MailStore {
         return (acc, f)
     }
 
-    private func checkQuota(_ acc: Account, adding bytes: Int) throws {
-        guard let q = acc.quotaBytes else { return }
-        if bytes > q { throw MailStoreError.quotaExceeded(permanent: true) }
-        if acc.usedBytes + bytes > q { throw MailStoreError.quotaExceeded(permanent: false) }
+    private func checkQuota(_ acc: Account, adding bytes: Int, messages: Int) throws {
+        if let q = acc.quotaBytes {
+            if bytes > q { throw MailStoreError.quotaExceeded(permanent: true) }
+            if acc.usedBytes + bytes > q { throw MailStoreError.quotaExceeded(permanent: false) }
+        }
+        if let q = acc.quotaMessages {
+            if messages > q { throw MailStoreError.quotaExceeded(permanent: true) }
+            if acc.messageCount + messages > q { throw MailStoreError.quotaExceeded(permanent: false) }
+        }
     }
 
     // MARK: messages
@@ -323,7 +344,7 @@ public final class MailStore {
     public func deliver(to account: String, folder: String = "INBOX", bytes: [UInt8], internalDate: IMAPDate) throws -> UInt32 {
         guard let acc = accounts[account.lowercased()] else { throw MailStoreError.noSuchUser(account) }
         guard let f = acc.folder(canonical(folder)) else { throw MailStoreError.noSuchMailbox(folder) }
-        try checkQuota(acc, adding: bytes.count)
+        try checkQuota(acc, adding: bytes.count, messages: 1)
         return add(acc, f, bytes: bytes, flags: [], date: internalDate)
     }
 
@@ -343,7 +364,7 @@ public final class MailStore {
     public func append(user: String, mailbox: String, bytes: [UInt8], flags: Set<IMAPFlag> = [],
                        internalDate: IMAPDate) throws -> (uidValidity: UInt32, uid: UInt32) {
         let (acc, f) = try folder(user: user, mailbox)
-        try checkQuota(acc, adding: bytes.count)
+        try checkQuota(acc, adding: bytes.count, messages: 1)
         return (f.uidValidity, add(acc, f, bytes: bytes, flags: flags, date: internalDate))
     }
 
@@ -395,7 +416,7 @@ public final class MailStore {
         let (dacc, dst) = try folder(user: user, to)
         let picked = uids.sorted().compactMap { src.index(of: $0).map { src.messages[$0] } }
         // A move inside one account does not change its usage.
-        if !(moving && sacc === dacc) { try checkQuota(dacc, adding: picked.reduce(0) { $0 + $1.size }) }
+        if !(moving && sacc === dacc) { try checkQuota(dacc, adding: picked.reduce(0) { $0 + $1.size }, messages: picked.count) }
         var mapping = [(UInt32, UInt32)]()
         for m in picked {
             let uid = dst.uidNext

@@ -127,6 +127,14 @@ public final class SimulatedWorld: TutorWorld {
                                  bytes: bytes, flags: Set(message.flags.map(IMAPFlag.init)), internalDate: world.imapDate())
             }
         }
+        // Message quotas apply from now on: the mail already there may fill a mailbox to the brim.
+        for host in spec.hosts {
+            guard let limit = host.mda?.quotaMessages else { continue }
+            for user in spec.users where Self.dnsName(user.host) == Self.dnsName(host.name) {
+                guard let domain = SMTPMailbox(user.address)?.normalizedDomain else { continue }
+                try mail.store(for: domain).setQuota(user.login, messages: limit)
+            }
+        }
         for device in spec.devices {
             guard let user = spec.user(device.user) else {
                 throw TutorError(fr: "ligne \(device.line) : l'appareil \(device.name) nomme un utilisateur inconnu (\(device.user))",
