@@ -53,7 +53,9 @@ extension MailLabCommand {
                                               outbox: outbox, reusesConnections: reuseConnections)
                 let clock = ContinuousClock()
                 var result: SMTPBenchmark.Result?
+                let cpuBefore = Self.cpuSeconds()
                 let elapsed = try clock.measure { result = try benchmark.run(seed: seed) }
+                let cpu = Self.cpuSeconds() - cpuBefore
                 guard let result else { throw ExitCode(1) }
                 print("workload: \(concurrency) clients, \(size)-octet messages, \(outbox) per submission session, "
                       + "connection cache \(reuseConnections ? "on" : "off")")
@@ -64,6 +66,8 @@ extension MailLabCommand {
                 print("messages: \(result.messages)")
                 print("delivered: \(result.delivered)")
                 print("wall seconds: \(String(format: "%.3f", seconds))")
+                // One event loop on one thread: the CPU time matches the wall time.
+                print("cpu seconds: \(String(format: "%.3f", cpu)) (one thread)")
                 let rate = Double(result.delivered) / max(seconds, 1e-9)
                 print("deliveries/s: \(Int(rate))")
                 print("scheduler events: \(result.schedulerSteps) (\(Int(Double(result.schedulerSteps) / max(seconds, 1e-9)))/s, \(String(format: "%.1f", Double(result.schedulerSteps) / Double(max(result.delivered, 1)))) per delivery)")
@@ -71,6 +75,18 @@ extension MailLabCommand {
                 print("peak memory: \(Self.peakMemory())")
                 if result.delivered != result.messages { throw ExitCode(1) }
                 return rate
+            }
+
+            /// User and system CPU time of the process so far.
+            static func cpuSeconds() -> Double {
+                var usage = rusage()
+                #if os(Linux)
+                getrusage(RUSAGE_SELF.rawValue, &usage)
+                #else
+                getrusage(RUSAGE_SELF, &usage)
+                #endif
+                func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+                return seconds(usage.ru_utime) + seconds(usage.ru_stime)
             }
 
             /// VmHWM from /proc/self/status (Linux), e.g. `48 MB`.

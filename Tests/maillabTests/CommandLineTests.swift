@@ -59,6 +59,7 @@ import Testing
         #expect(lines.filter { $0 == "delivered: 300" }.count == 3)
         #expect(lines.filter { $0.hasPrefix("ratio to the first run: ") }.count == 2)
         #expect(lines.filter { $0.hasPrefix("peak memory: ") && $0.hasSuffix(" MB") }.count == 3)
+        #expect(lines.filter { $0.hasPrefix("cpu seconds: ") && $0.hasSuffix(" (one thread)") }.count == 3)
         #expect(lines.contains("workload: 32 clients, 1024-octet messages, 1 per submission session, connection cache on"))
         #expect(lines.contains("workload: 32 clients, 1024-octet messages, 1 per submission session, connection cache off"))
         #expect(lines.contains("workload: 32 clients, 1024-octet messages, 10 per submission session, connection cache on"))
