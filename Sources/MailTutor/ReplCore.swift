@@ -73,6 +73,8 @@ public final class ReplCore {
     }
 
     private struct Draft {
+        /// The mail client composing it, or nil for the learner's own machine writing as `from`.
+        var device: String?
         var from: String
         var to: [String]
         var subject: String
@@ -319,7 +321,8 @@ public final class ReplCore {
              "open a session; ! before a tutor command, Ctrl-D to leave"),
             ("b64 TEXT / b64d TEXT", "encode / décode en base64 (\\0 pour l'octet nul)", "base64 encode / decode (\\0 for a NUL byte)"),
             ("cram-md5 USER PASSWORD CHALLENGE", "calcule la réponse CRAM-MD5", "compute a CRAM-MD5 response"),
-            ("send FROM TO[,TO] SUBJECT", "rédige un message comme un client (fin par .)", "compose a message as a client (end with .)"),
+            ("send FROM|DEVICE TO[,TO] SUBJECT", "rédige un message depuis une adresse ou un appareil (fin par .)",
+             "compose a message from an address or a device (end with .)"),
             ("mailbox USER [FOLDER]", "contenu d'une boîte", "list a mailbox"),
             ("queue [HOST]", "file d'attente des MTA", "MTA queues"),
             ("down HOST / up HOST", "arrête / relance une machine", "stop / restart a host"),
@@ -507,17 +510,20 @@ public final class ReplCore {
     // MARK: Composing
 
     private func startCompose(_ args: [String]) -> String {
-        guard args.count >= 3, args[0].contains("@") else { return usage("send FROM TO[,TO] SUBJECT") }
+        guard args.count >= 3 else { return usage("send FROM|DEVICE TO[,TO] SUBJECT") }
         let to = args[1].split(separator: ",").map(String.init)
-        guard !to.isEmpty, to.allSatisfy({ $0.contains("@") }) else { return usage("send FROM TO[,TO] SUBJECT") }
-        context = .compose(Draft(from: args[0], to: to, subject: args.dropFirst(2).joined(separator: " ")))
+        guard !to.isEmpty, to.allSatisfy({ $0.contains("@") }) else { return usage("send FROM|DEVICE TO[,TO] SUBJECT") }
+        // An address writes from the learner's machine; a name is one of the world's mail clients.
+        let isAddress = args[0].contains("@")
+        context = .compose(Draft(device: isAddress ? nil : args[0], from: isAddress ? args[0] : "", to: to,
+                                 subject: args.dropFirst(2).joined(separator: " ")))
         return t("Tapez le texte ; une ligne avec un seul . l'envoie (Ctrl-D abandonne).\n",
                  "Type the text; a line holding only . sends it (Ctrl-D discards).\n")
     }
 
     private func finishCompose(_ draft: Draft) -> String {
         context = .top
-        return perform(.send(SendAction(device: nil, from: draft.from, to: draft.to, subject: draft.subject,
+        return perform(.send(SendAction(device: draft.device, from: draft.from, to: draft.to, subject: draft.subject,
                                         body: draft.body.joined(separator: "\n"))))
     }
 

@@ -100,6 +100,16 @@ import Testing
         #expect(out.contains("502 5.5.2 Error: command not recognized\n» 502: command not recognised."))
     }
 
+    @Test func sendFromADeviceComposesWithThatClient() throws {
+        let driver = ScriptedDriver()
+        let core = Fixtures.core(library: Fixtures.library([]), driver: driver)
+        _ = Fixtures.run(core, ["send laptop bob@company.org,carol@company.org Lunch at noon", "See you", "."])
+        let world = try #require(driver.made.last)
+        #expect(world.performed.last == .send(SendAction(device: "laptop", from: "", to: ["bob@company.org", "carol@company.org"],
+                                                         subject: "Lunch at noon", body: "See you")))
+        #expect(core.evaluate("send laptop nobody Hi").text.contains("send FROM|DEVICE TO[,TO] SUBJECT"))
+    }
+
     @Test func worldUnavailableIsSaidPlainly() {
         let driver = ScriptedDriver()
         driver.failing = true
