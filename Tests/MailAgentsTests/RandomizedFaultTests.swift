@@ -127,38 +127,38 @@ import MailSim
                       sharedSessions: shared)
     }
 
-    @Test func everyAcceptedMessageIsDeliveredOrBouncedExactlyOnce() throws {
+    /// Runs `seeds`, sums their reports; each violation is prefixed with its seed.
+    static func runAll(_ seeds: ClosedRange<UInt64>, sessionLimit: Int? = nil) throws -> (failures: [String], total: Report) {
         var failures: [String] = []
-        var accepted = 0, deferrals = 0, bounces = 0
-        for seed in UInt64(1)...200 {
-            let report = try Self.run(seed: seed)
-            accepted += report.accepted
-            deferrals += report.deferrals
-            bounces += report.bounces
+        var total = Report()
+        for seed in seeds {
+            let report = try run(seed: seed, sessionLimit: sessionLimit)
+            total.accepted += report.accepted
+            total.deferrals += report.deferrals
+            total.bounces += report.bounces
+            total.sharedSessions += report.sharedSessions
             if !report.violations.isEmpty { failures.append("seed=\(seed): " + report.violations.joined(separator: "; ")) }
         }
+        return (failures, total)
+    }
+
+    @Test func everyAcceptedMessageIsDeliveredOrBouncedExactlyOnce() throws {
+        let (failures, total) = try Self.runAll(1...200)
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
         // The faults must bite: many messages waited in a queue, some bounced, most were accepted.
-        #expect(accepted > 400)
-        #expect(deferrals > 50)
-        #expect(bounces > 50)
-        print("randomized faults: 200 seeds, \(accepted) accepted, \(deferrals) deferrals, \(bounces) bounces")
+        #expect(total.accepted > 400)
+        #expect(total.deferrals > 50)
+        #expect(total.bounces > 50)
+        print("randomized faults: 200 seeds, \(total.accepted) accepted, \(total.deferrals) deferrals, \(total.bounces) bounces")
     }
 
     /// The same with one session per MX at most: bursts of messages queue behind the open session,
     /// and a session that breaks must leave its waiting messages to go again, never lost or doubled.
     @Test func queuedBehindAnOpenSessionNothingIsLostEither() throws {
-        var failures: [String] = []
-        var accepted = 0, shared = 0
-        for seed in UInt64(1)...100 {
-            let report = try Self.run(seed: seed, sessionLimit: 1)
-            accepted += report.accepted
-            shared += report.sharedSessions
-            if !report.violations.isEmpty { failures.append("seed=\(seed): " + report.violations.joined(separator: "; ")) }
-        }
+        let (failures, total) = try Self.runAll(1...100, sessionLimit: 1)
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
-        #expect(accepted > 500)
-        #expect(shared > 50)
-        print("randomized faults, one session per MX: 100 seeds, \(accepted) accepted, \(shared) sessions carrying several messages")
+        #expect(total.accepted > 500)
+        #expect(total.sharedSessions > 50)
+        print("randomized faults, one session per MX: 100 seeds, \(total.accepted) accepted, \(total.sharedSessions) sessions carrying several messages")
     }
 }
