@@ -146,7 +146,7 @@ public enum PcapWriter {
         ip.appendBE(UInt16(20 + tcp.count))
         ip.appendBE(ipID)
         ip.appendBE(UInt16(0x4000))  // DF, fragment offset 0
-        ip += [64, 6, 0, 0]  // TTL, protocol TCP, checksum placeholder
+        ip += [64, 6, 0, 0]  // TTL, protocol TCP, header checksum (computed just below)
         ip += src.address.octets + dst.address.octets
         let ipChecksum = internetChecksum(ip)
         ip[10] = UInt8(ipChecksum >> 8); ip[11] = UInt8(ipChecksum & 0xFF)
