@@ -123,6 +123,8 @@ public struct MTASpec: Equatable, Sendable {
     public var warnAfter: Int?
     public var bounceAfter: Int?
     public var backupFor: [String] = []
+    /// DNS blocklist zones consulted at RCPT for port-25 clients (Postfix `reject_rbl_client`).
+    public var blocklists: [String] = []
     /// Sessions open at once to one MX before further messages wait for one of them
     /// (`destination-concurrency`, default 20, as Postfix).
     public var destinationConcurrency: Int?
@@ -135,6 +137,9 @@ public struct MTASpec: Equatable, Sendable {
 public struct MDASpec: Equatable, Sendable {
     public var domains: [String] = []
     public var quotaMessages: Int?
+    /// Refuse plaintext POP3/IMAP logins before STLS/STARTTLS (Dovecot `disable_plaintext_auth`);
+    /// nil follows the host's `mta: {require-tls-auth}`, and true when neither says.
+    public var requireTLSForAuth: Bool?
 }
 
 public struct HostSpec: Equatable, Sendable {
@@ -278,7 +283,7 @@ public struct ConfigureAction: Equatable, Sendable {
         public var value: String
     }
     public static let hostKeys = ["relay", "mynetworks", "require-tls-auth", "retry", "warn-after", "bounce-after",
-                                  "destination-concurrency", "connection-cache"]
+                                  "destination-concurrency", "connection-cache", "blocklists"]
     public static let deviceKeys = ["mode", "days", "idle", "protocol", "port", "tls", "auth"]
 }
 
@@ -297,13 +302,26 @@ public struct LearnerTask: Equatable, Sendable {
     public var instructions: LocalizedText
     /// A session opened for the learner when the task starts (else the sandbox prompt).
     public var session: SessionTarget?
+    /// Goals to reach, then the invariants of `keep:` (`Goal.isInvariant`).
     public var goals: [Goal]
+    /// Facts that end the attempt (`forbidden:`).
+    public var forbidden: [ForbiddenFact] = []
     /// Progressive hints, weakest first.
     public var hints: [LocalizedText]
-    public var solution: LocalizedText?
+    /// The lines a learner would type (shown after the last hint; `maillab check` replays them).
+    public var solution: [String]?
+    /// Wrong ways that must not complete the task (`maillab check` proves they fail).
+    public var counterExamples: [CounterExample] = []
     /// Advice shown when a reply with this code (or code prefix) arrives during the task.
     public var advice: [ReplyAdvice]
     public var covers: [String]
+    public var line: Int
+}
+
+/// A wrong solution: the lines, and why it misses the point of the task.
+public struct CounterExample: Equatable, Sendable {
+    public var why: LocalizedText
+    public var lines: [String]
     public var line: Int
 }
 

@@ -84,9 +84,10 @@ public enum ScenarioParser {
         }
         let mta = f["mta"].flatMap { parseMTA($0, reader: r) }
         let mda = f["mda"].flatMap { node -> MDASpec? in
-            guard let m = r.mapping(node, what: "mda", allowed: ["domains", "quota-messages"]) else { return nil }
+            guard let m = r.mapping(node, what: "mda", allowed: ["domains", "quota-messages", "require-tls-auth"]) else { return nil }
             return MDASpec(domains: m["domains"].flatMap { r.strings($0, what: "domains") } ?? [],
-                           quotaMessages: m["quota-messages"].flatMap { r.int($0, what: "quota-messages", range: 1...1_000_000) })
+                           quotaMessages: m["quota-messages"].flatMap { r.int($0, what: "quota-messages", range: 1...1_000_000) },
+                           requireTLSForAuth: m["require-tls-auth"].flatMap { r.bool($0, what: "require-tls-auth") })
         }
         let up = f["up"].flatMap { r.bool($0, what: "up") } ?? true
         guard let name, let address else { return nil }
@@ -96,7 +97,7 @@ public enum ScenarioParser {
     static func parseMTA(_ node: Node, reader r: NodeReader) -> MTASpec? {
         guard let m = r.mapping(node, what: "mta", allowed: ["relay", "mynetworks", "domains", "require-tls-auth", "retry",
                                                              "warn-after", "bounce-after", "backup-for",
-                                                             "destination-concurrency", "connection-cache"]) else { return nil }
+                                                             "destination-concurrency", "connection-cache", "blocklists"]) else { return nil }
         var mta = MTASpec()
         if let relay = m["relay"].flatMap({ r.choice($0, what: "relay", as: RelayPolicy.self) }) { mta.relay = relay }
         mta.mynetworks = m["mynetworks"].flatMap { r.strings($0, what: "mynetworks") } ?? []
@@ -106,6 +107,7 @@ public enum ScenarioParser {
         mta.warnAfter = m["warn-after"].flatMap { r.duration($0, what: "warn-after") }
         mta.bounceAfter = m["bounce-after"].flatMap { r.duration($0, what: "bounce-after") }
         mta.backupFor = m["backup-for"].flatMap { r.strings($0, what: "backup-for") } ?? []
+        mta.blocklists = m["blocklists"].flatMap { r.strings($0, what: "blocklists") } ?? []
         mta.destinationConcurrency = m["destination-concurrency"].flatMap {
             r.int($0, what: "destination-concurrency", range: 1...1000)
         }
@@ -307,10 +309,10 @@ enum ContentID {
     }
 }
 
-/// Goals in YAML: `{id, fr, en, <one predicate key>: …}`.
+/// Goals in YAML: `{id, fr, en, after?, <one predicate key>: …}`.
 enum GoalParser {
     static func parse(_ node: Node, index: Int, requireText: Bool, reader r: NodeReader) -> Goal? {
-        guard let f = r.mapping(node, what: "goal", allowed: ["id", "fr", "en"] + GoalPredicate.keys) else { return nil }
+        guard let f = r.mapping(node, what: "goal", allowed: ["id", "fr", "en", "after"] + GoalPredicate.keys) else { return nil }
         let predicateKeys = f.keys.filter { GoalPredicate.keys.contains($0) }
         guard predicateKeys.count == 1, let key = predicateKeys.first, let value = f[key] else {
             r.error(node, fr: "but : exactement un prédicat attendu parmi \(GoalPredicate.keys.joined(separator: ", "))",
@@ -324,25 +326,46 @@ enum GoalParser {
         var description: LocalizedText?
         if requireText || f.has("fr") || f.has("en") { description = r.inlineText(f, what: "goal") }
         guard let predicate = parsePredicate(key, value, reader: r) else { return nil }
-        return Goal(id: id, description: description, predicate: predicate, line: r.line(node))
+        let after = f["after"].flatMap { ContentID.read($0, what: "after", reader: r) }
+        if after != nil, case .event = predicate {} else if after != nil {
+            r.error(f["after"], fr: "after : seulement pour un but sur un fait (événement)", en: "after: only for an event goal")
+        }
+        return Goal(id: id, description: description, predicate: predicate, after: after, line: r.line(node))
+    }
+
+    /// An event pattern: `KIND: true` (any such fact) or `KIND: {field: value | [values], …}`.
+    static func parsePattern(_ key: String, _ value: Node, reader r: NodeReader) -> FactPattern? {
+        guard let kind = FactPattern.kind(named: key) else { return nil }
+        if let scalar = value.scalar?.string {
+            guard scalar == "true" || scalar == "any" else {
+                r.error(value, fr: "\(key) : « true » ou une table de champs attendue", en: "\(key): expected 'true' or a mapping of fields")
+                return nil
+            }
+            return FactPattern(kind: key)
+        }
+        let allowed = FactPattern.commonFields + kind.fields
+        guard let m = r.mapping(value, what: key, allowed: allowed) else { return nil }
+        var constraints: [FactConstraint] = []
+        for field in m.keys {
+            guard let node = m[field] else { continue }
+            let values: [String]?
+            if node.sequence != nil {
+                values = r.strings(node, what: field)
+            } else {
+                values = r.string(node, what: field).map { [$0] }
+            }
+            guard let values, !values.isEmpty else {
+                r.error(node, fr: "\(key).\(field) : valeur vide", en: "\(key).\(field): empty value")
+                continue
+            }
+            constraints.append(FactConstraint(key: field, values: values))
+        }
+        return FactPattern(kind: key, constraints: constraints)
     }
 
     static func parsePredicate(_ key: String, _ value: Node, reader r: NodeReader) -> GoalPredicate? {
-        func hostPort(_ what: String, extra: [String] = []) -> (NodeReader.Fields, String?, Int?)? {
-            if value.scalar != nil, value.scalar?.string == "true" || value.scalar?.string == "any" {
-                return (NodeReader.Fields(node: value, entries: []), nil, nil)
-            }
-            guard let m = r.mapping(value, what: what, allowed: ["host", "port"] + extra) else { return nil }
-            return (m, m["host"].flatMap { r.nonEmptyString($0, what: "host") },
-                    m["port"].flatMap { r.int($0, what: "port", range: 1...65535) })
-        }
+        if FactPattern.kind(named: key) != nil { return parsePattern(key, value, reader: r).map { .event($0) } }
         switch key {
-        case "authenticated":
-            guard let (m, host, port) = hostPort("authenticated", extra: ["user"]) else { return nil }
-            return .authenticated(host: host, port: port, user: m["user"].flatMap { r.nonEmptyString($0, what: "user") })
-        case "accepted":
-            guard let m = r.mapping(value, what: "accepted", allowed: ["from", "to"]) else { return nil }
-            return .accepted(from: m["from"].flatMap { r.string($0, what: "from") }, to: m["to"].flatMap { r.string($0, what: "to") })
         case "flag":
             guard let m = r.mapping(value, what: "flag", allowed: ["user", "folder", "message", "flag", "set"],
                                     required: ["user", "message", "flag"]) else { return nil }
@@ -351,27 +374,6 @@ enum GoalParser {
                   let flag = m["flag"].flatMap({ r.nonEmptyString($0, what: "flag") }) else { return nil }
             return .flag(user: user, folder: m["folder"].flatMap { r.string($0, what: "folder") } ?? "INBOX",
                          message: message, flag: flag, set: m["set"].flatMap { r.bool($0, what: "set") } ?? true)
-        case "order":
-            guard let verbs = r.strings(value, what: "order"), verbs.count >= 2 else {
-                r.error(value, fr: "order : au moins deux commandes attendues", en: "order: expected at least two commands")
-                return nil
-            }
-            return .order(verbs)
-        case "reply", "sent":
-            let field = key == "reply" ? "code" : "command"
-            if value.scalar != nil {
-                guard let text = r.nonEmptyString(value, what: key) else { return nil }
-                return key == "reply" ? .reply(code: text, host: nil, port: nil) : .sent(command: text, host: nil, port: nil)
-            }
-            guard let (m, host, port) = hostPort(key, extra: [field]) else { return nil }
-            guard let text = m[field].flatMap({ r.nonEmptyString($0, what: field) }) else {
-                if !m.has(field) { r.error(value, fr: "\(key) : clé « \(field) » manquante", en: "\(key): missing key '\(field)'") }
-                return nil
-            }
-            return key == "reply" ? .reply(code: text, host: host, port: port) : .sent(command: text, host: host, port: port)
-        case "tls":
-            guard let (_, host, port) = hostPort("tls") else { return nil }
-            return .tls(host: host, port: port)
         case "mailbox-count":
             guard let m = r.mapping(value, what: "mailbox-count", allowed: ["user", "folder", "count", "at-least"],
                                     required: ["user"]) else { return nil }
@@ -401,20 +403,32 @@ enum GoalParser {
             guard let m = r.mapping(value, what: "queue-count", allowed: ["host", "count"], required: ["count"]) else { return nil }
             guard let count = m["count"].flatMap({ r.int($0, what: "count", range: 0...1_000_000) }) else { return nil }
             return .queueCount(host: m["host"].flatMap { r.nonEmptyString($0, what: "host") }, count: count)
-        case "transcript":
-            if value.scalar != nil { return r.nonEmptyString(value, what: "transcript").map { .transcript(contains: $0) } }
-            guard let m = r.mapping(value, what: "transcript", allowed: ["contains"], required: ["contains"]) else { return nil }
-            return m["contains"].flatMap { r.nonEmptyString($0, what: "contains") }.map { .transcript(contains: $0) }
         default:
             return nil
         }
+    }
+
+    /// A forbidden fact: `{id, fr, en, <event kind>: …}`; fr/en explain why it ends the attempt.
+    static func parseForbidden(_ node: Node, index: Int, reader r: NodeReader) -> ForbiddenFact? {
+        let kinds = FactPattern.kinds.map(\.name)
+        guard let f = r.mapping(node, what: "forbidden", allowed: ["id", "fr", "en"] + kinds, required: ["fr", "en"]) else { return nil }
+        let keys = f.keys.filter { kinds.contains($0) }
+        guard keys.count == 1, let key = keys.first, let value = f[key] else {
+            r.error(node, fr: "forbidden : exactement un fait attendu parmi \(kinds.joined(separator: ", "))",
+                    en: "forbidden: expected exactly one fact among \(kinds.joined(separator: ", "))")
+            return nil
+        }
+        guard let pattern = parsePattern(key, value, reader: r), let text = r.inlineText(f, what: "forbidden") else { return nil }
+        let id = f["id"].flatMap { ContentID.read($0, what: "forbidden id", reader: r) } ?? "forbidden-\(index + 1)"
+        return ForbiddenFact(id: id, explanation: text, pattern: pattern, line: r.line(node))
     }
 }
 
 /// Learner tasks: `{id, fr, en, session?, goals, hints, solution?, advice?, covers?}`.
 enum TaskParser {
     static func parse(_ node: Node, reader r: NodeReader) -> LearnerTask? {
-        guard let f = r.mapping(node, what: "task", allowed: ["id", "fr", "en", "session", "goals", "hints", "solution", "advice", "covers"],
+        guard let f = r.mapping(node, what: "task", allowed: ["id", "fr", "en", "session", "goals", "keep", "forbidden", "hints",
+                                                            "solution", "counter-examples", "advice", "covers"],
                                 required: ["id", "goals"]) else { return nil }
         let id = f["id"].flatMap { ContentID.read($0, what: "task id", reader: r) }
         let instructions = r.inlineText(f, what: "task")
@@ -437,8 +451,46 @@ enum TaskParser {
                 }
             }
         }
+        for (index, item) in (f["keep"].flatMap { r.sequence($0, what: "keep") } ?? []).enumerated() {
+            guard var goal = GoalParser.parse(item, index: index, requireText: true, reader: r) else { continue }
+            if goal.isEvent {
+                r.error(item, fr: "keep : seulement des prédicats d'état (\(GoalPredicate.stateKeys.joined(separator: ", ")))",
+                        en: "keep: state predicates only (\(GoalPredicate.stateKeys.joined(separator: ", ")))")
+                continue
+            }
+            goal.isInvariant = true
+            if goals.contains(where: { $0.id == goal.id }) {
+                r.error(item, fr: "but « \(goal.id) » en double", en: "duplicate goal id '\(goal.id)'")
+            } else {
+                goals.append(goal)
+            }
+        }
+        for goal in goals {
+            if let after = goal.after, !goals.contains(where: { $0.id == after && $0.isEvent }) {
+                r.error(line: goal.line, fr: "after : « \(after) » n'est pas un but événement de cette tâche",
+                        en: "after: '\(after)' is not an event goal of this task")
+            }
+        }
+        let forbidden = (f["forbidden"].flatMap { r.sequence($0, what: "forbidden") } ?? []).enumerated().compactMap {
+            GoalParser.parseForbidden($0.element, index: $0.offset, reader: r)
+        }
         let hints = (f["hints"].flatMap { r.sequence($0, what: "hints") } ?? []).compactMap { r.text($0, what: "hint") }
-        let solution = f["solution"].flatMap { r.text($0, what: "solution") }
+        var solution: [String]?
+        if let node = f["solution"] {
+            if node.sequence != nil {
+                solution = r.strings(node, what: "solution")
+            } else {
+                r.error(node, fr: "solution : la liste des lignes que l'apprenant tape (machine-lisible, rejouée par check)",
+                        en: "solution: the list of lines a learner types (machine-readable, replayed by check)")
+            }
+        }
+        var counterExamples: [CounterExample] = []
+        for item in f["counter-examples"].flatMap({ r.sequence($0, what: "counter-examples") }) ?? [] {
+            guard let c = r.mapping(item, what: "counter-example", allowed: ["fr", "en", "lines"], required: ["lines"]),
+                  let lines = c["lines"].flatMap({ r.strings($0, what: "lines") }), let why = r.inlineText(c, what: "counter-example")
+            else { continue }
+            counterExamples.append(CounterExample(why: why, lines: lines, line: r.line(item)))
+        }
         var advice: [ReplyAdvice] = []
         for item in f["advice"].flatMap({ r.sequence($0, what: "advice") }) ?? [] {
             guard let a = r.mapping(item, what: "advice", allowed: ["code", "fr", "en"], required: ["code"]) else { continue }
@@ -448,7 +500,7 @@ enum TaskParser {
         }
         let covers = f["covers"].flatMap { r.strings($0, what: "covers") } ?? []
         guard let id, let instructions else { return nil }
-        return LearnerTask(id: id, instructions: instructions, session: session, goals: goals, hints: hints,
-                           solution: solution, advice: advice, covers: covers, line: r.line(node))
+        return LearnerTask(id: id, instructions: instructions, session: session, goals: goals, forbidden: forbidden, hints: hints,
+                           solution: solution, counterExamples: counterExamples, advice: advice, covers: covers, line: r.line(node))
     }
 }

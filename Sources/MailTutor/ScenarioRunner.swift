@@ -98,7 +98,7 @@ public final class ScenarioRunner {
                 outcome.error = TutorError(fr: "action refusée : \(error)", en: "action refused: \(error)")
             }
         case let .expect(goals):
-            outcome.failures = goals.filter { !GoalEvaluator.isMet($0.predicate, facts: FactLog(), world: world) }
+            outcome.failures = goals.filter { !GoalEvaluator.expectation($0.predicate, world: world) }
         case let .task(task):
             outcome.notes = [task.instructions]
         }

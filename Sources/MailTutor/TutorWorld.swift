@@ -1,4 +1,5 @@
 import Foundation
+import MailCore
 
 /// The simulated world as the tutor sees it.
 ///
@@ -31,6 +32,10 @@ public protocol TutorWorld: AnyObject {
     /// Folder names of a user's mailbox.
     func folders(user: String) throws -> [String]
 
+    /// The text of message `number` (from 1, as `mailbox` numbers them) in `user`'s `folder`
+    /// (INBOX when nil), headers and body as stored, for `show`.
+    func message(user: String, folder: String?, number: Int) throws -> String
+
     /// Messages waiting in MTA queues; all hosts when `host` is nil.
     func queue(host: String?) throws -> [QueueEntry]
 
@@ -40,6 +45,14 @@ public protocol TutorWorld: AnyObject {
 
     /// Explains a server reply line (`554 5.7.1 …`, `-ERR …`, `a NO …`) from the reply catalogue.
     func explain(reply: String, protocolKind: MailProtocol) -> LocalizedText?
+
+    /// The facts the engines reported (the world's journal), from sequence number `since` on.
+    func facts(since sequence: Int) -> [FactRecord]
+    /// The sequence number the next fact will get (where a new attempt starts reading).
+    var nextFactSequence: Int { get }
+    /// Host names (lower-case) of the learner's machine and devices: facts of their sessions are
+    /// the learner's.
+    var learnerHosts: Set<String> { get }
 }
 
 /// One learner connection to a simulated server.
@@ -57,6 +70,8 @@ public protocol TutorSession: AnyObject {
     func send(line: String) -> SessionExchange
     /// Closes the connection from the learner's side (Ctrl-D, `quit`).
     func close()
+    /// The connection's id in the world (the `session` of its facts); 0 before it is open.
+    var connectionID: Int { get }
 }
 
 public struct SessionExchange: Equatable, Sendable {
@@ -176,4 +191,11 @@ public protocol WorldDriver {
     /// Builds the world of `scenario` (its hosts, DNS, users, devices), or the default world of the
     /// course when nil, seeded with `seed`.
     func makeWorld(scenario: Scenario?, seed: UInt64) throws -> TutorWorld
+}
+
+extension TutorWorld {
+    /// Worlds that cannot show a stored message say so (a scripted test world).
+    public func message(user: String, folder: String?, number: Int) throws -> String {
+        throw TutorError(fr: "Ce monde ne sait pas afficher un message.", en: "This world cannot show a message.")
+    }
 }

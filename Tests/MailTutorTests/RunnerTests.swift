@@ -71,8 +71,8 @@ import Testing
         world.deliver(to: "bob@company.org", from: "alice@example.com", subject: "Réunion de 15 h")
         let yes = GoalPredicate.message(user: "bob", folder: "INBOX", from: "alice@example.com", subject: "reunion")
         let no = GoalPredicate.message(user: "bob", folder: "INBOX", from: "eve@evil.test", subject: nil)
-        #expect(GoalEvaluator.isMet(yes, facts: FactLog(), world: world))
-        #expect(!GoalEvaluator.isMet(no, facts: FactLog(), world: world))
+        #expect(GoalEvaluator.holds(yes, world: world))
+        #expect(!GoalEvaluator.holds(no, world: world))
         let (scenario, diagnostics) = ScenarioParser.parse(CheckTests.scenarioHead + "steps:\n  - expect: {message: {user: u@a.test, subject: Hi}}\n", file: "s.yaml")
         #expect(diagnostics.isEmpty, "\(diagnostics)")
         #expect(scenario?.steps.first?.action == .expect([Goal(id: "message-1", description: nil,

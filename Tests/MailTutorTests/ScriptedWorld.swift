@@ -1,4 +1,5 @@
 import Foundation
+import MailCore
 @testable import MailTutor
 
 /// A scripted test double of the world protocol: a submission server that follows a fixed script
@@ -11,6 +12,16 @@ final class ScriptedWorld: TutorWorld {
     var queued: [QueueEntry] = []
     var log: [WireRecord] = []
     var performed: [WorldAction] = []
+    /// Facts the scripted sessions report, as the real engines would.
+    var journal = FactJournal()
+    var sessionsOpened = 0
+    func facts(since sequence: Int) -> [FactRecord] { Array(journal.records(since: sequence)) }
+    var nextFactSequence: Int { journal.nextSequence }
+    let learnerHosts: Set<String> = ["learner-pc"]
+    func report(_ fact: ProtocolFact, host: String, port: Int, session: Int, tls: Bool) {
+        journal.append(fact, context: FactContext(time: .seconds(now), host: host, port: UInt16(port), session: session,
+                                                  peer: "learner-pc", role: .server, tls: tls))
+    }
     let hostList: [HostInfo]
 
     init() {
@@ -81,7 +92,7 @@ final class ScriptedWorld: TutorWorld {
     func queue(host: String?) throws -> [QueueEntry] { queued.filter { host == nil || $0.host == host } }
     func wireLog() -> [WireRecord] { log }
 
-    func explain(reply: String, protocolKind: MailProtocol) -> LocalizedText? {
+    func explain(reply: String, protocolKind: MailTutor.MailProtocol) -> LocalizedText? {
         if reply.hasPrefix("530") {
             return LocalizedText(fr: "530 : il faut chiffrer la session (STARTTLS) avant de s'authentifier.",
                                  en: "530: the session must be encrypted (STARTTLS) before authenticating.")
@@ -94,7 +105,7 @@ final class ScriptedWorld: TutorWorld {
 
 /// Replies like a submission server for the handful of commands the tests type.
 final class ScriptedSubmissionSession: TutorSession {
-    let protocolKind = MailProtocol.smtp
+    let protocolKind = MailTutor.MailProtocol.smtp
     let host: String
     let port: Int
     let greeting: [String]
@@ -107,6 +118,7 @@ final class ScriptedSubmissionSession: TutorSession {
     private var from: String?
     private var recipients: [String] = []
     private var inData = false
+    let connectionID: Int
 
     init(world: ScriptedWorld, host: String, port: Int, tls: Bool) {
         self.world = world
@@ -114,6 +126,12 @@ final class ScriptedSubmissionSession: TutorSession {
         self.port = port
         self.tls = tls
         greeting = ["220 mail.example.com ESMTP"]
+        world.sessionsOpened += 1
+        connectionID = world.sessionsOpened
+    }
+
+    private func report(_ fact: ProtocolFact) {
+        world.report(fact, host: host, port: port, session: connectionID, tls: tls)
     }
 
     func close() { isClosed = true }
@@ -136,6 +154,7 @@ final class ScriptedSubmissionSession: TutorSession {
             guard line == "." else { return SessionExchange(lines: []) }
             inData = false
             let accepted = SessionEvent.accepted(from: from ?? "", to: recipients, queueID: "4F2A1")
+            report(ProtocolFact.smtp(.messageAccepted(queueID: "4F2A1", from: from ?? "", to: recipients, size: 0)))
             from = nil
             recipients = []
             return SessionExchange(lines: ["250 2.0.0 Ok: queued as 4F2A1"], events: [accepted])
@@ -157,6 +176,7 @@ final class ScriptedSubmissionSession: TutorSession {
         case "STARTTLS":
             if tls { return SessionExchange(lines: ["503 5.5.1 Error: TLS already active"]) }
             tls = true
+            report(ProtocolFact.session(.tlsEstablished))
             return SessionExchange(lines: ["220 2.0.0 Ready to start TLS"], events: [.tlsEstablished("TLSv1.3")])
         case "AUTH":
             guard tls else { return SessionExchange(lines: ["530 5.7.0 Must issue a STARTTLS command first"]) }
@@ -193,6 +213,7 @@ final class ScriptedSubmissionSession: TutorSession {
     private func credentials(user: String, password: String) -> SessionExchange {
         if user == "alice", password == "mypassword" {
             authenticated = true
+            report(ProtocolFact.session(.authSucceeded(mechanism: "PLAIN", user: "alice")))
             return SessionExchange(lines: ["235 2.7.0 Authentication successful"], events: [.authenticated(user: "alice")])
         }
         return SessionExchange(lines: ["535 5.7.8 Error: authentication failed"])
@@ -234,13 +255,13 @@ enum Fixtures {
           session: {host: mail.example.com, port: 587}
           goals:
             - {id: tls, fr: Session chiffrée, en: Session encrypted, tls: {host: mail.example.com}}
-            - {id: order, fr: STARTTLS avant AUTH, en: STARTTLS before AUTH, order: [STARTTLS, AUTH]}
-            - {id: auth, fr: Authentifié, en: Authenticated, authenticated: {host: mail.example.com, port: 587}}
+            - {id: auth, fr: Authentifié sous TLS, en: Authenticated under TLS, auth: {host: mail.example.com, port: 587, tls: true}}
             - {id: sent, fr: Message accepté, en: Message accepted, accepted: {from: alice@example.com, to: bob@company.org}}
           hints:
             - {fr: Commencez par EHLO., en: Start with EHLO.}
             - {fr: Puis STARTTLS., en: Then STARTTLS.}
-          solution: {fr: "EHLO, STARTTLS, EHLO, AUTH…", en: "EHLO, STARTTLS, EHLO, AUTH…"}
+          solution: ["EHLO me", "STARTTLS", "EHLO me", "AUTH PLAIN AGFsaWNlAG15cGFzc3dvcmQ=", "MAIL FROM:<alice@example.com>",
+                     "RCPT TO:<bob@company.org>", "DATA", "Subject: hi", "", "hi", "."]
           advice:
             - {code: "530", fr: Tapez STARTTLS d'abord., en: Type STARTTLS first.}
     quiz:

@@ -1,3 +1,4 @@
+import MailCore
 import MailSim
 
 /// A session its owner must let go of when the owner goes away first.
@@ -25,6 +26,8 @@ final class ServerSession<Engine, EngineAction>: DetachableSession {
         var deadline: (inout Engine) -> Duration?
         var classify: (EngineAction) -> Action
         var closed: (inout Engine) -> Void = { _ in }
+        /// The facts the engine reported since the last call (`FactReporting.takeFacts()`).
+        var takeFacts: (inout Engine) -> [ProtocolFact] = { _ in [] }
     }
 
     private(set) var engine: Engine
@@ -97,7 +100,16 @@ final class ServerSession<Engine, EngineAction>: DetachableSession {
         perform()
     }
 
+    /// Moves the engine's facts to the world's journal, with where and when they happened.
+    private func journalFacts() {
+        let facts = hooks.takeFacts(&engine)
+        guard !facts.isEmpty else { return }
+        let context = world.factContext(for: connection, role: .server)
+        for fact in facts { world.record(fact, context: context) }
+    }
+
     private func perform() {
+        journalFacts()
         var index = 0
         while index < actions.count {
             switch hooks.classify(actions[index]) {
@@ -153,6 +165,8 @@ final class ServerSession<Engine, EngineAction>: DetachableSession {
         finished = true
         timer.cancel()
         hooks.closed(&engine)
+        journalFacts()
+        world.record(.session(.closed), context: world.factContext(for: connection, role: .server))
         if close { connection.close() }
         connection.onEvent = nil
         onFinish?()

@@ -114,7 +114,8 @@ public final class MDA {
             case .close: return .close
             }
         },
-        closed: { engine in engine.connectionClosed() })
+        closed: { engine in engine.connectionClosed() },
+        takeFacts: { engine in engine.takeFacts() })
 
     // MARK: IMAP
 
@@ -153,7 +154,8 @@ public final class MDA {
                 case .startTLS: return .startTLS
                 case .close: return .close
                 }
-            })
+            },
+            takeFacts: { engine in engine.takeFacts() })
     }
 
     /// A change in the store: sessions in IDLE hear about it at once (RFC 2177); the others at

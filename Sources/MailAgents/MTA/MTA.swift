@@ -105,14 +105,18 @@ public final class MTA {
             c = .relay(hostname: configuration.hostname)
             c.tlsAvailable = configuration.offerTLSOnRelayPort
             if !configuration.offerTLSOnRelayPort { c.extensions.remove(.starttls) }
-            // Port 25 of an MX offers no AUTH unless it also relays for its users.
+            // Port 25 offers AUTH to its users only inside TLS, whatever the submission ports do:
+            // a relay port never takes a password in clear (Postfix `smtpd_tls_auth_only = yes`).
             c.mechanisms = configuration.submissionMechanisms
+            c.requireTLSForAuth = true
         case .submission:
             c = .submission(hostname: configuration.hostname, mechanisms: configuration.submissionMechanisms)
             c.requireTLSForAuth = configuration.requireTLSForAuth
         case .implicitTLS:
             c = .implicitTLS(hostname: configuration.hostname, mechanisms: configuration.submissionMechanisms)
         }
+        // A host with no local domain (a backup MX) has no users: it offers no AUTH at all.
+        if configuration.localDomains.isEmpty && credentials.isEmpty { c.mechanisms = [] }
         c.maxMessageSize = configuration.maxMessageSize
         c.maxRecipients = configuration.maxRecipients
         c.challengeSeed = random.next()
@@ -146,11 +150,14 @@ public final class MTA {
             case .startTLS: return .startTLS
             case .close: return .close
             }
-        })
+        },
+        takeFacts: { engine in engine.takeFacts() })
 
     /// Whether this client may send to foreign domains through us.
     func mayRelay(session: SMTPSessionInfo) -> Bool {
-        if session.authenticatedUser != nil { return true }
+        // An AUTH done in clear on port 25 (never possible here, see `serverConfiguration`) would
+        // not count: the relay port trusts only an authentication protected by TLS.
+        if session.authenticatedUser != nil && (session.listener != .relay || session.tlsActive) { return true }
         switch configuration.relayPolicy {
         case .open: return true
         case .authenticated: return false

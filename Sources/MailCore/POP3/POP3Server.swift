@@ -29,6 +29,9 @@ public struct POP3ServerConfiguration: Sendable {
     public var maximumBadCommands: Int
     /// Failed logins before the server closes.
     public var maximumAuthenticationFailures: Int
+    /// How long each failed login waits before its `-ERR` (Dovecot `auth_failure_delay`, 2 s);
+    /// commands sent meanwhile wait too. Zero answers at once.
+    public var authenticationFailureDelay: Duration
 
     public init(
         hostname: String,
@@ -40,7 +43,8 @@ public struct POP3ServerConfiguration: Sendable {
         idleTimeout: Duration = .seconds(600),
         implementation: String? = "MailLab",
         maximumBadCommands: Int = 20,
-        maximumAuthenticationFailures: Int = 3
+        maximumAuthenticationFailures: Int = 3,
+        authenticationFailureDelay: Duration = .seconds(2)
     ) {
         self.hostname = hostname
         self.greeting = greeting
@@ -52,6 +56,7 @@ public struct POP3ServerConfiguration: Sendable {
         self.implementation = implementation
         self.maximumBadCommands = maximumBadCommands
         self.maximumAuthenticationFailures = maximumAuthenticationFailures
+        self.authenticationFailureDelay = authenticationFailureDelay
     }
 }
 
@@ -81,7 +86,7 @@ public enum POP3Action: Equatable, Sendable {
 /// ```
 /// Messages marked with DELE are removed only when QUIT is received in the TRANSACTION state
 /// (UPDATE state, RFC 1939 §6). A connection that ends any other way removes nothing.
-public struct POP3Server {
+public struct POP3Server: FactReporting {
     /// The RFC 1939 §3 session states, plus the moments before the greeting and after closing.
     public enum Phase: Equatable, Sendable {
         case notStarted
@@ -118,6 +123,15 @@ public struct POP3Server {
     private var lastActivity: Duration = .zero
     private var badCommands = 0
     private var authenticationFailures = 0
+    /// A failed login is being slowed down: until `holdUntil` its reply (and the close after the
+    /// last allowed failure) waits in `heldActions`, and the lines received meanwhile in
+    /// `pendingLines` (at most `heldLineLimit`, more closes the session).
+    private(set) var holdUntil: Duration?
+    private var heldActions: [POP3Action] = []
+    private var pendingLines: [POP3LineFramer.Line] = []
+    static let heldLineLimit = 64
+    /// What happened, for the world's journal (`FactReporting`).
+    public var facts: [ProtocolFact] = []
 
     /// Whether TLS protects the connection.
     public private(set) var tlsActive = false
@@ -162,6 +176,7 @@ public struct POP3Server {
 
     /// When `timerFired(now:)` should be called next: the inactivity deadline.
     public var nextDeadline: Duration? {
+        if let holdUntil { return holdUntil }
         switch state {
         case .notStarted, .update, .closed: return nil
         case .awaitingImplicitTLS, .authorization, .awaitingTLS, .transaction:
@@ -191,12 +206,14 @@ public struct POP3Server {
         switch state {
         case .awaitingImplicitTLS:
             tlsActive = true
+            facts.append(.session(.tlsEstablished))
             return greet(now: now)
         case .awaitingTLS:
             // RFC 2595 §4: the session restarts in AUTHORIZATION with no user given.
             tlsActive = true
             framer.reset()
             state = .authorization(user: nil, saslPlain: false)
+            facts.append(.session(.tlsEstablished))
             return []
         case .notStarted, .authorization, .transaction, .update, .closed:
             assertionFailure("POP3Server.tlsEstablished without a pending handshake")
@@ -216,14 +233,37 @@ public struct POP3Server {
             break
         }
         lastActivity = now
+        let lines = framer.append(octets)
+        if holdUntil != nil {
+            pendingLines += lines
+            if pendingLines.count > Self.heldLineLimit {
+                // Flooding while a failed login waits: the session ends with the held reply.
+                holdUntil = nil
+                pendingLines = []
+                releaseLock()
+                state = .closed
+                let held = heldActions
+                heldActions = []
+                return held.last == .close ? held : held + [.close]
+            }
+            return []
+        }
         var output = POP3Output()
-        for line in framer.append(octets) {
+        answer(lines, now: now, into: &output)
+        facts += output.facts
+        return output.actions
+    }
+
+    /// Answers complete lines in order until one fails a login that must wait (the rest then
+    /// waits in `pendingLines`), or the session switches to TLS or ends.
+    private mutating func answer(_ lines: [POP3LineFramer.Line], now: Duration, into output: inout POP3Output) {
+        for (index, line) in lines.enumerated() {
             switch state {
             case .authorization, .transaction: break
             case .notStarted, .awaitingImplicitTLS, .awaitingTLS, .update, .closed:
                 // After STLS or QUIT the rest of the buffer is discarded.
                 framer.reset()
-                return output.actions
+                return
             }
             switch line {
             case .tooLong:
@@ -234,20 +274,44 @@ public struct POP3Server {
                 }
                 badCommand(POP3Response.err("Command line too long"), into: &output)
             case .line(let bytes):
+                output.verb = ""
+                let failuresBefore = authenticationFailures
+                let actionsBefore = output.actions.count
                 handle(line: bytes, into: &output)
+                if authenticationFailures > failuresBefore, configuration.authenticationFailureDelay > .zero {
+                    // The -ERR of the failed login (and a close) wait; so do the following lines.
+                    heldActions = Array(output.actions[actionsBefore...])
+                    output.actions.removeSubrange(actionsBefore...)
+                    holdUntil = now + configuration.authenticationFailureDelay
+                    pendingLines = Array(lines[(index + 1)...])
+                    return
+                }
             }
         }
         switch state {
         case .awaitingTLS, .update, .closed: framer.reset()
         case .notStarted, .awaitingImplicitTLS, .authorization, .transaction: break
         }
-        return output.actions
     }
 
     /// Time passed; closes an idle session (RFC 1939 §3 autologout timer) without entering the
     /// UPDATE state.
     public mutating func timerFired(now: Duration) -> [POP3Action] {
         guard let deadline = nextDeadline, now >= deadline else { return [] }
+        if holdUntil != nil {
+            // The delay after a failed login is over: its reply, then the lines that waited.
+            holdUntil = nil
+            lastActivity = now
+            var output = POP3Output()
+            output.actions = heldActions
+            heldActions = []
+            let waiting = pendingLines
+            pendingLines = []
+            if case .closed = state { return output.actions }
+            answer(waiting, now: now, into: &output)
+            facts += output.facts
+            return output.actions
+        }
         var output = POP3Output()
         if case .awaitingImplicitTLS = state {
             output.close()
@@ -259,6 +323,7 @@ public struct POP3Server {
         }
         releaseLock()
         state = .closed
+        facts += output.facts
         return output.actions
     }
 
@@ -289,6 +354,7 @@ public struct POP3Server {
             }
             badCommand(reply, into: &output)
         case .success(let command):
+            output.verb = command.keyword
             switch state {
             case .authorization(let user, _):
                 authorization(command, user: user, into: &output)
@@ -326,9 +392,9 @@ public struct POP3Server {
             guard let user else { return output.send(.err("No username given.")) }
             state = .authorization(user: nil, saslPlain: false)
             if backend.verifyPassword(user: user, password: password) {
-                openMaildrop(user: user, into: &output)
+                openMaildrop(user: user, mechanism: "USER", into: &output)
             } else {
-                authenticationFailed(into: &output)
+                authenticationFailed(mechanism: "USER", user: user, into: &output)
             }
         case .apop(let name, let digest):
             guard configuration.apop, let timestamp = apopTimestamp else {
@@ -336,9 +402,9 @@ public struct POP3Server {
             }
             state = .authorization(user: nil, saslPlain: false)
             if let secret = backend.apopSecret(user: name), POP3Text.md5Hex(timestamp + secret) == digest {
-                openMaildrop(user: name, into: &output)
+                openMaildrop(user: name, mechanism: "APOP", into: &output)
             } else {
-                authenticationFailed(into: &output)
+                authenticationFailed(mechanism: "APOP", user: name, into: &output)
             }
         case .auth(nil, _):
             var lines: [String] = []
@@ -392,19 +458,22 @@ public struct POP3Server {
             return output.send(.err("Invalid base64 data."))
         }
         let parts = decoded.split(separator: 0, omittingEmptySubsequences: false)
-        guard parts.count == 3 else { return authenticationFailed(into: &output) }
+        guard parts.count == 3 else { return authenticationFailed(mechanism: "PLAIN", user: nil, into: &output) }
         let authzid = String(decoding: parts[0], as: UTF8.self)
         let user = String(decoding: parts[1], as: UTF8.self)
         let password = String(decoding: parts[2], as: UTF8.self)
         guard authzid.isEmpty || authzid == user,
               backend.verifyPassword(user: user, password: password) else {
-            return authenticationFailed(into: &output)
+            return authenticationFailed(mechanism: "PLAIN", user: user, into: &output)
         }
-        openMaildrop(user: user, into: &output)
+        openMaildrop(user: user, mechanism: "PLAIN", into: &output)
     }
 
-    private mutating func authenticationFailed(into output: inout POP3Output) {
-        output.send(.err(.auth, "Authentication failed."))
+    private mutating func authenticationFailed(mechanism: String, user: String?, into output: inout POP3Output) {
+        output.facts.append(.session(.authFailed(mechanism: mechanism, user: user)))
+        // The -ERR starts an action of its own, so that it can be held back (failure delay).
+        output.actions.append(.send(POP3Response.err(.auth, "Authentication failed.").encoded))
+        output.facts.append(.session(.refused(command: output.verb, status: "-ERR", code: POP3ResponseCode.auth.text)))
         authenticationFailures += 1
         if authenticationFailures >= configuration.maximumAuthenticationFailures {
             state = .closed
@@ -414,12 +483,13 @@ public struct POP3Server {
 
     /// RFC 1939 §4: after a successful login the server locks the maildrop; if it cannot, it
     /// answers `-ERR` and stays in AUTHORIZATION.
-    private mutating func openMaildrop(user: String, into output: inout POP3Output) {
+    private mutating func openMaildrop(user: String, mechanism: String, into output: inout POP3Output) {
         switch backend.lockMaildrop(user: user) {
         case .success(let stored):
             let messages = stored.map { Message(uniqueID: $0.uniqueID, canonical: POP3Text.canonicalLines($0.content)) }
             state = .transaction(user: user, messages: messages, deleted: [])
             output.send(.ok("Logged in"))
+            output.facts.append(.session(.authSucceeded(mechanism: mechanism, user: user)))
         case .failure(.inUse):
             output.send(.err(.inUse, "Mailbox is locked by another session"))
         case .failure(.temporaryFailure):
@@ -430,6 +500,7 @@ public struct POP3Server {
     }
 
     private func capabilities(into output: inout POP3Output) {
+        output.facts.append(.session(.capabilities))
         var lines = ["TOP", "UIDL", "RESP-CODES", "AUTH-RESP-CODE", "PIPELINING"]
         if case .authorization = state {
             if configuration.tls == .starttls && !tlsActive { lines.append("STLS") }
@@ -462,24 +533,31 @@ public struct POP3Server {
         switch command {
         case .stat:
             output.send(.ok("\(live.count) \(liveSize)"))
+            output.facts.append(.pop3(.stat(messages: live.count, octets: liveSize)))
         case .list(nil):
+            output.facts.append(.pop3(.listed(message: nil, uidl: false)))
             output.send(.ok(Self.count(live.count, "message")))
             output.send(bytes: POP3Text.multiLineBody(strings: live.map {
                 POP3ScanListing(message: $0, size: messages[$0 - 1].canonical.count).line
             }))
         case .list(let n?):
             switch lookup(n) {
-            case .success(let message): output.send(.ok(POP3ScanListing(message: n, size: message.canonical.count).line))
+            case .success(let message):
+                output.send(.ok(POP3ScanListing(message: n, size: message.canonical.count).line))
+                output.facts.append(.pop3(.listed(message: n, uidl: false)))
             case .failure(let reply): output.send(reply)
             }
         case .uidl(nil):
+            output.facts.append(.pop3(.listed(message: nil, uidl: true)))
             output.send(.ok("Unique ID listing"))
             output.send(bytes: POP3Text.multiLineBody(strings: live.map {
                 POP3UniqueIDListing(message: $0, uniqueID: messages[$0 - 1].uniqueID).line
             }))
         case .uidl(let n?):
             switch lookup(n) {
-            case .success(let message): output.send(.ok(POP3UniqueIDListing(message: n, uniqueID: message.uniqueID).line))
+            case .success(let message):
+                output.send(.ok(POP3UniqueIDListing(message: n, uniqueID: message.uniqueID).line))
+                output.facts.append(.pop3(.listed(message: n, uidl: true)))
             case .failure(let reply): output.send(reply)
             }
         case .retr(let n):
@@ -487,6 +565,7 @@ public struct POP3Server {
             case .success(let message):
                 output.send(.ok("\(message.canonical.count) octets"))
                 output.send(bytes: POP3Text.multiLineBody(POP3Text.lines(message.canonical)))
+                output.facts.append(.pop3(.retrieved(message: n, uidl: message.uniqueID, size: message.canonical.count)))
             case .failure(let reply): output.send(reply)
             }
         case .top(let n, let count):
@@ -494,18 +573,21 @@ public struct POP3Server {
             case .success(let message):
                 output.send(.ok("Top of message follows"))
                 output.send(bytes: POP3Text.multiLineBody(POP3Text.top(message.canonical, bodyLines: count)))
+                output.facts.append(.pop3(.top(message: n, lines: count, uidl: message.uniqueID)))
             case .failure(let reply): output.send(reply)
             }
         case .dele(let n):
             switch lookup(n) {
-            case .success:
+            case .success(let message):
                 state = .transaction(user: user, messages: messages, deleted: deleted.union([n]))
                 output.send(.ok("Message \(n) deleted"))
+                output.facts.append(.pop3(.markedDeleted(message: n, uidl: message.uniqueID)))
             case .failure(let reply): output.send(reply)
             }
         case .noop:
             output.send(.ok())
         case .rset:
+            output.facts.append(.pop3(.reset(restored: deleted.sorted().map { messages[$0 - 1].uniqueID })))
             state = .transaction(user: user, messages: messages, deleted: [])
             let total = messages.reduce(0) { $0 + $1.canonical.count }
             output.send(.ok("maildrop has \(Self.count(messages.count, "message")) (\(total) octets)"))
@@ -520,6 +602,7 @@ public struct POP3Server {
             backend.unlockMaildrop(user: user)
             switch result {
             case .success:
+                output.facts.append(.pop3(.committed(deleted: removed)))
                 output.send(.ok(removed.isEmpty
                     ? "POP3 server signing off"
                     : "POP3 server signing off (\(Self.count(removed.count, "message")) deleted)"))
@@ -558,6 +641,7 @@ public struct POP3Server {
         }
         var output = POP3Output()
         output.send(.ok(text))
+        facts.append(.session(.greeting))
         return output.actions
     }
 
@@ -572,6 +656,9 @@ public struct POP3Server {
 /// Collects actions, joining consecutive sends into one write.
 struct POP3Output {
     var actions: [POP3Action] = []
+    /// Facts of the commands answered; `verb` is the command being answered.
+    var facts: [ProtocolFact] = []
+    var verb = ""
 
     mutating func send(bytes: [UInt8]) {
         if case .send(let previous)? = actions.last {
@@ -581,7 +668,12 @@ struct POP3Output {
         }
     }
 
-    mutating func send(_ response: POP3Response) { send(bytes: response.encoded) }
+    mutating func send(_ response: POP3Response) {
+        if response.status == .err {
+            facts.append(.session(.refused(command: verb, status: "-ERR", code: response.code?.text)))
+        }
+        send(bytes: response.encoded)
+    }
     mutating func startTLS() { actions.append(.startTLS) }
     mutating func close() { actions.append(.close) }
 }

@@ -22,7 +22,7 @@ public enum SMTPServerAction: Hashable, Sendable {
 ///     …
 ///     C: MAIL FROM:<alice@example.com>
 ///     S: 250 2.1.0 Ok
-public struct SMTPServer<Policy: SMTPServerPolicy> {
+public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
     enum State {
         case notStarted
         /// Greeting refused with 554: everything but QUIT gets 503 (RFC 5321 §3.1).
@@ -60,6 +60,21 @@ public struct SMTPServer<Policy: SMTPServerPolicy> {
     var body: [UInt8] = []
     var unknownCommands = 0
     var authExchanges: UInt64 = 0
+    /// Failed AUTH attempts in this session (`maxAuthFailures`).
+    var authFailures = 0
+    /// Set by `authenticationFailed`: where its reply starts in `output`, to hold it back.
+    var heldReplyStart: Int?
+    /// Replies waiting for the end of an `authFailureDelay`, and when it ends.
+    var heldOutput: [UInt8] = []
+    var holdUntil: Duration?
+    /// Input that may wait behind a held reply; more closes the session.
+    static var heldInputLimit: Int { 64 * 1024 }
+    /// What happened, for the world's journal (`FactReporting`).
+    public var facts: [ProtocolFact] = []
+    /// The verb of the command being answered, for `SessionFact.refused`.
+    var currentVerb = ""
+    /// The SASL mechanism of the AUTH exchange in progress.
+    var currentMechanism = ""
     var lastActivity: Duration = .zero
 
     /// Creates a session for a client at `clientAddress`. For an implicit-TLS listener the caller
@@ -92,7 +107,7 @@ public struct SMTPServer<Policy: SMTPServerPolicy> {
     public var nextDeadline: Duration? {
         switch state {
         case .closed, .notStarted: return nil
-        default: return lastActivity + configuration.idleTimeout
+        default: return holdUntil ?? (lastActivity + configuration.idleTimeout)
         }
     }
 
@@ -102,13 +117,16 @@ public struct SMTPServer<Policy: SMTPServerPolicy> {
     public mutating func start(now: Duration, into actions: inout [SMTPServerAction]) {
         guard case .notStarted = state else { return }
         lastActivity = now
+        if configuration.kind == .implicitTLS { facts.append(.session(.tlsEstablished)) }
         switch policy.connectionOpened(session: session) {
         case .accept:
             reply(220, nil, configuration.hostname + " " + configuration.greetingText)
             state = .commands
+            facts.append(.session(.greeting))
         case .acceptWith(let reply):
             send(reply)
             state = .commands
+            facts.append(.session(.greeting))
         case .reject(let reply):
             send(reply)
             if reply.code == 421 {
@@ -132,6 +150,17 @@ public struct SMTPServer<Policy: SMTPServerPolicy> {
         }
         lastActivity = now
         framer.append(bytes)
+        if holdUntil != nil {
+            // A failed AUTH is being slowed down: its reply and everything after it wait.
+            if framer.bufferedCount > Self.heldInputLimit {
+                holdUntil = nil
+                output = heldOutput
+                heldOutput = []
+                reply(421, "4.7.0", configuration.hostname + " Error: too many errors")
+                close(into: &actions)
+            }
+            return
+        }
         process(now: now, into: &actions)
     }
 
@@ -149,11 +178,26 @@ public struct SMTPServer<Policy: SMTPServerPolicy> {
         envelope = nil
         refusedRecipients = 0
         state = .commands
+        facts.append(.session(.tlsEstablished))
     }
 
     /// The deadline passed: an idle session gets `421 4.4.2` and is closed.
     public mutating func timerFired(now: Duration, into actions: inout [SMTPServerAction]) {
         guard let deadline = nextDeadline, now >= deadline else { return }
+        if holdUntil != nil {
+            // The delay after a failed AUTH is over: its reply goes out, then the waiting input.
+            holdUntil = nil
+            lastActivity = now
+            output = heldOutput + output
+            heldOutput = []
+            if authFailures >= configuration.maxAuthFailures {
+                reply(421, "4.7.0", configuration.hostname + " Error: too many errors")
+                close(into: &actions)
+                return
+            }
+            process(now: now, into: &actions)
+            return
+        }
         reply(421, "4.4.2", configuration.hostname + " Error: timeout exceeded")
         close(into: &actions)
     }
@@ -209,6 +253,7 @@ public struct SMTPServer<Policy: SMTPServerPolicy> {
     }
 
     mutating func send(_ reply: SMTPReply) {
+        if reply.code >= 400 { noteRefusal(reply.code, reply.enhancedCode?.description) }
         if configuration.extensions.contains(.enhancedStatusCodes) || reply.enhancedCode == nil {
             reply.encode(into: &output)
         } else {
@@ -233,6 +278,7 @@ public struct SMTPServer<Policy: SMTPServerPolicy> {
 
     /// `code SP [enhanced-code SP]` (RFC 5321 §4.2, RFC 2034 §4 when ENHANCEDSTATUSCODES is on).
     private mutating func replyStart(_ code: Int, _ enhanced: StaticString?) {
+        if code >= 400 { noteRefusal(code, enhanced.map { "\($0)" }) }
         output.append(UInt8(ascii: "0") + UInt8(code / 100))
         output.append(UInt8(ascii: "0") + UInt8(code / 10 % 10))
         output.append(UInt8(ascii: "0") + UInt8(code % 10))
@@ -241,6 +287,11 @@ public struct SMTPServer<Policy: SMTPServerPolicy> {
             enhanced.withUTF8Buffer { output.append(contentsOf: $0) }
             output.append(UInt8(ascii: " "))
         }
+    }
+
+    /// An error reply: reported with the verb being answered.
+    mutating func noteRefusal(_ code: Int, _ enhanced: String?) {
+        facts.append(.session(.refused(command: currentVerb, status: String(code), code: enhanced)))
     }
 
     // MARK: - Input loop
@@ -267,6 +318,17 @@ public struct SMTPServer<Policy: SMTPServerPolicy> {
                 }
             case .refusing, .commands, .authLoginUser, .authLoginPassword, .authPlain, .authCramMD5, .authXOAuth2,
                  .authXOAuth2Failed:
+                if holdUntil != nil { break loop }
+                if case .commands = state, !framer.discarding, let first = framer.buffered.first, Self.startsNonSMTPInput(first) {
+                    // A command cannot start with a control byte, a digit or a sign: this is not
+                    // SMTP (a TLS ClientHello on a plaintext port, an HTTP client's binary). One
+                    // reply and the close, whatever the bytes, as Postfix's
+                    // `smtpd_forbidden_commands` does.
+                    currentVerb = ""
+                    reply(221, "2.7.0", "Error: this is not SMTP, closing the connection")
+                    close(into: &actions)
+                    return
+                }
                 guard let event = framer.nextLine() else { break loop }
                 switch event {
                 case .tooLong:
@@ -274,10 +336,35 @@ public struct SMTPServer<Policy: SMTPServerPolicy> {
                     reply(500, "5.5.2", "Error: line too long")
                 case .line(let line, _):
                     handleLine(line, now: now, into: &actions)
+                    if let start = heldReplyStart {
+                        heldReplyStart = nil
+                        if configuration.authFailureDelay > .zero {
+                            // Replies before the failure go now; the failure waits for the delay.
+                            heldOutput = Array(output[start...])
+                            output.removeSubrange(start...)
+                            holdUntil = now + configuration.authFailureDelay
+                            break loop
+                        } else if authFailures >= configuration.maxAuthFailures {
+                            reply(421, "4.7.0", configuration.hostname + " Error: too many errors")
+                            close(into: &actions)
+                            return
+                        }
+                    }
                 }
             }
         }
         flush(into: &actions)
+    }
+
+    /// True for a byte no SMTP command starts with: not a letter, a space, a tab, CR or LF.
+    static func startsNonSMTPInput(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+             UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"), UInt8(ascii: "\n"):
+            return false
+        default:
+            return true
+        }
     }
 
     var isInAuthExchange: Bool {
@@ -295,6 +382,7 @@ public struct SMTPServer<Policy: SMTPServerPolicy> {
         default:
             break
         }
+        currentVerb = ""
         let isAuthLine = line.count >= 5 && SMTPCommandParser.dropPrefix(line, "AUTH ") != nil
         if !isAuthLine && line.count + 2 > configuration.maxCommandLineLength {
             reply(500, "5.5.2", "Error: line too long")
@@ -315,6 +403,7 @@ public struct SMTPServer<Policy: SMTPServerPolicy> {
                 }
             }
         case .success(let command):
+            currentVerb = command.verb
             if case .refusing = state {
                 if command == .quit {
                     reply(221, "2.0.0", "Bye")
@@ -342,11 +431,13 @@ public struct SMTPServer<Policy: SMTPServerPolicy> {
             session.heloName = name
             session.usedEHLO = false
             reply(250, nil, configuration.hostname)
+            facts.append(.smtp(.hello(name: name, extended: false)))
         case .ehlo(let name):
             resetTransaction()
             session.heloName = name
             session.usedEHLO = true
             sendEHLOReply()
+            facts.append(.smtp(.hello(name: name, extended: true)))
         case .mail(let path, let parameters):
             handleMail(path, parameters)
         case .rcpt(let path, let parameters):
@@ -365,7 +456,9 @@ public struct SMTPServer<Policy: SMTPServerPolicy> {
                 return
             }
             reply(354, nil, "End data with <CR><LF>.<CR><LF>")
-            unstuffer = DotUnstuffer(storageLimit: configuration.maxMessageSize,
+            // The message may not make the transaction store more than maxTransactionOctets.
+            let perCopy = configuration.maxTransactionOctets / max(1, envelope.recipients.count)
+            unstuffer = DotUnstuffer(storageLimit: min(configuration.maxMessageSize, perCopy),
                                      normalizeBareLineEndings: configuration.bareLineEndings == .normalize)
             // Room for the size the client announced (RFC 1870), within reason; the buffer
             // still grows past it for a client that announced too little.
@@ -373,6 +466,7 @@ public struct SMTPServer<Policy: SMTPServerPolicy> {
             body.reserveCapacity(min(envelope.mailParameters.size ?? 4096, 1 << 20) + 64)
             state = .data
         case .rset:
+            facts.append(.smtp(.reset(hadTransaction: envelope != nil)))
             resetTransaction()
             reply(250, "2.0.0", "Ok")
         case .noop:
@@ -500,8 +594,11 @@ public struct SMTPServer<Policy: SMTPServerPolicy> {
             send(positive)
         case .reject(let refusal):
             send(refusal)
+            facts.append(.smtp(.mailRefused(from: path.address, code: refusal.code,
+                                            enhanced: refusal.enhancedCode?.description)))
             return
         }
+        facts.append(.smtp(.mailAccepted(from: path.address)))
         envelope = SMTPEnvelope(reversePath: path, mailParameters: parameters)
         refusedRecipients = 0
     }
@@ -515,6 +612,13 @@ public struct SMTPServer<Policy: SMTPServerPolicy> {
             reply(452, "4.5.3", "Error: too many recipients")
             return
         }
+        let duplicate = current.recipients.contains { $0.path.address.lowercased() == path.address.lowercased() }
+        if !duplicate, let size = current.mailParameters.size,
+           size > 0, size > configuration.maxTransactionOctets / (current.recipients.count + 1) {
+            // Each distinct recipient may cost a stored copy: the announced size decides.
+            reply(452, "4.5.3", "Error: too many recipients for a message of this size")
+            return
+        }
         switch policy.checkRecipient(path, parameters: parameters, envelope: current, session: session) {
         case .accept:
             reply(250, "2.1.5", "Ok")
@@ -523,15 +627,23 @@ public struct SMTPServer<Policy: SMTPServerPolicy> {
         case .reject(let refusal):
             send(refusal)
             refusedRecipients += 1
+            facts.append(.smtp(.rcptRefused(to: path.address, code: refusal.code,
+                                            enhanced: refusal.enhancedCode?.description)))
             return
         }
-        envelope?.recipients.append(SMTPEnvelopeRecipient(path: path, parameters: parameters))
+        facts.append(.smtp(.rcptAccepted(to: path.address)))
+        // The same recipient twice is accepted but kept once: one stored copy per distinct
+        // recipient, as Postfix's cleanup does.
+        if !duplicate { envelope?.recipients.append(SMTPEnvelopeRecipient(path: path, parameters: parameters)) }
     }
 
     mutating func finishData() {
         state = .commands
         guard let envelope else { return }
-        if unstuffer.exceededStorageLimit {
+        if unstuffer.exceededStorageLimit, unstuffer.contentLength <= configuration.maxMessageSize {
+            // The message alone would fit; its copies for every recipient would not.
+            reply(552, "5.3.4", "Error: message too big for this many recipients")
+        } else if unstuffer.exceededStorageLimit {
             reply(552, "5.3.4", "Error: message file too big")
         } else if unstuffer.longestLine > SMTPLimits.textLine - 2 {
             reply(500, "5.5.2", "Error: message line too long")
@@ -540,6 +652,8 @@ public struct SMTPServer<Policy: SMTPServerPolicy> {
         } else {
             switch policy.acceptMessage(envelope, data: body, session: session) {
             case .queued(let id):
+                facts.append(.smtp(.messageAccepted(queueID: id, from: envelope.reversePath.address,
+                                                    to: envelope.recipients.map(\.path.address), size: body.count)))
                 output.append(contentsOf: configuration.extensions.contains(.enhancedStatusCodes)
                               ? SMTPServerReplies.queuedPrefix : SMTPServerReplies.queuedPrefixPlain)
                 for byte in id.utf8 where byte > 0x20 && byte < 0x7F { output.append(byte) }
@@ -547,6 +661,7 @@ public struct SMTPServer<Policy: SMTPServerPolicy> {
                 output.append(UInt8(ascii: "\n"))
             case .reject(let refusal):
                 send(refusal)
+                facts.append(.smtp(.messageRefused(code: refusal.code, enhanced: refusal.enhancedCode?.description)))
             }
         }
         body = []  // the policy may keep the message: hand it over, do not reuse its storage
@@ -581,6 +696,7 @@ public struct SMTPServer<Policy: SMTPServerPolicy> {
             return
         }
         authExchanges &+= 1
+        currentMechanism = mechanism.rawValue
         var decoded: [UInt8]?
         if let initialResponse {
             if initialResponse == [UInt8(ascii: "*")] {
@@ -708,9 +824,13 @@ public struct SMTPServer<Policy: SMTPServerPolicy> {
         session.authenticatedUser = String(decoding: user.utf8.filter { $0 > 0x20 && $0 < 0x7F }, as: UTF8.self)
         session.authenticationMechanism = mechanism
         reply(235, "2.7.0", "Authentication successful")
+        facts.append(.session(.authSucceeded(mechanism: mechanism.rawValue, user: session.authenticatedUser ?? user)))
     }
 
     mutating func authenticationFailed() {
+        facts.append(.session(.authFailed(mechanism: currentMechanism, user: nil)))
+        authFailures += 1
+        heldReplyStart = output.count
         reply(535, "5.7.8", "Error: authentication failed")
     }
 }

@@ -1,3 +1,4 @@
+import MailCore
 /// A fault that can be applied now or scheduled at a virtual time.
 public enum Fault: Equatable, Sendable {
     /// The host stops answering: new connections to it time out, segments to and from it wait
@@ -51,6 +52,8 @@ public final class World {
     public let scheduler = Scheduler()
     public let dns = DNSZone()
     public let tap = WireTap()
+    /// What the engines reported (`ProtocolFact`), bounded; see `record(_:context:)`.
+    public var journal = FactJournal()
 
     /// Unix time (seconds) of virtual instant zero: 2025-01-01T00:00:00Z unless changed.
     public var epochUnixSeconds: Int64 = 1_735_689_600
@@ -86,6 +89,20 @@ public final class World {
 
     /// The current virtual time.
     public var now: VirtualTime { scheduler.now }
+
+    /// Appends an engine's fact to the journal.
+    public func record(_ fact: ProtocolFact, context: FactContext) {
+        journal.append(fact, context: context)
+    }
+
+    /// Where a fact reported by the engine on `connection` happened, now.
+    public func factContext(for connection: Connection, role: FactContext.Role) -> FactContext {
+        let port = connection.side == .server ? connection.localAddress.port : connection.remoteAddress.port
+        let peer = connection.remoteHostName ?? host(at: connection.remoteAddress.address)?.name
+            ?? connection.remoteAddress.address.description
+        return FactContext(time: .microseconds(now.microseconds), host: connection.host.name, port: port, session: connection.id,
+                           peer: peer, role: role, tls: connection.isTLSEstablished)
+    }
 
     /// Unix time in whole seconds of `time` (default: now), for `Date:` headers and logs.
     public func unixSeconds(at time: VirtualTime? = nil) -> Int64 {
@@ -199,6 +216,33 @@ public final class World {
 
     /// Connections not yet finished, oldest first.
     public var openConnectionCount: Int { openFlows.count }
+
+    /// Connections the world still keeps a record of (open ones and finished ones not yet
+    /// forgotten, see ``forgetFinishedConnections(keepingLast:)``).
+    public var recordedConnectionCount: Int { allFlows.count }
+
+    /// Forgets finished connections but the `keep` most recent: they leave the list the
+    /// invariant checks walk and the tap (a long real-time run, `maillab serve`, keeps a bounded
+    /// window). Trims by half-windows: nothing is done until more than 2·`keep` finished
+    /// connections are kept. Returns how many were forgotten.
+    @discardableResult
+    public func forgetFinishedConnections(keepingLast keep: Int) -> Int {
+        let keep = max(keep, 0)
+        guard allFlows.count > 2 * keep + openFlows.count else { return 0 }
+        var finished = 0
+        for flow in allFlows where flow.isFinished { finished += 1 }
+        guard finished > 2 * keep else { return 0 }
+        var toDrop = finished - keep
+        var dropped = Set<Int>()
+        allFlows.removeAll { flow in
+            guard toDrop > 0, flow.isFinished else { return false }
+            toDrop -= 1
+            dropped.insert(flow.id)
+            return true
+        }
+        tap.forget(connectionIDs: dropped)
+        return dropped.count
+    }
 
     // MARK: faults
 

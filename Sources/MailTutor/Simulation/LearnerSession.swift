@@ -9,10 +9,10 @@ import MailSim
 /// (RFC 1939 §3), IMAP the tagged response of the typed tag or a `+` continuation (RFC 3501 §7.5),
 /// or until the server closes or nothing more happens.
 ///
-/// It watches the dialogue for the facts goals need: STARTTLS/STLS accepted (then it really
-/// starts TLS as the client and waits for the handshake, so the rest of the session is encrypted
-/// on the wire), authentication succeeded (user decoded from the SASL exchange), a message
-/// accepted (`250 … queued as ID`), the connection closed.
+/// As a client it reads what it must to go on: STARTTLS/STLS accepted (then it really starts TLS
+/// as the client and waits for the handshake, so the rest of the session is encrypted on the
+/// wire), a continuation to answer, DATA's go-ahead. What the session achieved (authenticated as
+/// whom, a message accepted) comes from the facts the server's engine reported to the journal.
 final class LearnerSession: TutorSession {
     let protocolKind: MailProtocol
     let host: String
@@ -30,13 +30,11 @@ final class LearnerSession: TutorSession {
     private var tlsUp = false
     private var closeReason: String?
 
-    // Protocol state seen from the client side.
+    // What a client must know of its own session: DATA under way, the tag awaited, a continuation.
     private var inData = false
-    private var mailFrom: String?
-    private var recipients: [String] = []
-    private var auth: (mechanism: String, responses: [String])?
-    private var pop3User: String?
     private var imapTag: String?
+    /// Journal position up to which this session's facts were read.
+    private var factCursor = 0
     private var continuation = false
 
     /// Longest reply line kept; longer data is cut into pieces (a peer cannot exhaust memory).
@@ -56,6 +54,7 @@ final class LearnerSession: TutorSession {
     // MARK: opening
 
     func open(implicitTLS: Bool) throws {
+        factCursor = owner.world.journal.nextSequence
         let connection = owner.world.connect(from: owner.learnerHost, to: target.name, port: UInt16(port)) { [weak self] event in
             self?.handle(event)
         }
@@ -133,6 +132,8 @@ final class LearnerSession: TutorSession {
 
     // MARK: TutorSession
 
+    var connectionID: Int { connection?.id ?? 0 }
+
     func send(line: String) -> SessionExchange {
         guard !isClosed, let connection else { return SessionExchange(lines: [], events: [.closed]) }
         // Lines that arrived since the last command (an IMAP push during IDLE, a 421 after an
@@ -150,7 +151,7 @@ final class LearnerSession: TutorSession {
                 exchange = finish(lines: [], events: [])
             }
         } else {
-            exchange = self.exchange(line: line, verb: SessionRecord.verb(of: line, protocolKind: protocolKind))
+            exchange = self.exchange(line: line, verb: TypedCommand.verb(of: line, protocolKind: protocolKind))
         }
         exchange.lines = early + exchange.lines
         return exchange
@@ -180,16 +181,15 @@ final class LearnerSession: TutorSession {
         var events: [SessionEvent] = []
         let last = lines.last ?? ""
 
+        // What a client reads of the reply to go on: a continuation to answer, DATA's go-ahead.
         switch protocolKind {
         case .smtp, .dns:
-            smtpFacts(verb: answering ? "" : verb, words: words, line: line, reply: last, events: &events)
             if last.hasPrefix("334") { continuation = true }
+            if verb == "DATA", !answering, last.hasPrefix("354") { inData = true }
         case .pop3:
             let status = lines.first ?? ""
-            pop3Facts(verb: answering ? "" : verb, words: words, line: line, status: status, events: &events)
             if status == "+" || status.hasPrefix("+ ") { continuation = true }
         case .imap:
-            imapFacts(verb: answering ? "" : verb, words: words, line: line, lines: lines, events: &events)
             if last == "+" || last.hasPrefix("+ ") { continuation = true }
         }
 
@@ -209,7 +209,7 @@ final class LearnerSession: TutorSession {
     }
 
     private func finish(lines: [String], events: [SessionEvent]) -> SessionExchange {
-        var events = events
+        var events = events + journalEvents()
         if closeReason != nil && !isClosed {
             isClosed = true
             events.append(.closed)
@@ -269,136 +269,23 @@ final class LearnerSession: TutorSession {
 
     // MARK: facts
 
-    private func smtpFacts(verb: String, words: [String], line: String, reply: String, events: inout [SessionEvent]) {
-        let code = Int(reply.prefix(3)) ?? 0
-        switch verb {
-        case "EHLO", "HELO", "RSET":
-            if code == 250 { resetTransaction() }
-        case "MAIL":
-            if code == 250 {
-                mailFrom = Self.pathArgument(line) ?? ""
-                recipients = []
-            }
-        case "RCPT":
-            if code == 250 || code == 251, let address = Self.pathArgument(line) { recipients.append(address) }
-        case "DATA":
-            if code == 354 { inData = true }
-        case "AUTH":
-            auth = words.count >= 2 ? (words[1].uppercased(), Array(words.dropFirst(2).prefix(1))) : nil
-        case "":
-            if auth != nil, !line.isEmpty { auth?.responses.append(line) }
-        default:
-            break
-        }
-        if verb == "." || (verb == "BDAT" && words.last?.uppercased() == "LAST") {
-            if code == 250 {
-                events.append(.accepted(from: mailFrom ?? "", to: recipients, queueID: Self.queueID(reply)))
-            }
-            resetTransaction()
-        }
-        if code == 235, let (mechanism, responses) = auth {
-            events.append(.authenticated(user: Self.saslUser(mechanism: mechanism, responses: responses) ?? "?"))
-            auth = nil
-        } else if code >= 400 {
-            auth = nil
-        }
-    }
-
-    private func resetTransaction() {
-        mailFrom = nil
-        recipients = []
-    }
-
-    private func pop3Facts(verb: String, words: [String], line: String, status: String, events: inout [SessionEvent]) {
-        let ok = status.uppercased().hasPrefix("+OK")
-        switch verb {
-        case "USER":
-            pop3User = ok && words.count >= 2 ? words[1] : nil
-        case "PASS":
-            if ok, let user = pop3User { events.append(.authenticated(user: user)) }
-        case "APOP":
-            if ok, words.count >= 2 { events.append(.authenticated(user: words[1])) }
-        case "AUTH":
-            auth = words.count >= 2 ? (words[1].uppercased(), Array(words.dropFirst(2).prefix(1))) : nil
-        case "":
-            if auth != nil { auth?.responses.append(line) }
-        default:
-            break
-        }
-        if verb == "AUTH" || verb == "" {
-            if ok, let (mechanism, responses) = auth {
-                events.append(.authenticated(user: Self.saslUser(mechanism: mechanism, responses: responses) ?? "?"))
-                auth = nil
-            } else if status.uppercased().hasPrefix("-ERR") {
-                auth = nil
+    /// What the server's engine reported about this connection since the last command, from the
+    /// world's journal (the tutor reads facts, it does not re-parse the replies).
+    private func journalEvents() -> [SessionEvent] {
+        guard let connection else { return [] }
+        let records = owner.world.journal.records(since: factCursor)
+        factCursor = owner.world.journal.nextSequence
+        var events: [SessionEvent] = []
+        for record in records where record.context.session == connection.id && record.context.role == .server {
+            switch record.fact {
+            case let .session(.authSucceeded(_, user)):
+                events.append(.authenticated(user: user))
+            case let .smtp(.messageAccepted(queueID, from, to, _)):
+                events.append(.accepted(from: from, to: to, queueID: queueID))
+            default:
+                break
             }
         }
-    }
-
-    private func imapFacts(verb: String, words: [String], line: String, lines: [String], events: inout [SessionEvent]) {
-        let tag = (imapTag ?? "").uppercased()
-        let tagged = lines.last { line in !tag.isEmpty && line.uppercased().hasPrefix(tag + " ") }
-        let ok = tagged.map { $0.uppercased().hasPrefix(tag + " OK") } ?? false
-        switch verb {
-        case "LOGIN":
-            if ok, words.count >= 3 { events.append(.authenticated(user: Self.unquote(words[2]))) }
-        case "AUTHENTICATE":
-            auth = words.count >= 3 ? (words[2].uppercased(), Array(words.dropFirst(3).prefix(1))) : nil
-        case "":
-            if auth != nil { auth?.responses.append(line) }
-        default:
-            break
-        }
-        if verb == "AUTHENTICATE" || verb == "", tagged != nil {
-            if ok, let (mechanism, responses) = auth {
-                events.append(.authenticated(user: Self.saslUser(mechanism: mechanism, responses: responses) ?? "?"))
-            }
-            auth = nil
-        }
-    }
-
-    // MARK: parsing helpers
-
-    /// The address inside `<…>` of `MAIL FROM:<a@b> SIZE=…` or `RCPT TO:<a@b>`.
-    static func pathArgument(_ line: String) -> String? {
-        guard let open = line.firstIndex(of: "<"), let close = line[open...].firstIndex(of: ">") else {
-            guard let colon = line.firstIndex(of: ":") else { return nil }
-            return line[line.index(after: colon)...].split(separator: " ").first.map(String.init)
-        }
-        return String(line[line.index(after: open)..<close])
-    }
-
-    /// `250 2.0.0 Ok: queued as 3F4A51234` → `3F4A51234`.
-    static func queueID(_ reply: String) -> String? {
-        guard let range = reply.range(of: "queued as ", options: .caseInsensitive) else { return nil }
-        return reply[range.upperBound...].split(separator: " ").first.map(String.init)
-    }
-
-    static func unquote(_ text: String) -> String {
-        text.count >= 2 && text.hasPrefix("\"") && text.hasSuffix("\"") ? String(text.dropFirst().dropLast()) : text
-    }
-
-    /// The user a SASL exchange authenticated as: PLAIN's authcid (RFC 4616), LOGIN's first
-    /// answer, CRAM-MD5's name (RFC 2195), XOAUTH2's `user=` and OAUTHBEARER's `a=` (RFC 7628).
-    static func saslUser(mechanism: String, responses: [String]) -> String? {
-        let decoded = responses.compactMap { Data(base64Encoded: $0.trimmingCharacters(in: .whitespaces)).map { Array($0) } }
-        guard let first = decoded.first else { return nil }
-        switch mechanism {
-        case "PLAIN":
-            let parts = first.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
-            return parts.count >= 3 ? parts[1] : parts.first
-        case "LOGIN":
-            return String(decoding: first, as: UTF8.self)
-        case "CRAM-MD5":
-            return String(decoding: first, as: UTF8.self).split(separator: " ").first.map(String.init)
-        case "XOAUTH2":
-            let text = String(decoding: first, as: UTF8.self)
-            return text.split(separator: "\u{01}").first { $0.hasPrefix("user=") }.map { String($0.dropFirst(5)) }
-        case "OAUTHBEARER":
-            let text = String(decoding: first, as: UTF8.self)
-            return text.split(separator: ",").first { $0.hasPrefix("a=") }.map { String($0.dropFirst(2)) }
-        default:
-            return nil
-        }
+        return events
     }
 }

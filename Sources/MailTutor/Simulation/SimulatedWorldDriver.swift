@@ -92,6 +92,16 @@ public final class SimulatedWorld: TutorWorld {
             nextClient += 1
         }
         let mail = MailWorld(world: world)
+        // The local domains of one server share its mail store (as one Postfix + Dovecot does).
+        for host in spec.hosts {
+            let domains = Set(((host.mta?.domains ?? []) + (host.mda?.domains ?? [])).map { $0.lowercased() })
+            do {
+                try mail.shareStore(among: domains)
+            } catch {
+                throw TutorError(fr: "ligne \(host.line) : \(host.name) : ces domaines ont déjà des boîtes sur un autre serveur : \(domains.sorted().joined(separator: ", "))",
+                                 en: "line \(host.line): \(host.name): these domains already have mailboxes on another server: \(domains.sorted().joined(separator: ", "))")
+            }
+        }
         for user in spec.users {
             try mail.addUser(address: user.address, login: user.login, password: user.password)
         }
@@ -192,6 +202,7 @@ public final class SimulatedWorld: TutorWorld {
         configuration.retry = retrySchedule(delays: mta.retry, warnAfter: mta.warnAfter, bounceAfter: mta.bounceAfter)
         if let limit = mta.destinationConcurrency { configuration.destinationConcurrencyLimit = limit }
         if let cache = mta.connectionCache { configuration.reusesConnections = cache }
+        configuration.blocklists = mta.blocklists.map { dnsName($0) }
         return configuration
     }
 
@@ -235,8 +246,11 @@ public final class SimulatedWorld: TutorWorld {
         func port(_ kind: ServiceKind) -> UInt16? {
             host.services.first { $0.kind == kind }.map { UInt16(clamping: $0.port) }
         }
+        // Dovecot's `disable_plaintext_auth = yes` unless the host says otherwise.
+        let plaintextRefused = host.mda?.requireTLSForAuth ?? host.mta?.requireTLSForAuth ?? true
         return (domain, MDAConfiguration(hostname: host.name, pop3Port: port(.pop3), pop3sPort: port(.pop3s),
-                                         imapPort: port(.imap), imapsPort: port(.imaps)))
+                                         imapPort: port(.imap), imapsPort: port(.imaps),
+                                         plaintextLoginRequiresTLS: plaintextRefused))
     }
 
     /// A scenario's POP3 mode as the client's retention mode.
@@ -437,6 +451,23 @@ public final class SimulatedWorld: TutorWorld {
         }
     }
 
+    public func message(user: String, folder: String?, number: Int) throws -> String {
+        let (store, account) = try locate(user)
+        let name = folder.map { $0.uppercased() == "INBOX" ? "INBOX" : $0 } ?? "INBOX"
+        let messages: [StoredMessage]
+        do {
+            messages = try store.messages(user: account, mailbox: name)
+        } catch {
+            throw TutorError(fr: "\(Printable.escape(user)) n'a pas de dossier « \(Printable.escape(name)) ».",
+                             en: "\(Printable.escape(user)) has no folder '\(Printable.escape(name))'.")
+        }
+        guard number >= 1, number <= messages.count else {
+            throw TutorError(fr: "Pas de message \(number) dans \(name) (\(messages.count) message(s)) : voyez « mailbox \(Printable.escape(user)) ».",
+                             en: "No message \(number) in \(name) (\(messages.count) message(s)): see 'mailbox \(Printable.escape(user))'.")
+        }
+        return String(decoding: messages[number - 1].raw, as: UTF8.self)
+    }
+
     public func folders(user: String) throws -> [String] {
         let (store, account) = try locate(user)
         return store.mailboxes(user: account).map(\.name)
@@ -466,6 +497,14 @@ public final class SimulatedWorld: TutorWorld {
 
     public func explain(reply: String, protocolKind: MailProtocol) -> LocalizedText? {
         ReplyExplainer.explain(reply, protocolKind: protocolKind)
+    }
+
+    public func facts(since sequence: Int) -> [FactRecord] { Array(world.journal.records(since: sequence)) }
+
+    public var nextFactSequence: Int { world.journal.nextSequence }
+
+    public var learnerHosts: Set<String> {
+        Set([learnerHost.name.lowercased()] + devices.values.map { $0.host.name.lowercased() })
     }
 
     // MARK: actions
@@ -632,6 +671,9 @@ public final class SimulatedWorld: TutorWorld {
                 case "require-tls-auth":
                     guard let on = Bool(value) else { throw badValue(setting) }
                     mta.setRequireTLSForAuth(on)
+                    mail.mdas[mta.host.name]?.setPlaintextLoginRequiresTLS(on)
+                case "blocklists":
+                    mta.setBlocklists(Self.list(value).map { Self.dnsName($0) })
                 case "destination-concurrency":
                     guard let limit = Int(value), (1...1000).contains(limit) else { throw badValue(setting) }
                     mta.setConnectionCache(mta.configuration.reusesConnections, destinationConcurrencyLimit: limit)

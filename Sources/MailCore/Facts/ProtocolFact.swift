@@ -1,0 +1,204 @@
+/// Facts: what a protocol engine reports about what happened in its session, as it happens.
+///
+/// Every engine (SMTP, POP3 and IMAP; server and client) appends facts to its `facts` array while
+/// it handles input; the glue that runs the engine on a connection drains them after every call
+/// (`takeFacts()`), adds where and when they happened (`FactContext`) and appends them to the
+/// world's bounded journal (`FactJournal`). The tutor's goals, `why`, replay and the bridge's log
+/// read that journal: nothing above the engines re-parses protocol text to learn what a session did.
+///
+/// Conventions: addresses are as the client wrote them between `<` and `>` (empty for `<>`);
+/// mailbox names are the decoded names (UTF-8, `INBOX` upper-cased); UIDs are the message UIDs in
+/// the mailbox named by the fact; `code` is the reply's basic code and `enhanced` its enhanced code
+/// (`5.7.1`) when it has one.
+public enum ProtocolFact: Hashable, Sendable {
+    case session(SessionFact)
+    case smtp(SMTPFact)
+    case pop3(POP3Fact)
+    case imap(IMAPFact)
+    case mta(MTAFact)
+}
+
+/// Facts every protocol shares.
+public enum SessionFact: Hashable, Sendable {
+    /// The server sent its greeting (`220`, `+OK`, `* OK`/`* PREAUTH`).
+    case greeting
+    /// The TLS handshake finished: after STARTTLS/STLS, or at once on an implicit-TLS port.
+    case tlsEstablished
+    /// The client authenticated: SMTP AUTH, POP3 USER/PASS (`mechanism` "USER") or APOP or AUTH,
+    /// IMAP LOGIN (`mechanism` "LOGIN-COMMAND") or AUTHENTICATE. `user` is the login.
+    case authSucceeded(mechanism: String, user: String)
+    /// An authentication attempt failed; `user` when the engine learnt it.
+    case authFailed(mechanism: String, user: String?)
+    /// A command was answered with an error: SMTP 4xx/5xx, POP3 `-ERR`, IMAP `NO`/`BAD`.
+    /// `command` is the verb as the engine understood it (upper-cased; empty when unparsable),
+    /// `status` the reply's status (`530`, `-ERR`, `NO`, `BAD`), `code` a response code when there is
+    /// one (`5.7.0`, `AUTH`, `PRIVACYREQUIRED`, `NONEXISTENT`).
+    case refused(command: String, status: String, code: String?)
+    /// The session ended (QUIT/LOGOUT, timeout, error, or the peer closed).
+    case closed
+    /// The server listed its capabilities (POP3 CAPA, IMAP CAPABILITY; SMTP's EHLO is `hello`).
+    case capabilities
+}
+
+public enum SMTPFact: Hashable, Sendable {
+    case hello(name: String, extended: Bool)
+    case mailAccepted(from: String)
+    case mailRefused(from: String, code: Int, enhanced: String?)
+    case rcptAccepted(to: String)
+    case rcptRefused(to: String, code: Int, enhanced: String?)
+    /// The message was accepted (`250 … queued as ID`): its envelope and size in octets.
+    case messageAccepted(queueID: String, from: String, to: [String], size: Int)
+    case messageRefused(code: Int, enhanced: String?)
+    /// RSET: `hadTransaction` says whether a MAIL FROM was pending.
+    case reset(hadTransaction: Bool)
+    case verify(argument: String, code: Int)
+}
+
+public enum POP3Fact: Hashable, Sendable {
+    case stat(messages: Int, octets: Int)
+    /// LIST (`uidl: false`) or UIDL (`uidl: true`), of one message or of all (`message` nil).
+    case listed(message: Int?, uidl: Bool)
+    case retrieved(message: Int, uidl: String, size: Int)
+    case top(message: Int, lines: Int, uidl: String)
+    case markedDeleted(message: Int, uidl: String)
+    /// RSET: the messages unmarked.
+    case reset(restored: [String])
+    /// QUIT in the TRANSACTION state: the UPDATE state removed these messages (UIDLs).
+    case committed(deleted: [String])
+}
+
+/// The IMAP connection states (RFC 3501 §3).
+public enum IMAPStateName: String, Hashable, Sendable {
+    case notAuthenticated = "not-authenticated"
+    case authenticated
+    case selected
+    case logout
+}
+
+public enum IMAPFact: Hashable, Sendable {
+    case state(IMAPStateName)
+    case selected(mailbox: String, readOnly: Bool, exists: Int)
+    /// FETCH / UID FETCH: the UIDs returned, the items asked (upper-cased, as `BODY[HEADER]`,
+    /// `BODY.PEEK[]`, `FLAGS`, `UID`, `ENVELOPE`), whether every body item was a PEEK and the UIDs
+    /// that gained `\Seen` because of it.
+    case fetched(mailbox: String, uids: [UInt32], items: [String], peek: Bool, seenSet: [UInt32], byUID: Bool)
+    /// STORE / UID STORE: the UIDs changed and how (`IMAPStoreOperation`: replace, add, remove).
+    case stored(mailbox: String, uids: [UInt32], operation: IMAPStoreOperation, flags: [String], silent: Bool, byUID: Bool)
+    /// COPY / MOVE (and their UID forms).
+    case copied(source: String, destination: String, sourceUIDs: [UInt32], destinationUIDs: [UInt32], moved: Bool, byUID: Bool)
+    case expunged(mailbox: String, uids: [UInt32])
+    /// SEARCH / UID SEARCH: each search key as `KEY` or `KEY argument` (upper-cased key, argument
+    /// as given, nested keys flattened in order, with `NOT`/`OR` as their own entries), and the
+    /// UIDs found.
+    case searched(mailbox: String, criteria: [String], resultUIDs: [UInt32], byUID: Bool)
+    case listed(reference: String, pattern: String, subscribedOnly: Bool, result: [String])
+    case status(mailbox: String, items: [String])
+    case created(mailbox: String)
+    case renamed(from: String, to: String)
+    case deleted(mailbox: String)
+    case subscribed(mailbox: String)
+    case unsubscribed(mailbox: String)
+    case appended(mailbox: String, uid: UInt32)
+    case idleStarted
+    case idleEnded
+    /// An untagged update pushed to the client outside a command's own responses (during IDLE, or
+    /// after a command): `EXISTS 3`, `RECENT 1`, `EXPUNGE 2`, `FETCH 1 (FLAGS (\Seen))`.
+    case pushed(String, duringIdle: Bool)
+    case closedMailbox(mailbox: String, expunged: Bool)
+}
+
+/// What a transfer agent did with a message it holds.
+public enum MTAFact: Hashable, Sendable {
+    case relayed(queueID: String, nextHop: String, recipients: [String])
+    case deferred(queueID: String, recipients: [String], reason: String)
+    case bounced(queueID: String, recipients: [String], reason: String)
+    case delivered(queueID: String, recipient: String, user: String, folder: String, uid: UInt32)
+}
+
+/// Where and when a fact happened.
+public struct FactContext: Hashable, Sendable {
+    public enum Role: String, Hashable, Sendable { case server, client, agent }
+    /// Time since the world started.
+    public var time: Duration
+    /// The host whose engine reported the fact.
+    public var host: String
+    /// The server's port of the connection (the listening port), 0 for agent facts.
+    public var port: UInt16
+    /// The connection's id in the world, 0 for agent facts.
+    public var session: Int
+    /// The host at the other end (the client for a server fact).
+    public var peer: String
+    public var role: Role
+    /// Whether TLS was up when the fact happened.
+    public var tls: Bool
+
+    public init(time: Duration, host: String, port: UInt16, session: Int, peer: String, role: Role, tls: Bool) {
+        self.time = time
+        self.host = host
+        self.port = port
+        self.session = session
+        self.peer = peer
+        self.role = role
+        self.tls = tls
+    }
+}
+
+public struct FactRecord: Hashable, Sendable {
+    /// Position in the journal since the world started (never reused, survives trimming).
+    public var sequence: Int
+    public var context: FactContext
+    public var fact: ProtocolFact
+
+    public init(sequence: Int, context: FactContext, fact: ProtocolFact) {
+        self.sequence = sequence
+        self.context = context
+        self.fact = fact
+    }
+}
+
+/// The world's journal of facts, bounded: once `limit` records are kept, the oldest half-window is
+/// dropped. Readers keep the sequence number they read up to and ask for what came after.
+public struct FactJournal: Sendable {
+    public let limit: Int
+    public private(set) var records: [FactRecord] = []
+    /// Sequence number the next record gets.
+    public private(set) var nextSequence = 0
+    /// Records dropped to stay within the limit.
+    public private(set) var dropped = 0
+
+    public init(limit: Int = 20_000) {
+        self.limit = max(limit, 2)
+    }
+
+    public mutating func append(_ fact: ProtocolFact, context: FactContext) {
+        if records.count >= limit {
+            let cut = limit / 2
+            records.removeFirst(cut)
+            dropped += cut
+        }
+        records.append(FactRecord(sequence: nextSequence, context: context, fact: fact))
+        nextSequence += 1
+    }
+
+    /// Records with a sequence number at or above `sequence` that are still kept.
+    public func records(since sequence: Int) -> ArraySlice<FactRecord> {
+        guard let first = records.first else { return [] }
+        let start = max(0, sequence - first.sequence)
+        return start < records.count ? records[start...] : []
+    }
+}
+
+/// An engine that reports facts: it appends to `facts`, its runner drains them.
+public protocol FactReporting {
+    var facts: [ProtocolFact] { get set }
+}
+
+extension FactReporting {
+    /// The facts reported since the last call, in order; leaves the engine's list empty.
+    public mutating func takeFacts() -> [ProtocolFact] {
+        guard !facts.isEmpty else { return [] }
+        let taken = facts
+        facts.removeAll(keepingCapacity: true)
+        return taken
+    }
+}
