@@ -44,13 +44,13 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: settings),
+        // Each target lists what its files import, no more (docs/README.md, "Module dependencies").
         .target(name: "MailBridge", dependencies: [
             "MailCore", "MailSim", "MailAgents", nioCore,
             .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ], swiftSettings: settings),
         .executableTarget(name: "maillab", dependencies: [
-            "CLibEdit", "MailCore", "MailMessage", "MailPolicy", "MailSim", "MailAgents", "MailTutor", "MailBridge",
+            "CLibEdit", "MailSim", "MailAgents", "MailTutor", "MailBridge",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: settings),
 

@@ -7,63 +7,73 @@ public enum DefaultWorld {
     public static let hostNames = spec.hosts.map(\.name)
     public static let users = spec.users.flatMap { [$0.address, $0.login] }
 
-    /// The same world as `MailWorld.course(seed:)`, which the simulation runs: Postfix's retry
-    /// defaults, mail1 and mail2 both final MX for company.org (they share its mail store),
-    /// mail-backup.example.net a backup MX that forwards to them.
-    public static let spec: WorldSpec = {
-        func services(_ kinds: [ServiceKind]) -> [ServiceSpec] {
-            kinds.map { ServiceSpec(kind: $0, port: $0.standardPort, tls: $0.defaultTLS) }
-        }
-        var world = WorldSpec()
-        var sender = MTASpec()
-        sender.domains = ["example.com"]
-        var primary = MTASpec()
-        primary.domains = ["company.org"]
-        var backup = MTASpec()
-        backup.domains = ["example.net"]
-        backup.backupFor = ["company.org"]
-        let smtpOnly: [ServiceKind] = [.smtp, .submission, .smtps]
-        let full: [ServiceKind] = smtpOnly + [.pop3, .pop3s, .imap, .imaps]
-        world.hosts = [
-            HostSpec(name: "mail.example.com", address: "198.51.100.25", services: services(full),
-                     mta: sender, mda: MDASpec(domains: ["example.com"]), up: true, line: 0),
-            HostSpec(name: "mail1.company.org", address: "203.0.113.10", services: services(full),
-                     mta: primary, mda: MDASpec(domains: ["company.org"]), up: true, line: 0),
-            HostSpec(name: "mail2.company.org", address: "203.0.113.11", services: services(smtpOnly),
-                     mta: primary, mda: nil, up: true, line: 0),
-            HostSpec(name: "mail-backup.example.net", address: "198.51.100.50", services: services(smtpOnly),
-                     mta: backup, mda: nil, up: true, line: 0),
-        ]
-        world.dns = [
-            DNSRecordSpec(name: "example.com", type: .MX, value: "mail.example.com", preference: 10, line: 0),
-            DNSRecordSpec(name: "company.org", type: .MX, value: "mail1.company.org", preference: 10, line: 0),
-            DNSRecordSpec(name: "company.org", type: .MX, value: "mail2.company.org", preference: 20, line: 0),
-            DNSRecordSpec(name: "company.org", type: .MX, value: "mail-backup.example.net", preference: 30, line: 0),
-            DNSRecordSpec(name: "example.net", type: .MX, value: "mail-backup.example.net", preference: 10, line: 0),
-            DNSRecordSpec(name: "example.com", type: .TXT, value: "v=spf1 ip4:198.51.100.25 -all", preference: nil, line: 0),
-            DNSRecordSpec(name: "company.org", type: .TXT, value: "v=spf1 ip4:203.0.113.10 ip4:203.0.113.11 -all", preference: nil, line: 0),
-            DNSRecordSpec(name: "example.net", type: .TXT, value: "v=spf1 ip4:198.51.100.50 -all", preference: nil, line: 0),
-        ] + world.hosts.map { DNSRecordSpec(name: $0.name, type: .A, value: $0.address, preference: nil, line: 0) }
-        world.users = [
-            UserSpec(address: "alice@example.com", login: "alice", password: "mypassword", host: "mail.example.com",
-                     folders: [], messages: [], line: 0),
-            UserSpec(address: "bob@company.org", login: "bob", password: "secret123", host: "mail1.company.org",
-                     folders: [], messages: [], line: 0),
-        ]
-        return world
-    }()
+    /// The world `MailWorld.course(seed:)` builds, derived from its one definition
+    /// (`CourseWorld`, see `CourseWorldSpec`): mail1 the final MX of company.org, mail2 and
+    /// mail-backup.example.net backup MX hosts that queue and forward to it.
+    public static let spec: WorldSpec = CourseWorldSpec.make()
+}
+
+/// One lesson or scenario as the index knows it: what listing it needs, and its file.
+public struct ContentEntry: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable { case lesson, scenario }
+    public var kind: Kind
+    public var id: String
+    public var title: LocalizedText
+    public var file: String
 }
 
 /// All lessons and scenarios found under some paths, with the problems found while reading them.
+///
+/// Two ways to get one (DESIGN.md, "Content loading"):
+/// - `load(paths:reference:)` parses every file and checks the references between them (`check`,
+///   tests);
+/// - `index(paths:)` reads each file but composes only its head (the top-level `id:` and `title:`),
+///   which is all `lessonIndex`/`scenarioIndex` need; `lesson(_:)`/`scenario(_:)` parse that one
+///   file the first time they are asked (and check its references). Reading `lessons` or
+///   `scenarios`, or changing such a library, parses everything, exactly as `load` does.
 public struct ContentLibrary: Sendable {
-    public var lessons: [Lesson] = []
-    public var scenarios: [Scenario] = []
-    public var diagnostics: [Diagnostic] = []
+    private var storage: Storage
 
-    public init() {}
+    public init() { storage = Storage(eager: Eager()) }
 
-    public func lesson(_ id: String) -> Lesson? { lessons.first { $0.id == id } }
-    public func scenario(_ id: String) -> Scenario? { scenarios.first { $0.id == id } }
+    private init(storage: Storage) { self.storage = storage }
+
+    public var lessons: [Lesson] {
+        get { storage.materialized().lessons }
+        set { mutate { $0.lessons = newValue } }
+    }
+
+    public var scenarios: [Scenario] {
+        get { storage.materialized().scenarios }
+        set { mutate { $0.scenarios = newValue } }
+    }
+
+    /// The problems found so far: every file's for `load`; for `index`, the files whose head could
+    /// not be read and the lessons and scenarios parsed since.
+    public var diagnostics: [Diagnostic] {
+        get { storage.currentDiagnostics() }
+        set { mutate { $0.diagnostics = newValue } }
+    }
+
+    /// Every lesson's id and title, in file order, without parsing the lessons.
+    public var lessonIndex: [ContentEntry] { storage.entries(.lesson) }
+    /// Every scenario's id and title, in file order, without parsing the scenarios.
+    public var scenarioIndex: [ContentEntry] { storage.entries(.scenario) }
+
+    public func lesson(_ id: String) -> Lesson? { storage.lesson(id) }
+    public func scenario(_ id: String) -> Scenario? { storage.scenario(id) }
+
+    private mutating func mutate(_ body: (inout Eager) -> Void) {
+        if !isKnownUniquelyReferenced(&storage) || !storage.isEager {
+            storage = Storage(eager: storage.materialized())
+        }
+        storage.modify(body)
+    }
+
+    /// Parses one file's text and adds what it defines.
+    public mutating func add(text: String, file: String) {
+        mutate { $0.add(text: text, file: file) }
+    }
 
     /// Loads `.yaml`/`.yml` files from files or folders (folders are read in name order). A file
     /// whose top level has `world` or `steps` is a scenario; any other is a lesson.
@@ -71,17 +81,56 @@ public struct ContentLibrary: Sendable {
     /// Files under `reference` are read too, so that cross-references resolve, but only the
     /// problems of files under `paths` are reported.
     public static func load(paths: [String], reference: [String] = []) -> ContentLibrary {
-        var library = ContentLibrary()
+        let (files, reported, listing) = read(paths: paths, reference: reference)
+        return ContentLibrary(storage: Storage(eager: Eager.parse(files, reported: reported, listing: listing)))
+    }
+
+    /// Reads the files under `paths` (as `load` does) but parses a lesson or a scenario only when
+    /// it is asked for; listing them composes only each file's head.
+    public static func index(paths: [String]) -> ContentLibrary {
+        let (files, _, listing) = read(paths: paths, reference: [])
+        var entries: [ContentEntry] = []
+        var parsed: [String: Eager] = [:]
+        for file in files {
+            guard let text = file.text else { continue }
+            if let entry = Head.entry(text: text, file: file.path) {
+                entries.append(entry)
+                continue
+            }
+            // No readable head: parse the whole file, for its entry or its diagnostics.
+            var one = Eager()
+            one.add(text: text, file: file.path)
+            for lesson in one.lessons {
+                entries.append(ContentEntry(kind: .lesson, id: lesson.id, title: lesson.title, file: file.path))
+            }
+            for scenario in one.scenarios {
+                entries.append(ContentEntry(kind: .scenario, id: scenario.id, title: scenario.title, file: file.path))
+            }
+            parsed[file.path] = one
+        }
+        return ContentLibrary(storage: Storage(files: files, entries: entries, diagnostics: listing, parsed: parsed))
+    }
+
+    /// One file found under the paths, with its text (nil when it could not be read).
+    fileprivate struct File {
+        var path: String
+        var text: String?
+    }
+
+    /// The files under the paths, which of them are reported, and the problems met listing and
+    /// reading them (missing path, unreadable file, not UTF-8).
+    private static func read(paths: [String], reference: [String]) -> ([File], Set<String>, [Diagnostic]) {
         let fm = FileManager.default
-        var files: [String] = []
+        var files: [File] = []
         var reported = Set<String>()
         var seen = Set<String>()
+        var diagnostics: [Diagnostic] = []
         for (index, path) in (paths + reference).enumerated() {
             let isReported = index < paths.count
             var isDirectory: ObjCBool = false
             guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else {
                 if !isReported { continue }
-                library.diagnostics.append(Diagnostic(file: path, line: 0, message: LocalizedText(
+                diagnostics.append(Diagnostic(file: path, line: 0, message: LocalizedText(
                     fr: "fichier ou dossier introuvable", en: "no such file or folder")))
                 continue
             }
@@ -96,43 +145,231 @@ public struct ContentLibrary: Sendable {
             for file in found {
                 let key = URL(fileURLWithPath: file).standardizedFileURL.resolvingSymlinksInPath().path
                 guard seen.insert(key).inserted else { continue }
-                files.append(file)
+                var entry = File(path: file, text: nil)
+                if let data = fm.contents(atPath: file) {
+                    if let text = String(validating: data, as: UTF8.self) {
+                        entry.text = text
+                    } else if isReported {
+                        diagnostics.append(Diagnostic(file: file, line: 1, message: LocalizedText(
+                            fr: "le fichier n'est pas en UTF-8", en: "the file is not UTF-8")))
+                    }
+                } else if isReported {
+                    diagnostics.append(Diagnostic(file: file, line: 0, message: LocalizedText(
+                        fr: "lecture impossible", en: "cannot read the file")))
+                }
+                files.append(entry)
                 if isReported { reported.insert(file) }
             }
         }
-        for file in files {
-            guard let data = fm.contents(atPath: file) else {
-                library.diagnostics.append(Diagnostic(file: file, line: 0, message: LocalizedText(
-                    fr: "lecture impossible", en: "cannot read the file")))
-                continue
-            }
-            guard let text = String(data: data, encoding: .utf8) else {
-                library.diagnostics.append(Diagnostic(file: file, line: 1, message: LocalizedText(
-                    fr: "le fichier n'est pas en UTF-8", en: "the file is not UTF-8")))
-                continue
-            }
-            library.add(text: text, file: file)
-        }
-        library.diagnostics += library.crossReferenceDiagnostics()
-        library.diagnostics = library.diagnostics.filter { reported.contains($0.file) || !files.contains($0.file) }
-        library.diagnostics.sort { ($0.file, $0.line) < ($1.file, $1.line) }
-        return library
+        return (files, reported, diagnostics)
     }
 
-    /// Parses one file's text and adds what it defines.
-    public mutating func add(text: String, file: String) {
-        let reader = NodeReader(file: file)
-        guard let root = reader.compose(text) else {
+    /// What a fully parsed library holds.
+    fileprivate struct Eager {
+        var lessons: [Lesson] = []
+        var scenarios: [Scenario] = []
+        var diagnostics: [Diagnostic] = []
+
+        var library: ContentLibrary { ContentLibrary(storage: Storage(eager: self)) }
+
+        mutating func add(text: String, file: String) {
+            let reader = NodeReader(file: file)
+            guard let root = reader.compose(text) else {
+                diagnostics += reader.diagnostics
+                return
+            }
+            let keys = root.mapping?.keys.compactMap { $0.scalar?.string } ?? []
+            if keys.contains("world") || keys.contains("steps") {
+                if let scenario = ScenarioParser.parse(root, reader: reader), reader.diagnostics.isEmpty { scenarios.append(scenario) }
+            } else {
+                if let lesson = LessonParser.parse(root, reader: reader), reader.diagnostics.isEmpty { lessons.append(lesson) }
+            }
             diagnostics += reader.diagnostics
-            return
         }
-        let keys = root.mapping?.keys.compactMap { $0.scalar?.string } ?? []
-        if keys.contains("world") || keys.contains("steps") {
-            if let scenario = ScenarioParser.parse(root, reader: reader), reader.diagnostics.isEmpty { scenarios.append(scenario) }
-        } else {
-            if let lesson = LessonParser.parse(root, reader: reader), reader.diagnostics.isEmpty { lessons.append(lesson) }
+
+        /// Parses every file, checks references, keeps the reported files' problems, sorted.
+        static func parse(_ files: [File], reported: Set<String>, listing: [Diagnostic]) -> Eager {
+            var eager = Eager()
+            eager.diagnostics = listing
+            for file in files {
+                guard let text = file.text else { continue }
+                eager.add(text: text, file: file.path)
+            }
+            eager.diagnostics += eager.library.crossReferenceDiagnostics()
+            let paths = Set(files.map(\.path))
+            eager.diagnostics = eager.diagnostics.filter { reported.contains($0.file) || !paths.contains($0.file) }
+            eager.diagnostics.sort { ($0.file, $0.line) < ($1.file, $1.line) }
+            return eager
         }
-        diagnostics += reader.diagnostics
+    }
+
+    /// The shared state behind a library: either everything parsed (`eager`), or the files, the
+    /// index of their heads and the lessons and scenarios parsed so far. Guarded by a lock, as
+    /// parsing on demand changes it behind a value that may be shared between threads.
+    private final class Storage: @unchecked Sendable {
+        private let lock = NSRecursiveLock()
+        private var eager: Eager?
+        private let files: [File]
+        private let index: [ContentEntry]
+        /// Problems met listing and reading the files (missing folder, unreadable, not UTF-8).
+        private let indexDiagnostics: [Diagnostic]
+        /// Per file parsed on demand: what it defines and its own problems (references included).
+        private var parsed: [String: Eager]
+
+        init(eager: Eager) {
+            self.eager = eager
+            files = []
+            index = []
+            indexDiagnostics = []
+            parsed = [:]
+        }
+
+        init(files: [File], entries: [ContentEntry], diagnostics: [Diagnostic], parsed: [String: Eager]) {
+            eager = nil
+            self.files = files
+            index = entries
+            indexDiagnostics = diagnostics
+            self.parsed = parsed
+        }
+
+        var isEager: Bool { lock.withLock { eager != nil } }
+
+        func modify(_ body: (inout Eager) -> Void) {
+            lock.withLock {
+                var value = eager ?? Eager()
+                eager = nil
+                body(&value)
+                eager = value
+            }
+        }
+
+        func materialized() -> Eager {
+            lock.withLock {
+                if let eager { return eager }
+                let value = Eager.parse(files, reported: Set(files.map(\.path)), listing: indexDiagnostics)
+                eager = value
+                return value
+            }
+        }
+
+        func currentDiagnostics() -> [Diagnostic] {
+            lock.withLock {
+                if let eager { return eager.diagnostics }
+                var all = indexDiagnostics
+                for file in files { all += parsed[file.path]?.diagnostics ?? [] }
+                return all.sorted { ($0.file, $0.line) < ($1.file, $1.line) }
+            }
+        }
+
+        func entries(_ kind: ContentEntry.Kind) -> [ContentEntry] {
+            lock.withLock {
+                if let eager {
+                    switch kind {
+                    case .lesson:
+                        return eager.lessons.map { ContentEntry(kind: .lesson, id: $0.id, title: $0.title, file: $0.location.file) }
+                    case .scenario:
+                        return eager.scenarios.map { ContentEntry(kind: .scenario, id: $0.id, title: $0.title, file: $0.location.file) }
+                    }
+                }
+                return index.filter { $0.kind == kind }
+            }
+        }
+
+        func lesson(_ id: String) -> Lesson? {
+            lock.withLock {
+                if let eager { return eager.lessons.first { $0.id == id } }
+                guard let entry = index.first(where: { $0.kind == .lesson && $0.id == id }) else { return nil }
+                return parse(entry.file)?.lessons.first { $0.id == id }
+            }
+        }
+
+        func scenario(_ id: String) -> Scenario? {
+            lock.withLock {
+                if let eager { return eager.scenarios.first { $0.id == id } }
+                guard let entry = index.first(where: { $0.kind == .scenario && $0.id == id }) else { return nil }
+                return parse(entry.file)?.scenarios.first { $0.id == id }
+            }
+        }
+
+        /// Parses one file the first time, with the reference checks its lessons and scenarios
+        /// need (a lesson's exercises and questions name scenarios: those are parsed too).
+        private func parse(_ path: String) -> Eager? {
+            if let done = parsed[path] { return done }
+            guard let text = files.first(where: { $0.path == path })?.text else { return nil }
+            var one = Eager()
+            one.add(text: text, file: path)
+            parsed[path] = one  // before the references: a lesson naming its own file's scenario
+            var context = one
+            for lesson in one.lessons {
+                let named = lesson.exercises.compactMap(\.scenario) + lesson.quiz.compactMap { question -> String? in
+                    if case let .predict(scenario, _, _) = question.kind { return scenario }
+                    return nil
+                }
+                for id in Set(named).sorted() where !context.scenarios.contains(where: { $0.id == id }) {
+                    if let scenario = scenario(id) { context.scenarios.append(scenario) }
+                }
+            }
+            one.diagnostics += context.library.crossReferenceDiagnostics().filter { $0.file == path }
+            one.diagnostics.sort { ($0.file, $0.line) < ($1.file, $1.line) }
+            parsed[path] = one
+            return one
+        }
+    }
+
+    /// The head of a content file: its top-level lines up to the first key after both `id:` and
+    /// `title:` (content files start with them), composed alone. Any doubt (no such lines, a YAML
+    /// error, a missing translation) gives nil, and the caller parses the whole file instead.
+    enum Head {
+        static func entry(text: String, file: String) -> ContentEntry? {
+            var isScenario = false
+            var cut: String.Index?
+            var seenID = false, seenTitle = false
+            let utf8 = text.utf8
+            var lineStart = utf8.startIndex
+            while lineStart < utf8.endIndex {
+                if let key = topLevelKey(utf8, at: lineStart) {
+                    if key == "world" || key == "steps" { isScenario = true }
+                    if cut == nil {
+                        if key == "id" { seenID = true } else if key == "title" { seenTitle = true } else if seenID && seenTitle { cut = lineStart }
+                    }
+                }
+                guard let newline = utf8[lineStart...].firstIndex(of: UInt8(ascii: "\n")) else { break }
+                lineStart = utf8.index(after: newline)
+            }
+            guard seenID, seenTitle else { return nil }
+            let head = String(text[..<(cut ?? text.endIndex)])
+            let reader = NodeReader(file: file)
+            guard let root = reader.compose(head), case let .mapping(mapping) = root else { return nil }
+            var idNode: Node?, titleNode: Node?
+            for (key, value) in mapping {
+                switch key.scalar?.string {
+                case "id": idNode = value
+                case "title": titleNode = value
+                default: break
+                }
+            }
+            guard let idNode, let titleNode, let id = ContentID.read(idNode, what: "id", reader: reader),
+                  let title = reader.text(titleNode, what: "title"), reader.diagnostics.isEmpty else { return nil }
+            return ContentEntry(kind: isScenario ? .scenario : .lesson, id: id, title: title, file: file)
+        }
+
+        /// The key of a line `key:` starting at column 0 (letters, digits, `-`, `_`, `.`), or nil.
+        static func topLevelKey(_ utf8: String.UTF8View, at start: String.Index) -> String? {
+            var index = start
+            while index < utf8.endIndex {
+                let byte = utf8[index]
+                let isKeyByte = (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x30 && byte <= 0x39)
+                    || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
+                if isKeyByte { index = utf8.index(after: index); continue }
+                guard byte == UInt8(ascii: ":"), index > start else { return nil }
+                let after = utf8.index(after: index)
+                if after < utf8.endIndex, ![UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t")].contains(utf8[after]) {
+                    return nil
+                }
+                return String(Substring(utf8[start..<index]))
+            }
+            return nil
+        }
     }
 
     /// Problems between files: duplicate ids, unknown syllabus ids, hosts, users, devices and

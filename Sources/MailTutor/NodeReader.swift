@@ -22,9 +22,13 @@ final class NodeReader {
     }
 
     /// Composes the text; a syntax error becomes a diagnostic on the line Yams reports.
+    ///
+    /// With Yams' basic resolver every scalar is a string (no regular expression runs per
+    /// scalar to guess a type): the reader converts numbers, booleans and durations itself. Yams
+    /// still rejects a mapping's repeated key (hashing the keys once); the error names its line.
     func compose(_ text: String) -> Node? {
         do {
-            guard let node = try Yams.compose(yaml: text) else {
+            guard let node = try Yams.compose(yaml: text, .basic) else {
                 error(line: 1, fr: "fichier vide", en: "empty file")
                 return nil
             }
@@ -77,9 +81,11 @@ final class NodeReader {
     struct Fields {
         let node: Node
         var entries: [(key: String, keyNode: Node, value: Node)]
+        /// The keys read so far, for the duplicate check (linear, not quadratic, in the keys).
+        var seen = Set<String>()
 
         subscript(_ key: String) -> Node? { entries.first { $0.key == key }?.value }
-        func has(_ key: String) -> Bool { entries.contains { $0.key == key } }
+        func has(_ key: String) -> Bool { seen.contains(key) }
         var keys: [String] { entries.map(\.key) }
     }
 
@@ -108,6 +114,7 @@ final class NodeReader {
                 continue
             }
             fields.entries.append((key, keyNode, value))
+            fields.seen.insert(key)
         }
         for key in required where !fields.has(key) {
             error(node, fr: "\(what) : clé « \(key) » manquante", en: "\(what): missing key '\(key)'")
@@ -128,16 +135,29 @@ final class NodeReader {
 
     func nonEmptyString(_ node: Node?, what: String) -> String? {
         guard let value = string(node, what: what) else { return nil }
-        if value.trimmingCharacters(in: .whitespaces).isEmpty {
+        if Self.isBlank(value) {
             error(node, fr: "\(what) : texte vide", en: "\(what): empty text")
             return nil
         }
         return value
     }
 
+    /// Spaces and tabs only (what `CharacterSet.whitespaces` would trim in content files), without
+    /// Foundation's character sets.
+    static func isBlank(_ text: String) -> Bool {
+        text.utf8.allSatisfy { $0 == 0x20 || $0 == 0x09 }
+    }
+
+    static func trimmingBlanks(_ text: String) -> Substring {
+        let utf8 = text.utf8
+        guard let first = utf8.firstIndex(where: { $0 != 0x20 && $0 != 0x09 }),
+              let last = utf8.lastIndex(where: { $0 != 0x20 && $0 != 0x09 }) else { return "" }
+        return text[first...last]
+    }
+
     func int(_ node: Node?, what: String, range: ClosedRange<Int>? = nil) -> Int? {
         guard let node else { return nil }
-        guard let text = node.scalar?.string, let value = Int(text.trimmingCharacters(in: .whitespaces)) else {
+        guard let text = node.scalar?.string, let value = Int(Self.trimmingBlanks(text)) else {
             error(node, fr: "\(what) : un nombre entier est attendu", en: "\(what): expected an integer")
             return nil
         }

@@ -139,7 +139,7 @@ public final class ReplCore {
         var out = t("MailLab — laboratoire SMTP, POP3 et IMAP. Tapez « help » pour la liste des commandes.\n",
                     "MailLab — a laboratory for SMTP, POP3 and IMAP. Type 'help' for the list of commands.\n")
         let fresh = (try? env.store?.hasProgress(learner: env.learner)) ?? nil
-        if fresh != true, let first = env.library.lessons.first {
+        if fresh != true, let first = env.library.lessonIndex.first {
             out += t("Première visite ? Commencez par la leçon « \(first.title.fr) » : tapez « lesson \(first.id) ».\n",
                      "First time here? Start with the lesson '\(first.title.en)': type 'lesson \(first.id)'.\n")
         }
@@ -219,8 +219,8 @@ public final class ReplCore {
         if words.isEmpty { return Self.commands.filter { $0.hasPrefix(partial) } }
         let hostNames = world?.hosts().map(\.name) ?? DefaultWorld.hostNames
         switch (words[0], words.count) {
-        case ("lesson", 1), ("quiz", 1): candidates = env.library.lessons.map(\.id)
-        case ("replay", 1): candidates = env.library.scenarios.map(\.id)
+        case ("lesson", 1), ("quiz", 1): candidates = env.library.lessonIndex.map(\.id)
+        case ("replay", 1): candidates = env.library.scenarioIndex.map(\.id)
         case ("connect", 1), ("down", 1), ("up", 1), ("queue", 1): candidates = hostNames
         case ("connect", 2): candidates = ["25", "110", "143", "465", "587", "993", "995"]
         case ("connect", 3): candidates = ["--tls"]
@@ -257,9 +257,9 @@ public final class ReplCore {
             language = lang
             return t("Langue : français.\n", "Language: English.\n")
         case "lessons":
-            return env.library.lessons.map { "\($0.id)  \(t($0.title))" }.joined(separator: "\n") + "\n"
+            return env.library.lessonIndex.map { "\($0.id)  \(t($0.title))" }.joined(separator: "\n") + "\n"
         case "scenarios":
-            return env.library.scenarios.map { "\($0.id)  \(t($0.title))" }.joined(separator: "\n") + "\n"
+            return env.library.scenarioIndex.map { "\($0.id)  \(t($0.title))" }.joined(separator: "\n") + "\n"
         case "lesson":
             guard let id = args.first else { return usage("lesson ID") }
             return startLesson(id)
@@ -270,7 +270,7 @@ public final class ReplCore {
         case "back": return back()
         case "run": return runAll()
         case "quiz":
-            guard let id = args.first ?? lesson?.lesson.id ?? env.library.lessons.first?.id else {
+            guard let id = args.first ?? lesson?.lesson.id ?? env.library.lessonIndex.first?.id else {
                 return t("Aucune leçon n'a de quiz.\n", "No lesson has a quiz.\n")
             }
             return startQuiz(id)
@@ -884,7 +884,7 @@ public enum ProgressTable {
         let fr = language == .fr
         var out = fr ? "leçon                     état       objectifs  indices  quiz    à revoir\n"
             : "lesson                    state      goals      hints    quiz    to review\n"
-        let ids = Array(Set(library.lessons.map(\.id) + rows.map(\.lesson))).sorted()
+        let ids = Array(Set(library.lessonIndex.map(\.id) + rows.map(\.lesson))).sorted()
         for id in ids {
             let row = rows.first { $0.lesson == id }
             let state = row.map { $0.completed ? (fr ? "terminée" : "completed") : (fr ? "commencée" : "started") } ?? (fr ? "à faire" : "not begun")

@@ -65,37 +65,6 @@ enum Output {
     }
 }
 
-/// Finds the folder holding `Lessons/` and `Scenarios/`: `MAILLAB_CONTENT`, else the first folder
-/// holding `Package.swift` walking up from the current directory, then from the executable.
-enum ContentLocator {
-    static func base(environment: [String: String]) -> String? {
-        if let explicit = environment["MAILLAB_CONTENT"], !explicit.isEmpty { return explicit }
-        let fm = FileManager.default
-        var starts = [fm.currentDirectoryPath]
-        if let executable = Bundle.main.executablePath { starts.append((executable as NSString).deletingLastPathComponent) }
-        for start in starts {
-            var folder = URL(fileURLWithPath: start).standardizedFileURL
-            for _ in 0..<32 {
-                if fm.fileExists(atPath: folder.appendingPathComponent("Package.swift").path) { return folder.path }
-                let parent = folder.deletingLastPathComponent()
-                if parent.path == folder.path { break }
-                folder = parent
-            }
-        }
-        return nil
-    }
-
-    static func defaultPaths(environment: [String: String]) -> [String] {
-        guard let base = base(environment: environment) else { return [] }
-        return ["Lessons", "Scenarios"].map { (base as NSString).appendingPathComponent($0) }
-            .filter { FileManager.default.fileExists(atPath: $0) }
-    }
-
-    static func library(environment: [String: String]) -> ContentLibrary {
-        ContentLibrary.load(paths: defaultPaths(environment: environment))
-    }
-}
-
 struct MailLabCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "maillab",
@@ -119,8 +88,8 @@ extension MailLabCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
-            let library = ContentLocator.library(environment: global.environment)
-            for lesson in library.lessons.sorted(by: { $0.id < $1.id }) {
+            let library = try ContentLocator.library(global)
+            for lesson in library.lessonIndex.sorted(by: { $0.id < $1.id }) {
                 Output.print("\(lesson.id)\t\(lesson.title[global.language])\n")
             }
             if !library.diagnostics.isEmpty { throw ExitCode(2) }
@@ -132,8 +101,8 @@ extension MailLabCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
-            let library = ContentLocator.library(environment: global.environment)
-            for scenario in library.scenarios.sorted(by: { $0.id < $1.id }) {
+            let library = try ContentLocator.library(global)
+            for scenario in library.scenarioIndex.sorted(by: { $0.id < $1.id }) {
                 Output.print("\(scenario.id)\t\(scenario.title[global.language])\n")
             }
             if !library.diagnostics.isEmpty { throw ExitCode(2) }
@@ -146,7 +115,7 @@ extension MailLabCommand {
         @Argument(help: "Lesson id.") var id: String
 
         func run() throws {
-            let session = try REPLSession(global: global)
+            let session = try REPLSession(global: global, need: .lesson(id))
             guard session.library.lesson(id) != nil else {
                 Output.error(global.language == .fr ? "leçon inconnue : \(id)" : "unknown lesson: \(id)")
                 throw ExitCode(2)
@@ -162,14 +131,14 @@ extension MailLabCommand {
         @Argument(help: "Lesson id (default: the first lesson).") var id: String?
 
         func run() throws {
-            let session = try REPLSession(global: global)
-            guard let lessonID = id ?? session.library.lessons.first?.id, session.library.lesson(lessonID) != nil else {
+            let session = try REPLSession(global: global, need: id.map { .lesson($0) } ?? .index)
+            guard let lessonID = id ?? session.library.lessonIndex.first?.id, session.library.lesson(lessonID) != nil else {
                 Output.error(global.language == .fr ? "leçon inconnue : \(id ?? "")" : "unknown lesson: \(id ?? "")")
                 throw ExitCode(2)
             }
             try session.run(initial: ["quiz \(lessonID)"], stopWhenQuizEnds: true)
             guard let score = session.core.lastQuizScore else { throw ExitCode(1) }
-            if score.score * 2 < score.total { throw ExitCode(1) }
+            if score.total == 0 || score.score * 2 < score.total { throw ExitCode(1) }
         }
     }
 
@@ -189,7 +158,7 @@ extension MailLabCommand {
                 case "json": Output.print(ProgressStore.json(try store.export()))
                 case "csv": Output.print(ProgressStore.csv(try store.export()))
                 default:
-                    let library = ContentLocator.library(environment: global.environment)
+                    let library = try ContentLocator.library(global)
                     Output.print(ProgressTable.render(try store.summary(learner: global.learnerName), library: library,
                                                       language: global.language))
                 }
@@ -209,13 +178,11 @@ extension MailLabCommand {
         @Flag(help: "Report syllabus coverage.") var coverage = false
 
         func run() throws {
-            let defaults = ContentLocator.defaultPaths(environment: global.environment)
+            // Without PATHs, check the course's own content (exit 2 saying where it looked when
+            // there is none); with PATHs, the course's content, if any, resolves references.
+            let defaults = paths.isEmpty ? try ContentLocator.requiredPaths(global)
+                                         : ContentLocator.defaultPaths(environment: global.environment)
             let targets = paths.isEmpty ? defaults : paths
-            if targets.isEmpty {
-                Output.error(global.language == .fr ? "aucun dossier Lessons/ ou Scenarios/ trouvé (voir MAILLAB_CONTENT)"
-                                                    : "no Lessons/ or Scenarios/ folder found (see MAILLAB_CONTENT)")
-                throw ExitCode(2)
-            }
             let library = ContentLibrary.load(paths: targets, reference: paths.isEmpty ? [] : defaults)
             for diagnostic in library.diagnostics { Output.print(diagnostic.render(global.language) + "\n") }
             if coverage { Output.print(CoverageReport(library: library).render(global.language)) }
@@ -239,14 +206,16 @@ final class REPLSession {
     let core: ReplCore
     let global: GlobalOptions
 
-    init(global: GlobalOptions) throws {
+    init(global: GlobalOptions, need: ContentLocator.Need = .index) throws {
         self.global = global
-        library = ContentLocator.library(environment: global.environment)
+        library = try ContentLocator.library(global, need: need)
         for diagnostic in library.diagnostics { Output.error(diagnostic.render(global.language)) }
         let store = try global.openStore(required: false)
         core = ReplCore(environment: ReplCore.Environment(library: library, driver: WorldFactory.driver(), store: store,
                                                           learner: global.learnerName, clock: { Date() }, color: global.color),
                         language: global.language)
+        // `lang fr` is remembered; an explicit --lang wins for this run.
+        if global.lang == nil { core.useSavedLanguage() }
     }
 
     func run(initial: [String], stopWhenQuizEnds: Bool = false) throws {
@@ -266,7 +235,15 @@ final class REPLSession {
             if stopWhenQuizEnds, !core.isQuizActive { return }
             let line: String?
             if let editor {
-                line = editor.readLine(prompt: core.prompt)
+                core.width = LineEditor.terminalWidth()
+                switch editor.readLine(prompt: core.prompt, redact: { [core] in core.historyEntry(for: $0) }) {
+                case let .line(text): line = text
+                case .end: line = nil
+                case .interrupted:
+                    // Ctrl-C throws the line away: nothing reaches a server.
+                    Output.print(core.interrupt().text)
+                    continue
+                }
             } else {
                 line = Swift.readLine(strippingNewline: true)
             }
