@@ -101,14 +101,24 @@ extension MTA {
 
     private func finishAttempt(_ id: QueueID, _ outcomes: [(String, DeliveryOutcome)]) {
         guard queue.contains(id) else { return }
+        let folder = queue.entry(id)?.folder ?? "INBOX"
+        let context = FactContext(time: world.now.engineTime, host: host.name, port: 0, session: 0, peer: "", role: .agent, tls: false)
         for (address, outcome) in outcomes {
             switch outcome {
             case .delivered(let via, let reply):
                 note("\(id): to=<\(address)>, relay=\(via), status=sent (\(reply))")
+                if via == "local" {
+                    let user = localAccount(address) ?? address
+                    world.record(.mta(.delivered(queueID: "\(id)", recipient: address, user: user, folder: folder, uid: 0)), context: context)
+                } else {
+                    world.record(.mta(.relayed(queueID: "\(id)", nextHop: via, recipients: [address])), context: context)
+                }
             case .temporaryFailure(let reason):
                 note("\(id): to=<\(address)>, status=deferred (\(reason))")
+                world.record(.mta(.deferred(queueID: "\(id)", recipients: [address], reason: reason)), context: context)
             case .permanentFailure(_, let diagnostic, _):
                 note("\(id): to=<\(address)>, status=bounced (\(diagnostic))")
+                world.record(.mta(.bounced(queueID: "\(id)", recipients: [address], reason: diagnostic)), context: context)
             }
         }
         let followup = queue.record(outcomes, for: id, now: world.now)
