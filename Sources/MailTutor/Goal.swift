@@ -29,10 +29,7 @@ public struct Goal: Equatable, Sendable {
         self.line = line
     }
 
-    public var isEvent: Bool {
-        if case .event = predicate { return true }
-        return false
-    }
+    public var isEvent: Bool { !predicate.patterns.isEmpty }
 }
 
 /// What a forbidden fact is: matching it ends the attempt, with this explanation.
@@ -47,6 +44,8 @@ public struct ForbiddenFact: Equatable, Sendable {
 public enum GoalPredicate: Equatable, Sendable {
     /// A fact matching the pattern was reported (event goal).
     case event(FactPattern)
+    /// A fact matching any of the patterns was reported (`any-of:`, for equivalent ways).
+    case anyEvent([FactPattern])
     /// Message `message` (sequence number) in `user`'s `folder` has (or lacks) `flag`.
     case flag(user: String, folder: String, message: Int, flag: String, set: Bool)
     /// `user`'s `folder` holds exactly (or at least) `count` messages.
@@ -61,12 +60,22 @@ public enum GoalPredicate: Equatable, Sendable {
     /// State predicate keys in YAML.
     public static let stateKeys = ["flag", "mailbox-count", "message", "queue-empty", "queue-count"]
     /// Every predicate key.
-    public static var keys: [String] { FactPattern.kinds.map(\.name) + stateKeys }
+    public static var keys: [String] { FactPattern.kinds.map(\.name) + stateKeys + ["any-of"] }
+
+    /// The patterns of an event goal (one, or the alternatives of `any-of`); empty for state goals.
+    public var patterns: [FactPattern] {
+        switch self {
+        case let .event(pattern): return [pattern]
+        case let .anyEvent(patterns): return patterns
+        case .flag, .mailboxCount, .message, .queueEmpty, .queueCount: return []
+        }
+    }
 
     /// Hosts the predicate names, for cross-reference checks.
     public var hostsNamed: [String] {
         switch self {
         case let .event(pattern): return pattern.values(for: "host")
+        case let .anyEvent(patterns): return patterns.flatMap { $0.values(for: "host") }
         case let .queueEmpty(host), let .queueCount(host, _): return host.map { [$0] } ?? []
         case .flag, .mailboxCount, .message: return []
         }
@@ -76,6 +85,7 @@ public enum GoalPredicate: Equatable, Sendable {
         switch self {
         case let .flag(user, _, _, _, _), let .mailboxCount(user, _, _, _), let .message(user, _, _, _): return [user]
         case let .event(pattern): return pattern.values(for: "user")
+        case let .anyEvent(patterns): return patterns.flatMap { $0.values(for: "user") }
         case .queueEmpty, .queueCount: return []
         }
     }
@@ -316,6 +326,14 @@ public struct FactView: Equatable, Sendable {
         }
         for constraint in pattern.constraints {
             if constraint.key == "by", constraint.values == ["any"] { continue }
+            // `uids-any: [3, 4]`: the list field holds at least one of these values.
+            if constraint.key.hasSuffix("-any") {
+                let key = String(constraint.key.dropLast(4))
+                guard case let .many(actuals)? = fields[key],
+                      actuals.contains(where: { actual in constraint.values.contains { Self.same(key: key, wanted: $0, actual: actual) } })
+                else { return false }
+                continue
+            }
             guard let value = fields[constraint.key] else { return false }
             switch value {
             case let .one(actual):
@@ -363,7 +381,7 @@ public struct FactView: Equatable, Sendable {
 public enum GoalEvaluator {
     public static func holds(_ predicate: GoalPredicate, world: TutorWorld) -> Bool {
         switch predicate {
-        case .event:
+        case .event, .anyEvent:
             return false
         case let .flag(user, folder, message, flag, set):
             guard let entries = try? world.mailbox(user: user, folder: folder),
@@ -391,13 +409,16 @@ public enum GoalEvaluator {
     /// An `expect:` assertion: a state predicate holds now, or an event pattern matched some fact
     /// since the world started (any session).
     public static func expectation(_ predicate: GoalPredicate, world: TutorWorld) -> Bool {
-        if case let .event(pattern) = predicate {
+        let patterns = predicate.patterns.map { pattern -> FactPattern in
             var any = pattern
             if !any.constraints.contains(where: { $0.key == "by" }) { any.constraints.append(FactConstraint(key: "by", values: ["any"])) }
-            let records = world.facts(since: 0)
+            return any
+        }
+        if !patterns.isEmpty {
             var earlier: [FactRecord] = []
-            for record in records {
-                if FactView(record, earlier: earlier).matches(any, learnerHosts: []) { return true }
+            for record in world.facts(since: 0) {
+                let view = FactView(record, earlier: earlier)
+                if patterns.contains(where: { view.matches($0, learnerHosts: []) }) { return true }
                 earlier.append(record)
             }
             return false
@@ -459,7 +480,7 @@ public struct GoalTracker: Sendable {
                 return result
             }
             for goal in goals where firstMet[goal.id] == nil {
-                guard case let .event(pattern) = goal.predicate, view.matches(pattern, learnerHosts: learners) else { continue }
+                guard goal.predicate.patterns.contains(where: { view.matches($0, learnerHosts: learners) }) else { continue }
                 if let after = goal.after {
                     guard let earlier = firstMet[after], earlier < record.sequence else { continue }
                 }

@@ -327,7 +327,7 @@ enum GoalParser {
         if requireText || f.has("fr") || f.has("en") { description = r.inlineText(f, what: "goal") }
         guard let predicate = parsePredicate(key, value, reader: r) else { return nil }
         let after = f["after"].flatMap { ContentID.read($0, what: "after", reader: r) }
-        if after != nil, case .event = predicate {} else if after != nil {
+        if after != nil, predicate.patterns.isEmpty {
             r.error(f["after"], fr: "after : seulement pour un but sur un fait (événement)", en: "after: only for an event goal")
         }
         return Goal(id: id, description: description, predicate: predicate, after: after, line: r.line(node))
@@ -344,7 +344,7 @@ enum GoalParser {
             return FactPattern(kind: key)
         }
         let allowed = FactPattern.commonFields + kind.fields
-        guard let m = r.mapping(value, what: key, allowed: allowed) else { return nil }
+        guard let m = r.mapping(value, what: key, allowed: allowed + kind.fields.map { $0 + "-any" }) else { return nil }
         var constraints: [FactConstraint] = []
         for field in m.keys {
             guard let node = m[field] else { continue }
@@ -366,6 +366,23 @@ enum GoalParser {
     static func parsePredicate(_ key: String, _ value: Node, reader r: NodeReader) -> GoalPredicate? {
         if FactPattern.kind(named: key) != nil { return parsePattern(key, value, reader: r).map { .event($0) } }
         switch key {
+        case "any-of":
+            // `any-of: [{KIND: {…}}, {KIND: {…}}]`: equivalent ways to the same goal.
+            var patterns: [FactPattern] = []
+            for item in r.sequence(value, what: "any-of") ?? [] {
+                let kinds = FactPattern.kinds.map(\.name)
+                guard let f = r.mapping(item, what: "any-of", allowed: kinds) else { continue }
+                guard f.keys.count == 1, let kind = f.keys.first, let node = f[kind] else {
+                    r.error(item, fr: "any-of : un fait par élément", en: "any-of: one fact per entry")
+                    continue
+                }
+                if let pattern = parsePattern(kind, node, reader: r) { patterns.append(pattern) }
+            }
+            guard patterns.count >= 2 else {
+                r.error(value, fr: "any-of : au moins deux façons", en: "any-of: at least two ways")
+                return nil
+            }
+            return .anyEvent(patterns)
         case "flag":
             guard let m = r.mapping(value, what: "flag", allowed: ["user", "folder", "message", "flag", "set"],
                                     required: ["user", "message", "flag"]) else { return nil }
