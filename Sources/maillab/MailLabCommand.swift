@@ -220,6 +220,7 @@ final class REPLSession {
 
     func run(initial: [String], stopWhenQuizEnds: Bool = false) throws {
         let interactive = isatty(STDIN_FILENO) == 1
+        if interactive { core.width = LineEditor.terminalWidth() }
         if initial.isEmpty { Output.print(core.welcome()) }
         for line in initial {
             let output = core.evaluate(line)
