@@ -26,6 +26,9 @@ public struct Lesson: Equatable, Sendable {
         public var task: LearnerTask
         public var covers: [String]
         public var line: Int
+        /// The exercise goes on in the previous exercise's world (same scenario) instead of a
+        /// fresh one: "now collect the mail you just sent".
+        public var continues = false
     }
 }
 
@@ -47,8 +50,9 @@ public struct Question: Equatable, Sendable {
         case short(accepted: [String])
         /// A number within `tolerance` (ports, codes).
         case numeric(answer: Double, tolerance: Double)
-        /// Items written in the right order; shown in a fixed shuffled order.
-        case ordering(items: [String])
+        /// Items written in the right order (each in both languages; a protocol word is the same
+        /// in both); shown in a fixed shuffled order.
+        case ordering(items: [LocalizedText])
         /// The learner predicts the code of the last reply to a session prefix; the right answer
         /// is computed by running the prefix in a fresh world.
         case predict(scenario: String?, session: SessionTarget, prefix: [String])

@@ -30,14 +30,15 @@ public enum LessonParser {
         }
         var exercises: [Lesson.Exercise] = []
         for node in f["exercises"].flatMap({ r.sequence($0, what: "exercises") }) ?? [] {
-            guard let e = r.mapping(node, what: "exercise", allowed: ["id", "scenario", "task", "covers"],
+            guard let e = r.mapping(node, what: "exercise", allowed: ["id", "scenario", "task", "covers", "continues"],
                                     required: ["id", "task"]) else { continue }
             let eid = e["id"].flatMap { ContentID.read($0, what: "exercise id", reader: r) }
             let scenario = e["scenario"].flatMap { r.nonEmptyString($0, what: "scenario") }
             let task = e["task"].flatMap { TaskParser.parse($0, reader: r) }
             if let eid, let task {
                 exercises.append(.init(id: eid, scenario: scenario == "default" ? nil : scenario, task: task,
-                                       covers: e["covers"].flatMap { r.strings($0, what: "covers") } ?? [], line: r.line(node)))
+                                       covers: e["covers"].flatMap { r.strings($0, what: "covers") } ?? [], line: r.line(node),
+                                       continues: e["continues"].flatMap { r.bool($0, what: "continues") } ?? false))
             }
         }
         var questions: [Question] = []
@@ -125,10 +126,14 @@ enum QuestionParser {
             kind = .numeric(answer: value, tolerance: tolerance)
         case "ordering":
             forbid(["choices", "answer", "accept", "tolerance", "scenario", "session", "prefix"])
-            let items = require("items").flatMap { r.strings($0, what: "items") } ?? []
+            // Each item is a text the same in both languages (EHLO, TCP 25) or {fr: …, en: …}.
+            let items: [LocalizedText] = require("items").flatMap { r.sequence($0, what: "items") }?.compactMap { item in
+                item.scalar != nil ? r.string(item, what: "items").map { LocalizedText(fr: $0, en: $0) } : r.text(item, what: "items")
+            } ?? []
             if items.count < 2, let i = f["items"] { r.error(i, fr: "au moins deux éléments", en: "at least two items") }
-            if Set(items.map { $0.lowercased() }).count != items.count, let i = f["items"] {
-                r.error(i, fr: "éléments en double", en: "duplicate items")
+            for language in Language.allCases where Set(items.map { $0[language].lowercased() }).count != items.count {
+                if let i = f["items"] { r.error(i, fr: "éléments en double", en: "duplicate items") }
+                break
             }
             kind = .ordering(items: items)
         case "predict":

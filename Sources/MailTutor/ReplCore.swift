@@ -43,14 +43,18 @@ public final class ReplCore {
     /// Longest line the REPL accepts (protocol engines have their own, smaller limits).
     public static let maximumLineLength = 8192
 
-    public static let commands = ["advance", "b64", "b64d", "back", "connect", "cram-md5", "dig", "down", "goals", "help", "hint",
-                                  "hosts", "lang", "lesson", "lessons", "mailbox", "next", "progress", "queue", "quit", "quiz",
-                                  "replay", "run", "scenarios", "send", "sniff", "up", "why"]
+    public static var commands: [String] { ReplCommands.names }
+
+    /// Terminal width for wrapping explanations and narration at word boundaries; nil leaves
+    /// lines long (piped output, tests). The libedit layer sets it before every line.
+    public var width: Int?
+    /// True while the server's last reply asked for a SASL response (334 / + ): the next line
+    /// is a credential, kept out of the history file.
+    private var saslPending = false
 
     public private(set) var language: Language
     private var env: Environment
     private var world: TutorWorld?
-    private var facts = FactLog()
     private var context = Context.top
     private var task: ActiveTask?
     private var lesson: LessonCursor?
@@ -68,8 +72,9 @@ public final class ReplCore {
 
     private struct OpenSession {
         var session: TutorSession
-        var record: Int
         var inData = false
+        /// TLS is up (implicit TLS, or after STARTTLS/STLS): a credential sent now is protected.
+        var encrypted = false
     }
 
     private struct Draft {
@@ -79,12 +84,17 @@ public final class ReplCore {
         var to: [String]
         var subject: String
         var body: [String] = []
+        /// The session `!send` was typed in: the REPL goes back to it once the message is sent.
+        var returnTo: OpenSession?
     }
 
     private struct QuizState {
         var run: QuizRun
         var attempt: Int64?
         var lesson: Lesson
+        /// Seeds the order of the choices: the learner and the attempt's number, so that two
+        /// learners (or two attempts) see the right answer at different places, reproducibly.
+        var seed: String
     }
 
     private struct ActiveTask {
@@ -135,11 +145,16 @@ public final class ReplCore {
     }
 
     /// Shown when the REPL starts; on a learner's first start it offers the first lesson.
-    public func welcome() -> String {
+    public func welcome() -> String { layout(welcomeText()) }
+
+    private func welcomeText() -> String {
         var out = t("MailLab — laboratoire SMTP, POP3 et IMAP. Tapez « help » pour la liste des commandes.\n",
                     "MailLab — a laboratory for SMTP, POP3 and IMAP. Type 'help' for the list of commands.\n")
         let fresh = (try? env.store?.hasProgress(learner: env.learner)) ?? nil
-        if fresh != true, let first = env.library.lessonIndex.first {
+        if let saved = savedPosition(), let entry = env.library.lessonIndex.first(where: { $0.id == saved.lesson }) {
+            out += t("Bon retour ! Vous en étiez à l'étape \(saved.index + 1) de la leçon « \(entry.title.fr) » : tapez « resume » (ou « lesson \(entry.id) ») pour continuer.\n",
+                     "Welcome back! You were at step \(saved.index + 1) of the lesson '\(entry.title.en)': type 'resume' (or 'lesson \(entry.id)') to go on.\n")
+        } else if fresh != true, let first = env.library.lessonIndex.first {
             out += t("Première visite ? Commencez par la leçon « \(first.title.fr) » : tapez « lesson \(first.id) ».\n",
                      "First time here? Start with the lesson '\(first.title.en)': type 'lesson \(first.id)'.\n")
         }
@@ -158,6 +173,23 @@ public final class ReplCore {
                                   "Line too long (\(line.utf8.count) bytes): the limit is \(Self.maximumLineLength) bytes. "
                                   + "An SMTP server already refuses commands over 512 bytes.\n"))
         }
+        let result = evaluateInContext(line)
+        return Output(text: layout(result.text), exit: result.exit)
+    }
+
+    /// Wraps the learner-facing lines of an answer to `width`; protocol lines (`S: `, `C: `,
+    /// sniffed `~ ` lines) and indented samples stay as they are.
+    private func layout(_ text: String) -> String {
+        guard let width, text.contains(where: { $0 == "\n" }) || text.count > width else { return text }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            if line.hasPrefix("S: ") || line.hasPrefix("C: ") || line.hasPrefix("~ ") || line.hasPrefix("  C: ") || line.hasPrefix("    ") {
+                return String(line)
+            }
+            return TextLayout.wrap(String(line), width: width)
+        }.joined(separator: "\n")
+    }
+
+    private func evaluateInContext(_ line: String) -> Output {
         switch context {
         case .top:
             return Output(text: afterCommand(command(line)), exit: quitRequested)
@@ -165,16 +197,66 @@ public final class ReplCore {
             if line.hasPrefix("!") {
                 let inner = String(line.dropFirst())
                 if inner.trimmingCharacters(in: .whitespaces).lowercased() == "quit" { return endOfInput() }
-                return Output(text: afterCommand(command(inner)))
+                let name = inner.split(separator: " ").first.map { $0.lowercased() } ?? ""
+                if name == "send" { return Output(text: startCompose(inner.split(separator: " ").dropFirst().map(String.init), returnTo: open)) }
+                var out = command(inner)
+                // A command that left the session (lesson, quiz, next…) closes it and says so.
+                var stillHere = false
+                if case let .session(now) = context { stillHere = now.session === open.session }
+                if !stillHere, !open.session.isClosed {
+                    open.session.close()
+                    out += t("(connexion à \(open.session.host):\(open.session.port) fermée)\n",
+                             "(connection to \(open.session.host):\(open.session.port) closed)\n")
+                }
+                return Output(text: afterCommand(out), exit: quitRequested)
             }
+            // An empty line outside DATA sends nothing (a stray Enter would earn a 500).
+            if !open.inData, line.trimmingCharacters(in: .whitespaces).isEmpty { return Output(text: "") }
             return Output(text: afterCommand(sessionLine(line, open)))
         case var .compose(draft):
             if line == "." { return Output(text: afterCommand(finishCompose(draft))) }
+            if draft.body.count >= Self.maximumBodyLines {
+                return Output(text: t("Message trop long (\(Self.maximumBodyLines) lignes au plus) : tapez « . » pour l'envoyer.\n",
+                                      "Message too long (at most \(Self.maximumBodyLines) lines): type '.' to send it.\n"))
+            }
             draft.body.append(line)
             context = .compose(draft)
             return Output(text: "")
         case let .quiz(state):
             return Output(text: quizAnswer(line, state))
+        }
+    }
+
+    /// Longest message body `send` composes, in lines.
+    public static let maximumBodyLines = 2000
+
+    private var isCompose: Bool {
+        if case .compose = context { return true }
+        return false
+    }
+
+    /// Ctrl-C: throws away the line being typed; nothing is sent to a server.
+    public func interrupt() -> Output {
+        switch context {
+        case .session: return Output(text: t("(ligne annulée, rien n'est envoyé ; Ctrl-D ferme la session)\n",
+                                             "(line cancelled, nothing sent; Ctrl-D closes the session)\n"))
+        case .quiz: return Output(text: t("(Ctrl-D arrête le quiz)\n", "(Ctrl-D stops the quiz)\n"))
+        case .compose: return Output(text: t("(Ctrl-D abandonne le message)\n", "(Ctrl-D discards the message)\n"))
+        case .top: return Output(text: "")
+        }
+    }
+
+    /// The line as the history file may keep it (passwords, AUTH payloads and SASL responses
+    /// masked), computed before the line is evaluated.
+    public func historyEntry(for line: String) -> String {
+        switch context {
+        case let .session(open):
+            if open.inData { return line }
+            return Secrets.redact(line, protocolKind: open.session.protocolKind, awaitingSASL: saslPending)
+        case .top, .quiz:
+            return Secrets.redact(line, protocolKind: nil, awaitingSASL: false)
+        case .compose:
+            return line
         }
     }
 
@@ -189,8 +271,13 @@ public final class ReplCore {
             open.session.close()
             context = .top
             return Output(text: afterCommand(t("Connexion fermée.\n", "Connection closed.\n")))
-        case .compose:
+        case let .compose(draft):
             context = .top
+            if let open = draft.returnTo, !open.session.isClosed {
+                context = .session(open)
+                return Output(text: t("Message abandonné. Retour à la session \(open.session.host):\(open.session.port).\n",
+                                      "Message discarded. Back to the session with \(open.session.host):\(open.session.port).\n"))
+            }
             return Output(text: t("Message abandonné.\n", "Message discarded.\n"))
         case let .quiz(state):
             context = .top
@@ -255,14 +342,32 @@ public final class ReplCore {
         case "lang":
             guard let first = args.first, let lang = Language(rawValue: first.lowercased()) else { return usage("lang fr|en") }
             language = lang
-            return t("Langue : français.\n", "Language: English.\n")
+            var note = ""
+            do { try env.store?.setSetting(learner: env.learner, key: "language", value: lang.rawValue) } catch let error as TutorError {
+                note = t(error.message) + "\n"
+            } catch {}
+            return t("Langue : français.\n", "Language: English.\n") + note
         case "lessons":
             return env.library.lessonIndex.map { "\($0.id)  \(t($0.title))" }.joined(separator: "\n") + "\n"
         case "scenarios":
             return env.library.scenarioIndex.map { "\($0.id)  \(t($0.title))" }.joined(separator: "\n") + "\n"
         case "lesson":
-            guard let id = args.first else { return usage("lesson ID") }
+            guard let id = args.first, args.count <= 2 else { return usage("lesson ID [N]") }
+            if args.count == 2 {
+                guard let number = Int(args[1]), number >= 1 else { return usage("lesson ID [N]") }
+                return startLesson(id, section: number)
+            }
             return startLesson(id)
+        case "resume": return resume()
+        case "map": return lessonMap()
+        case "reset", "retry": return resetExercise()
+        case "skip": return skipExercise()
+        case "clear": return "\u{1B}[H\u{1B}[2J"
+        case "codes":
+            guard args.count <= 1, let table = Reference.codes(args.first, language: language) else { return usage("codes [smtp|pop3|imap]") }
+            return table
+        case "glossary": return Reference.glossaryText(args.isEmpty ? nil : args.joined(separator: " "), language: language)
+        case "show": return showMessage(args)
         case "replay":
             guard let id = args.first else { return usage("replay ID") }
             return startReplay(id)
@@ -273,6 +378,7 @@ public final class ReplCore {
             guard let id = args.first ?? lesson?.lesson.id ?? env.library.lessonIndex.first?.id else {
                 return t("Aucune leçon n'a de quiz.\n", "No lesson has a quiz.\n")
             }
+            if env.library.lesson(id) == nil { return unknownLesson(id, command: "quiz") }
             return startQuiz(id)
         case "progress": return progressTable()
         case "hint": return hint()
@@ -297,7 +403,7 @@ public final class ReplCore {
             sniffing = mode == "on"
             wireCursor = world?.wireLog().count ?? 0
             return sniffing ? t("Écoute du réseau activée.\n", "Sniffing on.\n") : t("Écoute du réseau désactivée.\n", "Sniffing off.\n")
-        case "why": return why()
+        case "why": return args.isEmpty ? why() : Reference.why(args.joined(separator: " "), language: language)
         default:
             let suggestion = Self.commands.min { editDistance($0, name) < editDistance($1, name) }
             var out = t("Commande inconnue « \(Printable.escape(String(name.prefix(40)))) ».", "Unknown command '\(Printable.escape(String(name.prefix(40))))'.")
@@ -306,37 +412,29 @@ public final class ReplCore {
         }
     }
 
-    private func usage(_ form: String) -> String { t("Usage : \(form)\n", "Usage: \(form)\n") }
+    private func usage(_ form: String) -> String {
+        t("Usage : \(ReplCommands.localize(form, .fr))\n", "Usage: \(form)\n")
+    }
+
+    /// "Unknown lesson", with the nearest id when one is close ("quiz smpt" → smtp).
+    private func unknownLesson(_ id: String, command: String) -> String {
+        let ids = env.library.lessonIndex.map(\.id)
+        let wanted = id.lowercased()
+        // Ids look like "02-smtp": the part after the number counts as a name too.
+        func distance(_ candidate: String) -> Int {
+            let short = candidate.split(separator: "-", maxSplits: 1).last.map(String.init) ?? candidate
+            return min(editDistance(candidate, wanted), editDistance(short, wanted))
+        }
+        var out = t("Leçon inconnue « \(Printable.escape(String(id.prefix(40)))) ».", "Unknown lesson '\(Printable.escape(String(id.prefix(40))))'.")
+        if let best = ids.min(by: { distance($0) < distance($1) }), distance(best) <= 2 {
+            out += t(" Vouliez-vous dire « \(command) \(best) » ?", " Did you mean '\(command) \(best)'?")
+        }
+        return out + t(" Tapez « lessons ».\n", " Type 'lessons'.\n")
+    }
 
     private func help(_ topic: String?) -> String {
-        let lines: [(String, String, String)] = [
-            ("lessons / scenarios", "liste les leçons / scénarios", "list lessons / scenarios"),
-            ("lesson ID", "commence une leçon (next pour avancer)", "start a lesson (next to go on)"),
-            ("replay ID", "rejoue un scénario pas à pas (next, back, run)", "replay a scenario step by step (next, back, run)"),
-            ("quiz [ID]", "quiz d'une leçon", "a lesson's quiz"),
-            ("progress", "votre progression", "your progress"),
-            ("hosts", "les machines du réseau simulé", "hosts of the simulated network"),
-            ("dig NAME [MX|A|TXT]", "interroge le DNS", "query the DNS"),
-            ("connect HOST PORT [--tls]", "ouvre une session ; ! avant une commande du tuteur, Ctrl-D pour sortir",
-             "open a session; ! before a tutor command, Ctrl-D to leave"),
-            ("b64 TEXT / b64d TEXT", "encode / décode en base64 (\\0 pour l'octet nul)", "base64 encode / decode (\\0 for a NUL byte)"),
-            ("cram-md5 USER PASSWORD CHALLENGE", "calcule la réponse CRAM-MD5", "compute a CRAM-MD5 response"),
-            ("send FROM|DEVICE TO[,TO] SUBJECT", "rédige un message depuis une adresse ou un appareil (fin par .)",
-             "compose a message from an address or a device (end with .)"),
-            ("mailbox USER [FOLDER]", "contenu d'une boîte", "list a mailbox"),
-            ("queue [HOST]", "file d'attente des MTA", "MTA queues"),
-            ("down HOST / up HOST", "arrête / relance une machine", "stop / restart a host"),
-            ("advance DURATION", "avance le temps simulé (5m, 2h, 1d)", "move simulated time on (5m, 2h, 1d)"),
-            ("sniff on|off", "montre ce qui passe sur le réseau", "show what crosses the network"),
-            ("why", "explique la dernière réponse du serveur", "explain the server's last reply"),
-            ("hint / goals", "indice suivant / état des objectifs", "next hint / state of the goals"),
-            ("lang fr|en", "change de langue", "switch language"),
-            ("quit", "quitter", "leave"),
-        ]
-        let selected = topic.map { name in lines.filter { $0.0.hasPrefix(name.lowercased()) } } ?? lines
-        if selected.isEmpty { return t("Pas d'aide pour « \(Printable.escape(topic ?? "")) ».\n", "No help for '\(Printable.escape(topic ?? ""))'.\n") }
-        return selected.map { "  \($0.0.padding(toLength: 34, withPad: " ", startingAt: 0)) \(language == .fr ? $0.1 : $0.2)" }
-            .joined(separator: "\n") + "\n"
+        if let text = ReplCommands.help(topic, language: language) { return text }
+        return t("Pas d'aide pour « \(Printable.escape(topic ?? "")) ».\n", "No help for '\(Printable.escape(topic ?? ""))'.\n")
     }
 
     // MARK: World
@@ -396,17 +494,22 @@ public final class ReplCore {
 
     private func openSession(_ target: SessionTarget) -> String {
         if case let .session(open) = context { open.session.close() }
+        // `why` must not explain the previous session's last reply.
+        lastReply = nil
+        saslPending = false
         return worldOrMessage { world in
             let session = try world.openSession(host: target.host, port: target.port, tls: target.tls)
-            var record = SessionRecord(host: session.host, port: session.port, protocolKind: session.protocolKind)
-            record.replies = session.greeting
-            if target.tls { record.tls = true }
-            facts.sessions.append(record)
-            context = .session(OpenSession(session: session, record: facts.sessions.count - 1))
+            context = .session(OpenSession(session: session, encrypted: target.tls))
             var out = t("Connecté à \(target.host):\(target.port)\(target.tls ? " (TLS)" : ""). Ctrl-D pour fermer, !why, !hint, !goals.\n",
                         "Connected to \(target.host):\(target.port)\(target.tls ? " (TLS)" : ""). Ctrl-D to close, !why, !hint, !goals.\n")
             for line in session.greeting { out += "S: \(Printable.escape(line))\n" }
             if let last = session.greeting.last { lastReply = (last, session.protocolKind) }
+            if !target.tls, [465, 993, 995].contains(target.port) {
+                out += t("» Le port \(target.port) attend TLS dès le premier octet : le serveur ne dira rien en clair. "
+                         + "Tapez « connect \(target.host) \(target.port) --tls ».\n",
+                         "» Port \(target.port) expects TLS from the first byte: the server will say nothing in clear. "
+                         + "Type 'connect \(target.host) \(target.port) --tls'.\n")
+            }
             return out
         }
     }
@@ -414,32 +517,37 @@ public final class ReplCore {
     private func sessionLine(_ line: String, _ open: OpenSession) -> String {
         var open = open
         let kind = open.session.protocolKind
+        let clearCredential = !open.inData && !open.encrypted
+            && Secrets.sendsCredential(line, protocolKind: kind, awaitingSASL: saslPending)
         let exchange = open.session.send(line: line)
-        if !open.inData {
-            let verb = SessionRecord.verb(of: line, protocolKind: kind)
-            if !verb.isEmpty { facts.sessions[open.record].verbs.append(verb) }
-        }
         if open.inData, line == "." { open.inData = false }
-        facts.sessions[open.record].replies += exchange.lines
-        for event in exchange.events { facts.sessions[open.record].apply(event) }
         var out = ""
         for reply in exchange.lines { out += "S: \(Printable.escape(reply))\n" }
         for event in exchange.events {
             switch event {
-            case let .tlsEstablished(description): out += t("(TLS établi : \(description))\n", "(TLS established: \(description))\n")
+            case let .tlsEstablished(description):
+                open.encrypted = true
+                out += t("(TLS établi : \(Self.frenchTLS(description)))\n", "(TLS established: \(description))\n")
             case let .authenticated(user): out += t("(authentifié : \(user))\n", "(authenticated: \(user))\n")
             case let .accepted(_, _, queueID): out += t("(message accepté\(queueID.map { ", file \($0)" } ?? ""))\n",
                                                         "(message accepted\(queueID.map { ", queue id \($0)" } ?? ""))\n")
             case .closed: break
             }
         }
-        if kind == .smtp, !open.inData, SessionRecord.verb(of: line, protocolKind: kind) == "DATA",
+        if kind == .smtp, !open.inData, TypedCommand.verb(of: line, protocolKind: kind) == "DATA",
            exchange.lines.last?.hasPrefix("354") == true {
             open.inData = true
             out += t("(tapez le message ; une ligne avec un seul . le termine)\n", "(type the message; a line holding only . ends it)\n")
         }
+        if clearCredential {
+            out += paint(t("» Attention : ce secret vient de traverser le réseau en clair. Base64 n'est pas un chiffrement : "
+                           + "quiconque écoute (« sniff on ») le lit. Chiffrez d'abord (STARTTLS, STLS, ou un port TLS).",
+                           "» Careful: this secret just crossed the network in clear. Base64 is no encryption: anyone listening "
+                           + "('sniff on') reads it. Encrypt first (STARTTLS, STLS, or a TLS port)."), "35") + "\n"
+        }
         if let last = exchange.lines.last {
             lastReply = (last, kind)
+            saslPending = !open.inData && (kind == .imap ? last.hasPrefix("+") : (last.hasPrefix("334") || last.hasPrefix("+ ")))
             if ProtocolVocabulary.isError(last, kind: kind) { out += explainError(last, kind: kind) }
         }
         if open.session.isClosed || exchange.events.contains(.closed) {
@@ -451,11 +559,17 @@ public final class ReplCore {
         return out
     }
 
+    /// The world describes TLS in English ("HOST, certificate verified against the MailLab CA").
+    static func frenchTLS(_ description: String) -> String {
+        description.replacingOccurrences(of: "certificate verified against the MailLab CA", with: "certificat vérifié par l'AC MailLab")
+            .replacingOccurrences(of: "certificate not verified", with: "certificat non vérifié")
+    }
+
     private func explainError(_ line: String, kind: MailProtocol) -> String {
         var out = ""
         if let explanation = world?.explain(reply: line, protocolKind: kind) { out += paint("» \(t(explanation))", "33") + "\n" }
         if let active = task, !active.done {
-            if let advice = active.task.advice.first(where: { GoalEvaluator.replyHasCode(line, $0.code) }) {
+            if let advice = active.task.advice.first(where: { ReplyCode.has(line, $0.code) }) {
                 out += paint("» \(t(advice.text))", "36") + "\n"
             } else if active.hintsUsed < active.task.hints.count + (active.task.solution == nil ? 0 : 1) {
                 out += t("» Besoin d'aide ? Tapez « !hint ».\n", "» Need help? Type '!hint'.\n")
@@ -477,7 +591,7 @@ public final class ReplCore {
             if entries.isEmpty { return t("Boîte vide.\n", "Empty mailbox.\n") }
             return entries.map { entry in
                 "\(entry.sequence)  uid=\(entry.uid)  \(entry.flags.joined(separator: " ").padding(toLength: 18, withPad: " ", startingAt: 0))  "
-                    + "\(Printable.escape(entry.from))  \(Printable.escape(entry.subject))  (\(entry.size) o)"
+                    + "\(Printable.escape(entry.from))  \(Printable.escape(entry.subject))  (\(entry.size) \(t("octets", "bytes")))"
             }.joined(separator: "\n") + "\n"
         }
     }
@@ -502,29 +616,60 @@ public final class ReplCore {
             let notes = try world.perform(action)
             var out = notes.map { t($0) + "\n" }.joined()
             if case let .advance(seconds) = action { out += t("Temps simulé : +\(DurationText.format(seconds)).\n", "Simulated time: +\(DurationText.format(seconds)).\n") }
-            if case let .send(send) = action { facts.submitted.append((send.from, send.to)) }
             return out.isEmpty ? t("Fait.\n", "Done.\n") : out
         }
     }
 
     // MARK: Composing
 
-    private func startCompose(_ args: [String]) -> String {
-        guard args.count >= 3 else { return usage("send FROM|DEVICE TO[,TO] SUBJECT") }
-        let to = args[1].split(separator: ",").map(String.init)
-        guard !to.isEmpty, to.allSatisfy({ $0.contains("@") }) else { return usage("send FROM|DEVICE TO[,TO] SUBJECT") }
+    /// `send FROM|DEVICE TO[,TO] SUBJECT`, or with options: `send --from ADDRESS TO SUBJECT`,
+    /// `send --device NAME TO SUBJECT`. Anything else starting with `--` is a usage error (it
+    /// is never taken for a device, and no body is read).
+    private func startCompose(_ args: [String], returnTo: OpenSession? = nil) -> String {
+        let form = "send [--from FROM|--device DEVICE] FROM|DEVICE TO[,TO] SUBJECT"
+        var sender: String?
+        var positional: [String] = []
+        var index = 0
+        while index < args.count {
+            let word = args[index]
+            if word == "--from" || word == "--device" {
+                guard index + 1 < args.count, sender == nil else { return usage(form) }
+                sender = args[index + 1]
+                if word == "--from", !args[index + 1].contains("@") {
+                    return t("--from attend une adresse (alice@example.com) ; pour un appareil, --device NOM.\n",
+                             "--from expects an address (alice@example.com); for a device, --device NAME.\n")
+                }
+                index += 2
+                continue
+            }
+            if word.hasPrefix("--"), positional.count < 2 {
+                return t("Option inconnue « \(Printable.escape(String(word.prefix(30)))) ». ", "Unknown option '\(Printable.escape(String(word.prefix(30))))'. ") + usage(form)
+            }
+            positional.append(word)
+            index += 1
+        }
+        if let sender { positional.insert(sender, at: 0) }
+        guard positional.count >= 3 else { return usage(form) }
+        let to = positional[1].split(separator: ",").map(String.init)
+        guard !to.isEmpty, to.allSatisfy({ $0.contains("@") }) else { return usage(form) }
         // An address writes from the learner's machine; a name is one of the world's mail clients.
-        let isAddress = args[0].contains("@")
-        context = .compose(Draft(device: isAddress ? nil : args[0], from: isAddress ? args[0] : "", to: to,
-                                 subject: args.dropFirst(2).joined(separator: " ")))
+        let isAddress = positional[0].contains("@")
+        context = .compose(Draft(device: isAddress ? nil : positional[0], from: isAddress ? positional[0] : "", to: to,
+                                 subject: positional.dropFirst(2).joined(separator: " "), returnTo: returnTo))
         return t("Tapez le texte ; une ligne avec un seul . l'envoie (Ctrl-D abandonne).\n",
                  "Type the text; a line holding only . sends it (Ctrl-D discards).\n")
     }
 
     private func finishCompose(_ draft: Draft) -> String {
         context = .top
-        return perform(.send(SendAction(device: draft.device, from: draft.from, to: draft.to, subject: draft.subject,
-                                        body: draft.body.joined(separator: "\n"))))
+        let out = perform(.send(SendAction(device: draft.device, from: draft.from, to: draft.to, subject: draft.subject,
+                                           body: draft.body.joined(separator: "\n"))))
+        if let open = draft.returnTo, !open.session.isClosed {
+            context = .session(open)
+            return out + t("(retour à la session \(open.session.host):\(open.session.port))\n",
+                           "(back to the session with \(open.session.host):\(open.session.port))\n")
+        }
+        return out
     }
 
     // MARK: Helpers (base64, CRAM-MD5)
@@ -583,9 +728,10 @@ public final class ReplCore {
     // MARK: Tasks and goals
 
     private func startTask(_ taskDef: LearnerTask, lessonID: String, exerciseID: String) -> String {
-        task = ActiveTask(lessonID: lessonID, exerciseID: exerciseID, task: taskDef, tracker: GoalTracker(goals: taskDef.goals),
+        let start = (try? currentWorld())?.nextFactSequence ?? 0
+        task = ActiveTask(lessonID: lessonID, exerciseID: exerciseID, task: taskDef,
+                          tracker: GoalTracker(goals: taskDef.goals, forbidden: taskDef.forbidden, startingAt: start),
                           startedAt: env.clock())
-        facts = FactLog()
         var out = "\n== \(t(taskDef.instructions))\n" + goalsStatus(full: true)
         if let target = taskDef.session { out += openSession(target) }
         return out
@@ -602,8 +748,18 @@ public final class ReplCore {
             wireCursor = records.count
         }
         guard var active = task, !active.done, let world else { return out }
-        let newly = active.tracker.update(facts: facts, world: world)
+        let update = active.tracker.update(world: world)
+        let newly = update.newlyMet
         let elapsed = max(0, Int(env.clock().timeIntervalSince(active.startedAt)))
+        for goal in update.newlyUnmet {
+            out += paint(t("✗ Plus vrai : ", "✗ No longer true: ") + (goal.description.map(t) ?? goal.id), "33") + "\n"
+        }
+        if let violation = update.violation {
+            task = active
+            return out + paint(t("✗ Tentative terminée : ", "✗ Attempt over: ") + t(violation.explanation), "31") + "\n"
+                + t("Tapez « reset » pour recommencer l'exercice sur un réseau neuf.\n",
+                    "Type 'reset' to restart the exercise on a fresh network.\n")
+        }
         for goal in newly {
             out += paint(t("✓ Objectif atteint : ", "✓ Goal met: ") + (goal.description.map(t) ?? goal.id), "32") + "\n"
             do {
@@ -613,9 +769,10 @@ public final class ReplCore {
                 out += t(error.message) + "\n"
             } catch {}
         }
-        if !newly.isEmpty || !text.isEmpty { out += progressLine(active) }
+        if !newly.isEmpty || !update.newlyUnmet.isEmpty || !text.isEmpty { out += progressLine(active) }
         if active.tracker.isComplete {
             active.done = true
+            recordCompletion(active)
             out += paint(t("Exercice réussi ! (indices utilisés : \(active.hintsUsed)) Tapez « next » pour continuer.",
                            "Exercise complete! (hints used: \(active.hintsUsed)) Type 'next' to go on."), "1;32") + "\n"
         }
@@ -645,10 +802,18 @@ public final class ReplCore {
             out = t("Indice \(active.hintsUsed + 1)/\(hints.count) : ", "Hint \(active.hintsUsed + 1)/\(hints.count): ") + t(hints[active.hintsUsed]) + "\n"
             active.hintsUsed += 1
         } else if let solution = active.task.solution, active.hintsUsed == hints.count {
-            out = t("Solution : ", "Solution: ") + t(solution) + "\n"
+            out = t("Solution (les lignes à taper) :\n", "Solution (the lines to type):\n")
+                + solution.map { "  " + ($0.isEmpty ? t("(ligne vide)", "(empty line)") : $0) }.joined(separator: "\n") + "\n"
             active.hintsUsed += 1
         } else {
             out = t("Plus d'indice pour cet exercice.\n", "No more hints for this exercise.\n")
+        }
+        if active.hintsUsed > (task?.hintsUsed ?? 0) {
+            // One row per hint shown, whatever the number of goals (issue 12 item 4).
+            do {
+                try env.store?.recordHint(learner: env.learner, lesson: active.lessonID, exercise: active.exerciseID,
+                                          number: active.hintsUsed, language: language, at: env.clock())
+            } catch let error as TutorError { task = active; return out + t(error.message) + "\n" } catch {}
         }
         task = active
         return out
@@ -656,56 +821,139 @@ public final class ReplCore {
 
     // MARK: Lessons
 
-    private func startLesson(_ id: String) -> String {
-        guard let found = env.library.lesson(id) else {
-            return t("Leçon inconnue « \(Printable.escape(id)) ». Tapez « lessons ».\n", "Unknown lesson '\(Printable.escape(id))'. Type 'lessons'.\n")
-        }
+    /// Starts lesson `id`: at section `section` (from 1) when given, else where the learner left
+    /// it (saved position), else at its beginning.
+    private func startLesson(_ id: String, section: Int? = nil) -> String {
+        guard let found = env.library.lesson(id) else { return unknownLesson(id, command: "lesson") }
         var out = ""
-        do { try env.store?.startLesson(learner: env.learner, lesson: id, at: env.clock()) } catch let error as TutorError {
+        do { try env.store?.startLesson(learner: env.learner, lesson: id, language: language, at: env.clock()) } catch let error as TutorError {
             out += t(error.message) + "\n"
         } catch {}
+        if case let .session(open) = context { open.session.close(); context = .top }
         runner = nil
         task = nil
-        lesson = LessonCursor(lesson: found)
+        var cursor = LessonCursor(lesson: found)
+        if let section {
+            let parts = found.sections.count + found.exercises.count
+            guard section <= parts else {
+                return t("La leçon « \(id) » a \(found.sections.count) sections et \(found.exercises.count) exercices (1 à \(parts)) ; tapez « map ».\n",
+                         "Lesson '\(id)' has \(found.sections.count) sections and \(found.exercises.count) exercises (1 to \(parts)); type 'map'.\n")
+            }
+            cursor.section = min(section - 1, found.sections.count)
+            cursor.exercise = max(0, section - 1 - found.sections.count)
+        } else if let saved = savedPosition(), saved.lesson == id, saved.index > 0 {
+            cursor.section = min(saved.index, found.sections.count)
+            cursor.exercise = max(0, saved.index - found.sections.count)
+            out += t("(reprise à l'étape \(saved.index + 1) ; « lesson \(id) 1 » reprend du début, « map » montre le plan)\n",
+                     "(resuming at step \(saved.index + 1); 'lesson \(id) 1' starts from the beginning, 'map' shows the plan)\n")
+        }
+        lesson = cursor
         out += "# \(t(found.title))\n"
         return out + next()
+    }
+
+    /// Where the learner is: the lesson and the step (sections, then exercises, from 0).
+    private func savedPosition() -> (lesson: String, index: Int)? {
+        guard let text = try? env.store?.setting(learner: env.learner, key: "position") else { return nil }
+        let parts = text.split(separator: " ")
+        guard parts.count == 2, let index = Int(parts[1]), index >= 0 else { return nil }
+        return (String(parts[0]), index)
+    }
+
+    private func savePosition(_ lessonID: String?, _ index: Int) {
+        try? env.store?.setSetting(learner: env.learner, key: "position", value: lessonID.map { "\($0) \(index)" })
+    }
+
+    /// `resume`: the saved lesson at the saved step.
+    private func resume() -> String {
+        guard let saved = savedPosition(), env.library.lesson(saved.lesson) != nil else {
+            return t("Rien à reprendre : tapez « lessons ».\n", "Nothing to resume: type 'lessons'.\n")
+        }
+        return startLesson(saved.lesson)
+    }
+
+    /// The language saved with `lang` (the REPL calls it when `--lang` was not given).
+    public func useSavedLanguage() {
+        if let value = try? env.store?.setting(learner: env.learner, key: "language"), let saved = Language(rawValue: value) {
+            language = saved
+        }
     }
 
     private func next() -> String {
         if let runner { return replayNext(runner) }
         guard var cursor = lesson else { return t("Rien à suivre : tapez « lesson ID » ou « replay ID ».\n", "Nothing to follow: type 'lesson ID' or 'replay ID'.\n") }
         if let active = task, !active.done {
-            return t("L'exercice n'est pas terminé (tapez « goals » ou « hint »).\n", "The exercise is not finished yet (type 'goals' or 'hint').\n")
+            return t("L'exercice n'est pas terminé (tapez « goals » ou « hint », « skip » pour le passer, « reset » pour le recommencer).\n",
+                     "The exercise is not finished yet (type 'goals' or 'hint', 'skip' to skip it, 'reset' to restart it).\n")
         }
         let found = cursor.lesson
         if cursor.section < found.sections.count {
             let section = found.sections[cursor.section]
+            savePosition(found.id, cursor.section)
             cursor.section += 1
             lesson = cursor
-            return "\n## \(t(section.title))\n\(t(section.text))\n" + t("(next pour continuer)\n", "(next to go on)\n")
+            let step = t("section \(cursor.section)/\(found.sections.count)", "section \(cursor.section)/\(found.sections.count)")
+            return "\n## \(t(section.title))  (\(step))\n\(TextLayout.reflow(t(section.text), width: width))\n"
+                + t("(next pour continuer, back pour revenir)\n", "(next to go on, back to go back)\n")
         }
         if cursor.exercise < found.exercises.count {
             let exercise = found.exercises[cursor.exercise]
+            let previous = cursor.exercise > 0 ? found.exercises[cursor.exercise - 1] : nil
+            savePosition(found.id, found.sections.count + cursor.exercise)
             cursor.exercise += 1
             lesson = cursor
             if case let .session(open) = context { open.session.close(); context = .top }
-            do {
-                let scenario = exercise.scenario.flatMap { env.library.scenario($0) }
-                world = try env.driver.makeWorld(scenario: scenario, seed: scenario?.seed ?? 1)
-                wireCursor = 0
-            } catch let error as TutorError {
-                return t(error.message) + "\n"
-            } catch {
-                return t("Monde indisponible : \(error)\n", "World unavailable: \(error)\n")
+            var notice: String
+            if exercise.continues, world != nil, let previous, previous.scenario == exercise.scenario, !freshWorldWanted {
+                notice = t("(Cet exercice continue dans le réseau de l'exercice précédent.)\n",
+                           "(This exercise continues in the network of the previous exercise.)\n")
+            } else {
+                do {
+                    let scenario = exercise.scenario.flatMap { env.library.scenario($0) }
+                    world = try env.driver.makeWorld(scenario: scenario, seed: scenario?.seed ?? 1)
+                    wireCursor = 0
+                } catch let error as TutorError {
+                    return t(error.message) + "\n"
+                } catch {
+                    return t("Monde indisponible : \(error)\n", "World unavailable: \(error)\n")
+                }
+                let named = exercise.scenario.flatMap { env.library.scenario($0) }.map { " (\(t($0.title)))" } ?? ""
+                notice = t("(Cet exercice part d'un réseau neuf\(named) : ce que vous avez fait avant n'y est plus.)\n",
+                           "(This exercise starts from a fresh network\(named): what you did before is not there.)\n")
             }
-            return startTask(exercise.task, lessonID: found.id, exerciseID: exercise.id)
+            freshWorldWanted = false
+            notice = t("\nExercice \(cursor.exercise)/\(found.exercises.count) ", "\nExercise \(cursor.exercise)/\(found.exercises.count) ") + notice
+            return notice + startTask(exercise.task, lessonID: found.id, exerciseID: exercise.id)
         }
         lesson = nil
         task = nil
+        savePosition(nil, 0)
         do { try env.store?.completeLesson(learner: env.learner, lesson: found.id, at: env.clock()) } catch {}
         let quiz = found.quiz.isEmpty ? "" : t(" Tapez « quiz \(found.id) » pour le quiz.", " Type 'quiz \(found.id)' for the quiz.")
         return t("Leçon terminée.", "Lesson complete.") + quiz + "\n"
     }
+
+    /// Where the current attempt stands, for `maillab check` (nil when no exercise is under way).
+    public var attemptStatus: (complete: Bool, violated: Bool, holdingStateGoals: [Goal])? {
+        guard let active = task else { return nil }
+        let holding = active.tracker.goals.filter { !$0.isEvent && !$0.isInvariant && active.tracker.holding.contains($0.id) }
+        return (active.done || active.tracker.isComplete, active.tracker.violation != nil, holding)
+    }
+
+    /// Opens exercise `index` (from 0) of lesson `id` directly, as `next` would after its sections.
+    public func openExercise(lesson id: String, index: Int) -> String {
+        guard let found = env.library.lesson(id), index < found.exercises.count else { return "" }
+        task = nil
+        runner = nil
+        var cursor = LessonCursor(lesson: found)
+        cursor.section = found.sections.count
+        cursor.exercise = index
+        lesson = cursor
+        return afterCommand(next())
+    }
+
+    /// Set by `reset`: the exercise restarts on a fresh world even when it continues another.
+    private var freshWorldWanted = false
 
     private func back() -> String {
         if let runner {
@@ -719,13 +967,96 @@ public final class ReplCore {
                 return t("Impossible de rejouer : \(error)\n", "Cannot replay: \(error)\n")
             }
         }
-        guard var cursor = lesson, cursor.exercise == 0, cursor.section > 1 else {
-            return t("Impossible de revenir en arrière ici.\n", "Cannot go back here.\n")
-        }
-        cursor.section -= 2
+        guard var cursor = lesson else { return t("Impossible de revenir en arrière ici.\n", "Cannot go back here.\n") }
+        // The step shown last is cursor - 1; going back shows cursor - 2.
+        let shown = cursor.section + cursor.exercise - 1
+        guard shown >= 1 else { return t("Vous êtes au début de la leçon.\n", "You are at the start of the lesson.\n") }
+        let target = shown - 1
+        cursor.section = min(target, cursor.lesson.sections.count)
+        cursor.exercise = max(0, target - cursor.lesson.sections.count)
         lesson = cursor
+        task = nil
         return next()
     }
+
+    /// `reset`: the current exercise again, on a fresh world.
+    private func resetExercise() -> String {
+        guard var cursor = lesson, cursor.exercise > 0, task != nil else {
+            return t("Aucun exercice en cours à recommencer.\n", "No exercise under way to restart.\n")
+        }
+        cursor.exercise -= 1
+        lesson = cursor
+        task = nil
+        freshWorldWanted = true
+        return t("On recommence l'exercice.\n", "Restarting the exercise.\n") + next()
+    }
+
+    /// `skip`: leaves the current exercise unfinished (recorded as skipped) and goes on.
+    private func skipExercise() -> String {
+        guard let active = task, !active.done, lesson != nil else {
+            if runner != nil { return next() }
+            return t("Aucun exercice en cours à passer.\n", "No exercise under way to skip.\n")
+        }
+        let seconds = max(0, Int(env.clock().timeIntervalSince(active.startedAt)))
+        try? env.store?.recordExercise(learner: env.learner, lesson: active.lessonID, exercise: active.exerciseID, status: "skipped",
+                                       hintsUsed: active.hintsUsed, seconds: seconds, language: language, at: env.clock())
+        task = nil
+        return t("Exercice passé.\n", "Exercise skipped.\n") + next()
+    }
+
+    /// Records a completed exercise (called once when its goals are all met).
+    private func recordCompletion(_ active: ActiveTask) {
+        let seconds = max(0, Int(env.clock().timeIntervalSince(active.startedAt)))
+        try? env.store?.recordExercise(learner: env.learner, lesson: active.lessonID, exercise: active.exerciseID, status: "completed",
+                                       hintsUsed: active.hintsUsed, seconds: seconds, language: language, at: env.clock())
+    }
+
+    /// `map`: the lesson's sections and exercises, where the learner is and what is done.
+    private func lessonMap() -> String {
+        guard let found = lesson?.lesson ?? savedPosition().flatMap({ env.library.lesson($0.lesson) }) else {
+            return t("Aucune leçon en cours : tapez « lesson ID ».\n", "No lesson under way: type 'lesson ID'.\n")
+        }
+        let status = (try? env.store?.exerciseStatus(learner: env.learner, lesson: found.id)) ?? [:]
+        let here: Int? = lesson.map { $0.section + $0.exercise - 1 }
+        var out = "# \(t(found.title))\n"
+        for (index, section) in found.sections.enumerated() {
+            let mark = here == index ? "→" : " "
+            out += "\(mark) \(String(index + 1).leftPadded(2))  \(t(section.title))\n"
+        }
+        for (offset, exercise) in found.exercises.enumerated() {
+            let index = found.sections.count + offset
+            let mark = here == index ? "→" : " "
+            var state = status[exercise.id].map { $0 == "completed" ? t("[fait]", "[done]") : t("[passé]", "[skipped]") } ?? "[ ]"
+            if let active = task, active.exerciseID == exercise.id, active.lessonID == found.id, active.done { state = t("[fait]", "[done]") }
+            let title = t(exercise.task.instructions).split(separator: "\n").first.map { String($0.prefix(60)) } ?? exercise.id
+            out += "\(mark) \(String(index + 1).leftPadded(2))  \(state) \(t("exercice", "exercise")) \(exercise.id) — \(title)\n"
+        }
+        return out + t("(« lesson \(found.id) N » va à l'étape N)\n", "('lesson \(found.id) N' goes to step N)\n")
+    }
+
+    /// `show USER [FOLDER] N`: a stored message, headers and body, as the server keeps it.
+    private func showMessage(_ args: [String]) -> String {
+        guard (2...3).contains(args.count), let number = Int(args[args.count - 1]), number >= 1 else {
+            return usage("show USER [FOLDER] N")
+        }
+        return worldOrMessage { world in
+            // "\r\n" is one Character in Swift: split on the Unicode scalars.
+            let text = try world.message(user: args[0], folder: args.count == 3 ? args[1] : nil, number: number)
+            let all = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false)
+                .map { String(String.UnicodeScalarView($0)).replacingOccurrences(of: "\r", with: "") }
+            let lines = all.prefix(Self.maximumShownLines)
+            // Indented so that narration wrapping leaves the header lines as they are.
+            var out = lines.map { "    " + Printable.escape($0).replacingOccurrences(of: "\\t", with: "    ") }
+                .joined(separator: "\n") + "\n"
+            if all.count > Self.maximumShownLines {
+                out += t("(… message coupé après \(Self.maximumShownLines) lignes)\n", "(… message cut after \(Self.maximumShownLines) lines)\n")
+            }
+            return out
+        }
+    }
+
+    /// Longest message `show` prints, in lines.
+    static let maximumShownLines = 400
 
     // MARK: Scenario replay
 
@@ -783,28 +1114,40 @@ public final class ReplCore {
     // MARK: Quizzes
 
     private func startQuiz(_ id: String) -> String {
-        guard let found = env.library.lesson(id) else {
-            return t("Leçon inconnue « \(Printable.escape(id)) ».\n", "Unknown lesson '\(Printable.escape(id))'.\n")
-        }
+        guard let found = env.library.lesson(id) else { return unknownLesson(id, command: "quiz") }
         guard !found.quiz.isEmpty else { return t("Cette leçon n'a pas de quiz.\n", "This lesson has no quiz.\n") }
         var out = ""
+        if case let .session(open) = context { open.session.close(); context = .top }
         let missed: [String]
         do { missed = try env.store?.missedQuestions(learner: env.learner, lesson: id) ?? [] } catch let error as TutorError {
             out += t(error.message) + "\n"
             missed = []
         } catch { missed = [] }
+        let ordinal = (try? env.store?.quizAttempts(learner: env.learner, lesson: id)) ?? 0
         let attempt = try? env.store?.startQuiz(learner: env.learner, lesson: id, at: env.clock())
-        let state = QuizState(run: QuizRun(lesson: found, previouslyMissed: missed), attempt: attempt, lesson: found)
+        let state = QuizState(run: QuizRun(lesson: found, previouslyMissed: missed), attempt: attempt, lesson: found,
+                              seed: "\(env.learner)\u{0}\(ordinal)")
         context = .quiz(state)
-        out += "# Quiz: \(t(found.title)) (\(found.quiz.count) questions)\n"
+        out += t("# Quiz : \(t(found.title)) (\(found.quiz.count) questions)\n", "# Quiz: \(t(found.title)) (\(found.quiz.count) questions)\n")
+        out += t("(« !b64d TEXTE » et les autres outils restent utilisables ; Ctrl-D arrête le quiz)\n",
+                 "('!b64d TEXT' and the other helpers still work; Ctrl-D stops the quiz)\n")
         if !missed.isEmpty { out += t("Les questions manquées la dernière fois viennent d'abord.\n", "Questions missed last time come first.\n") }
         return out + showQuestion(state)
     }
 
+    private func choiceOrder(_ question: Question, _ state: QuizState) -> [Int] {
+        QuizGrader.choiceOrder(question, seed: state.seed)
+    }
+
     private func showQuestion(_ state: QuizState) -> String {
         guard let question = state.run.current else { return "" }
-        return "\n" + QuizGrader.render(question, language: language)
+        let order = choiceOrder(question, state)
+        return "\n" + QuizGrader.render(question, language: language, order: order.isEmpty ? nil : order)
     }
+
+    /// Tutor commands a quiz lets through with `!` (they answer nothing and change no context).
+    static let quizHelpers: Set<String> = ["b64", "b64d", "cram-md5", "why", "codes", "glossary", "help", "?", "dig", "hosts",
+                                           "mailbox", "show", "queue", "lang", "clear"]
 
     private func quizAnswer(_ line: String, _ state: QuizState) -> String {
         var state = state
@@ -813,7 +1156,19 @@ public final class ReplCore {
             return finishQuiz(state, early: false)
         }
         let answer = line.trimmingCharacters(in: .whitespaces)
-        if answer.isEmpty { return t("Tapez votre réponse (Ctrl-D arrête le quiz).\n", "Type your answer (Ctrl-D stops the quiz).\n") }
+        if answer.hasPrefix("!") {
+            let inner = String(answer.dropFirst())
+            let name = inner.split(separator: " ").first.map { $0.lowercased() } ?? ""
+            guard Self.quizHelpers.contains(name) else {
+                return t("Pendant un quiz, seuls les outils sont permis (!b64, !b64d, !cram-md5, !why, !glossary, !codes…) ; Ctrl-D arrête le quiz.\n",
+                         "During a quiz only the helpers work (!b64, !b64d, !cram-md5, !why, !glossary, !codes…); Ctrl-D stops the quiz.\n")
+            }
+            return command(inner) + t("(la question attend toujours votre réponse)\n", "(the question still waits for your answer)\n")
+        }
+        let order = choiceOrder(question, state)
+        if let invalid = QuizGrader.validate(question, answer: answer, order: order.isEmpty ? nil : order) {
+            return t(invalid.message) + "\n"
+        }
         var predicted: String?
         var out = ""
         if case let .predict(scenarioID, target, prefix) = question.kind {
@@ -827,13 +1182,15 @@ public final class ReplCore {
                 out += t("Simulation impossible : \(error)\n", "Cannot simulate: \(error)\n")
             }
         }
-        let grade = QuizGrader.grade(question, answer: answer, predicted: predicted, language: language)
+        let grade = QuizGrader.grade(question, answer: answer, predicted: predicted, language: language,
+                                     order: order.isEmpty ? nil : order)
         out += grade.correct ? t("Exact !\n", "Right!\n") : t("Pas tout à fait. Réponse : \(grade.expected)\n", "Not quite. Answer: \(grade.expected)\n")
         out += "» \(t(grade.explanation))\n"
         if let attempt = state.attempt {
             do {
                 try env.store?.recordAnswer(attempt: attempt, learner: env.learner, lesson: state.lesson.id, question: question.id,
-                                            answer: answer, correct: grade.correct, firstAttempt: !state.run.isRetry(question.id))
+                                            answer: answer, correct: grade.correct, firstAttempt: !state.run.isRetry(question.id),
+                                            questionText: t(question.prompt), language: language, at: env.clock())
             } catch let error as TutorError { out += t(error.message) + "\n" } catch {}
         }
         state.run.record(grade)
@@ -845,21 +1202,30 @@ public final class ReplCore {
         return out + showQuestion(state)
     }
 
-    /// Score of the last finished quiz, as (score, total).
+    /// Score of the last finished quiz, as (score, total): over the questions asked when the
+    /// quiz was stopped early (a question never asked is not a wrong answer).
     public private(set) var lastQuizScore: (score: Int, total: Int)?
 
     private func finishQuiz(_ state: QuizState, early: Bool) -> String {
         let run = state.run
-        lastQuizScore = (run.score, run.total)
+        let total = early ? run.asked : run.total
+        lastQuizScore = (run.score, total)
         if let attempt = state.attempt {
-            try? env.store?.finishQuiz(attempt: attempt, score: run.score, total: run.total, at: env.clock())
+            try? env.store?.finishQuiz(attempt: attempt, score: run.score, total: total, at: env.clock())
         }
-        var out = t("Score : \(run.score)/\(run.total)", "Score: \(run.score)/\(run.total)")
-        if early { out += t(" (quiz interrompu)", " (quiz stopped)") }
+        var out = t("Score : \(run.score)/\(total)", "Score: \(run.score)/\(total)")
+        if early {
+            out += t(" (quiz interrompu après \(run.asked) question(s) sur \(run.total) ; les autres ne comptent pas)",
+                     " (quiz stopped after \(run.asked) of \(run.total) question(s); the others do not count)")
+        }
         out += "\n"
         if !run.missed.isEmpty {
-            out += t("À revoir : \(run.missed.joined(separator: ", ")) (elles reviendront au prochain quiz).\n",
-                     "To review: \(run.missed.joined(separator: ", ")) (they will come back in the next quiz).\n")
+            let prompts = run.missed.compactMap { id in state.lesson.quiz.first { $0.id == id } }.map { question -> String in
+                let text = t(question.prompt)
+                return "  - " + (text.count > 90 ? String(text.prefix(89)) + "…" : text)
+            }
+            out += t("À revoir (manquées du premier coup, elles reviendront en tête au prochain quiz) :\n",
+                     "To review (missed the first time; they come first in the next quiz):\n") + prompts.joined(separator: "\n") + "\n"
         }
         return out
     }

@@ -15,6 +15,7 @@ final class LineEditor {
     fileprivate nonisolated(unsafe) static var current: LineEditor?
 
     init?(historyPath: String?, completer: @escaping (String) -> [String]) {
+        LineEditor.useTerminalLocale()
         guard let el = el_init(CommandLine.arguments.first ?? "maillab", stdin, stdout, stderr) else { return nil }
         guard let hist = history_init() else {
             el_end(el)
@@ -40,6 +41,26 @@ final class LineEditor {
         installInterruptHandler()
     }
 
+    /// libedit decodes keystrokes with the C library's character type: in the default "C" locale
+    /// every byte over 0x7F is thrown away, so « ça » arrived as « a ». The user's locale is taken
+    /// from the environment; when it is not a UTF-8 one (LANG unset, or C), C.UTF-8 is used for the
+    /// character type only. Numbers keep the C conventions (printf never writes « 0,5 »).
+    static func useTerminalLocale() {
+        setlocale(LC_ALL, "")
+        setlocale(LC_NUMERIC, "C")
+        if !isUTF8Locale() {
+            for name in ["C.UTF-8", "C.utf8", "en_US.UTF-8"] where setlocale(LC_CTYPE, name) != nil {
+                if isUTF8Locale() { break }
+            }
+        }
+    }
+
+    static func isUTF8Locale() -> Bool {
+        guard let codeset = nl_langinfo(nl_item(CODESET)) else { return false }
+        let name = String(cString: codeset).uppercased().replacingOccurrences(of: "-", with: "")
+        return name == "UTF8"
+    }
+
     deinit {
         save()
         el_end(editLine)
@@ -51,8 +72,17 @@ final class LineEditor {
         if let historyPath { _ = maillab_history_save(history, &event, historyPath) }
     }
 
-    /// Returns the next line, `""` when Ctrl-C cancelled it, nil at end of input (Ctrl-D).
-    func readLine(prompt: String) -> String? {
+    enum Input: Equatable {
+        case line(String)
+        /// Ctrl-C: the line being typed was thrown away.
+        case interrupted
+        /// Ctrl-D on an empty line.
+        case end
+    }
+
+    /// Reads the next line. `redact` gives the form the history (memory and file) keeps:
+    /// passwords and AUTH payloads are masked there, never sent masked.
+    func readLine(prompt: String, redact: (String) -> String = { $0 }) -> Input {
         free(promptBuffer)
         promptBuffer = strdup(prompt)
         interrupted = 0
@@ -61,16 +91,24 @@ final class LineEditor {
         if interrupted != 0 {
             interrupted = 0
             FileHandle.standardOutput.write(Data("^C\n".utf8))
-            return ""
+            return .interrupted
         }
-        guard let raw, count > 0 else { return nil }
+        guard let raw, count > 0 else { return .end }
         var line = String(cString: raw)
         while line.hasSuffix("\n") || line.hasSuffix("\r") { line.removeLast() }
         if !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            _ = maillab_history_enter(history, &event, line)
+            _ = maillab_history_enter(history, &event, redact(line))
             save()
         }
-        return line
+        return .line(line)
+    }
+
+    /// Columns of the terminal (TIOCGWINSZ), else `COLUMNS`, else nil.
+    static func terminalWidth() -> Int? {
+        var size = winsize()
+        if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+        if let columns = ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init), columns > 0 { return columns }
+        return nil
     }
 
     private func complete(_ el: OpaquePointer) -> UInt8 {

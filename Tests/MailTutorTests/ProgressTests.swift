@@ -17,6 +17,9 @@ import Testing
             let store = try ProgressStore(path: path)
             try store.startLesson(learner: "ana", lesson: "smtp", at: day)
             try store.recordGoal(learner: "ana", lesson: "smtp", exercise: "submit", goal: "auth", hintsUsed: 2, seconds: 40, at: day)
+            // Hints count once each, whatever the number of goals; showing hint 2 again adds nothing.
+            for number in [1, 2, 2] { try store.recordHint(learner: "ana", lesson: "smtp", exercise: "submit", number: number, at: day) }
+            try store.recordExercise(learner: "ana", lesson: "smtp", exercise: "submit", status: "completed", hintsUsed: 2, seconds: 40, at: day)
             let attempt = try store.startQuiz(learner: "ana", lesson: "smtp", at: day)
             try store.recordAnswer(attempt: attempt, learner: "ana", lesson: "smtp", question: "port", answer: "25", correct: false)
             try store.recordAnswer(attempt: attempt, learner: "ana", lesson: "smtp", question: "tls", answer: "1", correct: true)
@@ -34,7 +37,7 @@ import Testing
     @Test func replProgressSurvivesARestart() throws {
         let path = try tempDir() + "/progress.sqlite"
         let library = Fixtures.library([("Lessons/submit.yaml", Fixtures.lesson)])
-        _ = Fixtures.run(Fixtures.core(library: library, store: try ProgressStore(path: path)), ["quiz submit-lesson", "25", "2", "25", "2"])
+        _ = Fixtures.run(Fixtures.core(library: library, store: try ProgressStore(path: path)), ["quiz submit-lesson", "25", "250", "25", "250"])
         let core = Fixtures.core(library: library, store: try ProgressStore(path: path))
         let table = core.evaluate("progress").text
         #expect(table.contains("submit-lesson"))
@@ -92,10 +95,12 @@ import Testing
         try store.recordAnswer(attempt: attempt, learner: "ana", lesson: "smtp", question: "q1", answer: "c", correct: true)
         let csv = ProgressStore.csv(try store.export())
         #expect(csv == """
-            learner,lesson,kind,item,status,hints_used,seconds,attempts
-            bob,imap,lesson,imap,started,,,
-            ana,smtp,goal,e/g,met,1,5,
-            ana,smtp,question,q1,correct,,,2
+            learner,lesson,kind,item,status,hints_used,seconds,attempts,exercise,date,language,question,answer
+            bob,imap,lesson,imap,started,,,,,2027-01-15T08:00:00Z,,,
+            ana,smtp,goal,e/g,met,1,5,,e,2027-01-15T08:00:00Z,,,
+            ana,smtp,question,q1,correct,,,2,,,,,c
+            ana,smtp,answer,q1,wrong,,,\(attempt),,,,,"a,""b""\"
+            ana,smtp,answer,q1,right,,,\(attempt),,,,,c
 
             """)
         #expect(ProgressStore.json(try store.export()).contains("\"kind\" : \"goal\""))

@@ -107,7 +107,15 @@ import Testing
         let world = try #require(driver.made.last)
         #expect(world.performed.last == .send(SendAction(device: "laptop", from: "", to: ["bob@company.org", "carol@company.org"],
                                                          subject: "Lunch at noon", body: "See you")))
-        #expect(core.evaluate("send laptop nobody Hi").text.contains("send FROM|DEVICE TO[,TO] SUBJECT"))
+        #expect(core.evaluate("send laptop nobody Hi").text.contains("FROM|DEVICE TO[,TO] SUBJECT"))
+        // `--from` is an option, never a device, and a bad one reads no body.
+        #expect(core.evaluate("send --from x bob@company.org Hi").text.contains("--from expects an address"))
+        #expect(core.prompt == "maillab> ")
+        #expect(core.evaluate("send --frm alice@example.com bob@company.org Hi").text.contains("Unknown option '--frm'"))
+        #expect(core.prompt == "maillab> ")
+        _ = Fixtures.run(core, ["send --from alice@example.com bob@company.org Hi there", "x", "."])
+        #expect(world.performed.last == .send(SendAction(device: nil, from: "alice@example.com", to: ["bob@company.org"],
+                                                         subject: "Hi there", body: "x")))
     }
 
     @Test func worldUnavailableIsSaidPlainly() {

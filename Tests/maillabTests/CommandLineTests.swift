@@ -130,7 +130,8 @@ import Testing
         let data = try Self.tempDir()
         let env = ["MAILLAB_CONTENT": Self.fixtures]
         // numeric, single, multiple, short, ordering (by names), then predict (run in the simulated world).
-        let answers = "587\n1\n1 2\nBase 64\nEHLO, STARTTLS, AUTH, MAIL FROM, RCPT TO, DATA, QUIT\n530\n"
+        // Choices are shuffled per learner: single and multiple answers are given by their text.
+        let answers = "587\n220\nPLAIN, LOGIN\nBase 64\nEHLO, STARTTLS, AUTH, MAIL FROM, RCPT TO, DATA, QUIT\n530\n"
         let quiz = try Self.run(["quiz", "smtp-submission", "--data-dir", data.path, "--learner", "zoe"], stdin: answers, environment: env)
         #expect(quiz.stdout.contains("Right!"))
         #expect(quiz.stdout.contains("Score: 6/6"), "\(quiz.stdout)")
@@ -139,8 +140,9 @@ import Testing
         #expect(progress.stdout.contains("smtp-submission"))
         #expect(progress.stdout.contains("6/6"))
         let csv = try Self.run(["progress", "--export", "csv", "--data-dir", data.path], environment: env)
-        #expect(csv.stdout.hasPrefix("learner,lesson,kind,item,status,hints_used,seconds,attempts\n"))
-        #expect(csv.stdout.contains("zoe,smtp-submission,question,port,correct,,,1"))
+        #expect(csv.stdout.hasPrefix("learner,lesson,kind,item,status,hints_used,seconds,attempts,exercise,date,language,question,answer\n"))
+        #expect(csv.stdout.contains("zoe,smtp-submission,question,port,correct,,,1,,20"))
+        #expect(csv.stdout.contains(",en,On which port does a client submit its messages with STARTTLS?,587\n"))
     }
 
     @Test func corruptDatabaseGivesAClearMessage() throws {
