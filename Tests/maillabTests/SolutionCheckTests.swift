@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+
+/// Issue 12: `maillab check` replays every task's solution and counter-examples on its world.
+/// Each fixture in Tests/Fixtures/bad-solutions breaks one rule; check must fail on it with exit 1
+/// and the file:line of the fault, while the valid fixtures pass.
+@Suite struct SolutionCheckTests {
+    static let bad = CommandLineTests.repository + "/Tests/Fixtures/bad-solutions/"
+
+    func check(_ file: String) throws -> (status: Int32, stdout: String) {
+        let result = try CommandLineTests.run(["check", "--lang", "en", Self.bad + file],
+                                              environment: ["MAILLAB_CONTENT": CommandLineTests.fixtures])
+        return (result.status, result.stdout)
+    }
+
+    @Test func validFixturesReplayTheirSolutions() throws {
+        let result = try CommandLineTests.run(["check"], environment: ["MAILLAB_CONTENT": CommandLineTests.fixtures])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+    }
+
+    @Test func aSolutionThatDoesNotCompleteFails() throws {
+        let (status, out) = try check("solution-fails.yaml")
+        #expect(status == 1)
+        #expect(out.hasPrefix(Self.bad + "solution-fails.yaml:26: task 'submit': the solution does not complete the exercise"), "\(out)")
+    }
+
+    @Test func aCounterExampleThatCompletesFails() throws {
+        let (status, out) = try check("counter-example-passes.yaml")
+        #expect(status == 1)
+        #expect(out.contains(Self.bad + "counter-example-passes.yaml:39: task 'submit': this counter-example completes the exercise"), "\(out)")
+        #expect(!out.contains("the solution does not complete"))
+    }
+
+    @Test func aStateGoalHoldingAtTheStartFails() throws {
+        let (status, out) = try check("goal-holds-at-start.yaml")
+        #expect(status == 1)
+        #expect(out.contains(Self.bad + "goal-holds-at-start.yaml:33: goal 'empty-queue': already holds when the exercise opens"), "\(out)")
+    }
+}
