@@ -185,6 +185,20 @@ extension MailLabCommand {
             let targets = paths.isEmpty ? defaults : paths
             let library = ContentLibrary.load(paths: targets, reference: paths.isEmpty ? [] : defaults)
             for diagnostic in library.diagnostics { Output.print(diagnostic.render(global.language) + "\n") }
+            // The files are valid: every task's solution and counter-examples are replayed on its
+            // world (issue 12); a failure there is a failed check (exit 1).
+            if library.diagnostics.isEmpty {
+                let files = Set(targets.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
+                let replayed = SolutionCheck.run(library: library, driver: WorldFactory.driver()) { file in
+                    let path = URL(fileURLWithPath: file).standardizedFileURL.path
+                    return files.contains { path == $0 || path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
+                }
+                for diagnostic in replayed { Output.print(diagnostic.render(global.language) + "\n") }
+                if !replayed.isEmpty {
+                    Output.error(global.language == .fr ? "\(replayed.count) exercice(s) en échec" : "\(replayed.count) exercise check(s) failed")
+                    throw ExitCode(1)
+                }
+            }
             if coverage { Output.print(CoverageReport(library: library).render(global.language)) }
             if !library.diagnostics.isEmpty {
                 Output.error(global.language == .fr ? "\(library.diagnostics.count) problème(s)" : "\(library.diagnostics.count) problem(s)")
