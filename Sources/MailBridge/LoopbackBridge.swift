@@ -13,29 +13,58 @@ public struct BridgeConfiguration: Sendable {
     public var listenAddress = "127.0.0.1"
     /// Server hosts to bridge; nil for all of them.
     public var expose: [String]?
-    /// Connections open at once on one real port; more are accepted and closed at once.
+    /// Connections open at once on one real port (Postfix's `default_process_limit`, Dovecot's
+    /// `process_limit`); more are accepted and closed at once, unless an idle connection that
+    /// never logged in can make room (see ``busyIdleTimeout``).
     public var maxConnectionsPerPort = 64
-    /// How often virtual time is brought up to the wall clock when nothing else happens.
-    public var tick: TimeAmount = .milliseconds(10)
+    /// Connections open at once on one real port from one client address (Postfix's
+    /// `smtpd_client_connection_count_limit`, Dovecot's `mail_max_userip_connections`).
+    public var maxConnectionsPerClientAddress = 16
+    /// A connection that has not logged in (and every port-25 connection) is closed after this
+    /// long without a byte from its client (Dovecot's login processes, Postfix's `smtpd_timeout`
+    /// are longer: the engines keep theirs for logged-in sessions).
+    public var preLoginIdleTimeout: TimeAmount = .seconds(60)
+    /// When a port holds three quarters of ``maxConnectionsPerPort`` or more, connections that
+    /// have not logged in are closed after this long without a byte from their client, and a
+    /// newcomer on a full port takes the place of the one idle the longest (Postfix's stress
+    /// mode: `smtpd_timeout = ${stress?10}`): silent sockets cannot lock a port.
+    public var busyIdleTimeout: TimeAmount = .seconds(10)
+    /// How often the idle timeouts above are checked.
+    public var housekeepingInterval: TimeAmount = .seconds(1)
+    /// How far virtual time may run ahead of the wall clock. Whenever bytes arrive, the world
+    /// runs at once every event due before `wall clock + maxLead`, so latencies below it cost
+    /// no real time; later events (timeouts, retries, long links) wait for their real time.
+    public var maxLead: VirtualDuration = .milliseconds(2)
     /// The simulated host real clients appear to come from.
     public var bridgeHostName = "bridge"
     /// Its address (TEST-NET-1, RFC 5737).
     public var bridgeAddress = "192.0.2.200"
-    /// One-way latency between the bridge host and the servers.
-    public var bridgeLatency: VirtualDuration = .microseconds(500)
+    /// One-way latency between the bridge host and the servers (loopback-like by default;
+    /// `maillab serve --latency` sets it for a lesson).
+    public var bridgeLatency: VirtualDuration = .microseconds(25)
     /// When set, virtual instant "now" is given this Unix time, so the dates in messages and
     /// replies match the real clock (nil keeps the world's own epoch, as tests want).
     public var wallClockUnixSeconds: Int64?
     /// Language of the log's markers.
     public var french = false
+    /// Finished connections the world and its tap keep once logged (a window for the live view;
+    /// older ones are forgotten so that a long run's memory stays bounded).
+    public var finishedConnectionsKept = 128
+    /// Bytes of application data the tap keeps per bridged connection (beyond, the log notes
+    /// the limit and stops logging that connection's bytes).
+    public var tapBytesPerConnection = 16 * 1024 * 1024
 
     /// The listen address as it is written before `:port` (IPv6 in brackets, RFC 3986 §3.2.2).
     public var listenHostForURL: String {
         listenAddress.contains(":") ? "[\(listenAddress)]" : listenAddress
     }
-    /// Bytes a real client may push into the world per tick; beyond, its socket is not read
-    /// until the next tick (bounds what waits inside the simulation).
-    public var maxInputBytesPerTick = 1 << 20
+    /// Bytes a real client may push into the world per ``inputWindow``; beyond, its socket is
+    /// not read until the window ends (bounds what waits inside the simulation).
+    public var maxInputBytesPerWindow = 1 << 20
+    public var inputWindow: TimeAmount = .milliseconds(10)
+    /// Bytes from the simulated server waiting to be sent to a real client that does not read;
+    /// beyond, the connection is reset (the simulation has no flow control).
+    public var maxPendingOutputBytes = 32 * 1024 * 1024
 
     public init() {}
 }
@@ -61,15 +90,16 @@ public struct BridgeAccount: Hashable, Sendable {
 /// FIN and RST map both ways (half-close included).
 ///
 /// Threading: one NIO event loop owns the world. The listeners and all accepted channels live
-/// on it, the clock ticks on it, and ``withWorld(_:)`` runs on it, so the world (which is not
-/// thread-safe) is only ever touched from that one thread. Virtual time follows the wall
-/// clock: it is advanced to the elapsed real time on every tick and after every input.
+/// on it, and ``withWorld(_:)`` runs on it, so the world (which is not thread-safe) is only
+/// ever touched from that one thread. Virtual time follows the wall clock, event-driven: bytes
+/// from a client run the world at once (up to ``BridgeConfiguration/maxLead`` ahead of the
+/// wall clock), and a timer wakes the loop when the next simulated event falls due.
 public final class LoopbackBridge: @unchecked Sendable {
     public let configuration: BridgeConfiguration
     /// The real ports, host by host.
     public let ports: [BridgedPort]
     /// Logins real clients may use, by domain then login.
-    public let accounts: [BridgeAccount]
+    public private(set) var accounts: [BridgeAccount]
     /// The world CA's certificate (PEM), for the clients' trust store.
     public let certificateAuthorityPEM: String
     /// The loop that owns the world.
@@ -79,29 +109,39 @@ public final class LoopbackBridge: @unchecked Sendable {
     private let mailWorld: MailWorld
     private let bridgeHost: MailSim.Host
     private let log: @Sendable (String) -> Void
+    private let flushLog: (@Sendable () -> Void)?
     private let listenerLock = NSLock()
     private var listenerChannels: [Channel] = []
 
     // Confined to `eventLoop`.
     private var openCounts: [Int: Int] = [:]
+    private var openPerAddress: [String: Int] = [:]
     private var sessions: [BridgeSession] = []
     private var clockOrigin: NIODeadline?
     private var virtualOrigin: VirtualTime = .zero
-    private var ticker: RepeatedTask?
+    private var wakeup: Scheduled<Void>?
+    private var wakeupDeadline: NIODeadline?
+    private var housekeeping: RepeatedTask?
     private var pumping = false
     private var stopped = false
-    /// Times a client's reading was paused by ``BridgeConfiguration/maxInputBytesPerTick``.
+    /// Times a client's reading was paused by ``BridgeConfiguration/maxInputBytesPerWindow``.
     var readPauses = 0
+    /// Connections closed by the bridge's own limits (idle before login, output not read).
+    var closedByLimits = 0
+    /// Steps run by one pump at most before it lets the loop serve sockets again.
+    static let stepsPerPump = 100_000
 
     /// Prepares the bridge for `world` (not yet listening). The world must not be used by the
-    /// caller afterwards except through ``withWorld(_:)``.
+    /// caller afterwards except through ``withWorld(_:)``. `flush` (optional) is called after
+    /// each batch of log lines.
     /// - Throws: ``BridgeError`` for a bad offset or exposed host, or a world error when the
     ///   bridge host's name or address is taken.
     public init(world: MailWorld, configuration: BridgeConfiguration = .init(),
-                log: @escaping @Sendable (String) -> Void) throws {
+                log: @escaping @Sendable (String) -> Void, flush: (@Sendable () -> Void)? = nil) throws {
         self.configuration = configuration
         self.mailWorld = world
         self.log = log
+        self.flushLog = flush
         let sim = world.world
         ports = try BridgePlan.make(servers: sim.hosts.map { ($0.name, $0.listeningPorts) },
                                     offset: configuration.portOffset, expose: configuration.expose)
@@ -114,6 +154,17 @@ public final class LoopbackBridge: @unchecked Sendable {
             try sim.apply(.setLink(bridgeHost.name, name, latency: configuration.bridgeLatency,
                                    jitter: .zero, lossRate: 0))
         }
+        sim.tap.maximumBytesPerConnection = configuration.tapBytesPerConnection
+        accounts = Self.accounts(of: world)
+        certificateAuthorityPEM = try sim.certificateAuthority.certificatePEM
+        if let unix = configuration.wallClockUnixSeconds {
+            sim.epochUnixSeconds = unix - sim.now.microseconds / 1_000_000
+        }
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        eventLoop = group.next()
+    }
+
+    static func accounts(of world: MailWorld) -> [BridgeAccount] {
         var accounts: [BridgeAccount] = []
         for domain in world.stores.keys.sorted() {
             guard let store = world.stores[domain] else { continue }
@@ -123,13 +174,7 @@ public final class LoopbackBridge: @unchecked Sendable {
                 accounts.append(BridgeAccount(login: login, password: password, domain: domain, address: address))
             }
         }
-        self.accounts = accounts
-        certificateAuthorityPEM = try sim.certificateAuthority.certificatePEM
-        if let unix = configuration.wallClockUnixSeconds {
-            sim.epochUnixSeconds = unix - sim.now.microseconds / 1_000_000
-        }
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        eventLoop = group.next()
+        return accounts
     }
 
     /// Adds the host real clients come from: the configured name and address, or when a
@@ -165,9 +210,10 @@ public final class LoopbackBridge: @unchecked Sendable {
         try eventLoop.submit { self.startClock() }.wait()
         for port in ports {
             let bootstrap = ServerBootstrap(group: group)
-                .serverChannelOption(ChannelOptions.backlog, value: 64)
+                .serverChannelOption(ChannelOptions.backlog, value: 256)
                 .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+                .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { [self] channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(BridgeChannelHandler(bridge: self, port: port))
@@ -194,14 +240,17 @@ public final class LoopbackBridge: @unchecked Sendable {
         }
         let closing: [EventLoopFuture<Void>] = (try? eventLoop.submit { () -> [EventLoopFuture<Void>] in
             self.stopped = true
-            self.ticker?.cancel()
-            self.ticker = nil
+            self.wakeup?.cancel()
+            self.wakeup = nil
+            self.housekeeping?.cancel()
+            self.housekeeping = nil
             var futures = listeners.map { $0.close() }
             for session in self.sessions {
                 session.virtual?.close()
                 futures.append(session.channel.close())
             }
             self.renderLogs(final: true)
+            self.flushLog?()
             return futures
         }.wait()) ?? []
         for future in closing { _ = try? future.wait() }
@@ -212,7 +261,19 @@ public final class LoopbackBridge: @unchecked Sendable {
     public func withWorld<T>(_ body: @escaping (MailWorld) throws -> T) throws -> T {
         try eventLoop.submit { () throws -> T in
             self.pump()
+            defer { self.pump() }
             return try body(self.mailWorld)
+        }.wait()
+    }
+
+    /// Adds accounts to the world (``MailWorld/addUser(address:login:password:quotaBytes:)``)
+    /// on the bridge's loop and lists them in ``accounts``.
+    public func addAccounts(_ made: [(address: String, login: String, password: String)]) throws {
+        try eventLoop.submit {
+            for account in made {
+                try self.mailWorld.addUser(address: account.address, login: account.login, password: account.password)
+            }
+            self.accounts = Self.accounts(of: self.mailWorld)
         }.wait()
     }
 
@@ -221,14 +282,39 @@ public final class LoopbackBridge: @unchecked Sendable {
         (try? eventLoop.submit { self.readPauses }.wait()) ?? 0
     }
 
-    /// Waits until `condition` holds on the world (checked on every tick) or `timeout` passes.
+    /// The bridge's and the world's table sizes (for tests and the soak benchmark).
+    public struct TableSizes: Sendable, Equatable {
+        /// Bridged connections not yet logged to their end.
+        public var sessions: Int
+        /// Connections the world keeps (open and recent finished ones).
+        public var worldConnections: Int
+        /// Connections in the world's tap.
+        public var tapConnections: Int
+        /// Open virtual connections.
+        public var openConnections: Int
+    }
+
+    public func tableSizes() -> TableSizes {
+        (try? eventLoop.submit {
+            TableSizes(sessions: self.sessions.count, worldConnections: self.mailWorld.world.recordedConnectionCount,
+                       tapConnections: self.mailWorld.world.tap.connections.count,
+                       openConnections: self.mailWorld.world.openConnectionCount)
+        }.wait()) ?? TableSizes(sessions: 0, worldConnections: 0, tapConnections: 0, openConnections: 0)
+    }
+
+    /// Connections the bridge closed for its own limits (idle before login, unread output).
+    public func closedByLimitsCount() -> Int {
+        (try? eventLoop.submit { self.closedByLimits }.wait()) ?? 0
+    }
+
+    /// Waits until `condition` holds on the world (checked every 5 ms) or `timeout` passes.
     /// Returns whether it held.
     public func wait(timeout: TimeAmount, until condition: @escaping (MailWorld) -> Bool) -> Bool {
         let promise = eventLoop.makePromise(of: Bool.self)
         eventLoop.execute {
             let deadline = NIODeadline.now() + timeout
             var task: RepeatedTask?
-            task = self.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: self.configuration.tick) { _ in
+            task = self.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(5)) { _ in
                 self.pump()
                 if condition(self.mailWorld) {
                     task?.cancel()
@@ -247,67 +333,160 @@ public final class LoopbackBridge: @unchecked Sendable {
     private func startClock() {
         clockOrigin = .now()
         virtualOrigin = mailWorld.world.now
-        ticker = eventLoop.scheduleRepeatedTask(initialDelay: configuration.tick, delay: configuration.tick) { [self] _ in
-            pump()
-            for session in sessions { session.newTick() }
+        housekeeping = eventLoop.scheduleRepeatedTask(initialDelay: configuration.housekeepingInterval,
+                                                      delay: configuration.housekeepingInterval) { [self] _ in
+            closeIdleSessions()
         }
+        pump()
     }
 
-    /// Brings virtual time up to the wall clock, running what falls due, then writes the log.
+    /// The virtual instant the wall clock is at now.
+    private func wallVirtualNow() -> VirtualTime? {
+        guard let origin = clockOrigin else { return nil }
+        let elapsed = (NIODeadline.now() - origin).nanoseconds / 1_000
+        return VirtualTime(microseconds: virtualOrigin.microseconds + elapsed)
+    }
+
+    /// Brings virtual time up to the wall clock and runs every event due before
+    /// `wall clock + maxLead`, then writes the log and sets the timer for the next event.
     func pump() {
         eventLoop.assertInEventLoop()
-        guard !pumping, !stopped, let origin = clockOrigin else { return }
+        guard !pumping, !stopped, let wallNow = wallVirtualNow() else { return }
         pumping = true
         defer { pumping = false }
-        let elapsed = (NIODeadline.now() - origin).nanoseconds / 1_000
         let sim = mailWorld.world
-        let target = max(sim.now, VirtualTime(microseconds: virtualOrigin.microseconds + elapsed))
+        let horizon = wallNow + configuration.maxLead
+        var steps = 0
         do {
-            try sim.run(until: target)
+            if wallNow > sim.now { try sim.run(until: wallNow) }
+            while steps < Self.stepsPerPump, let next = sim.scheduler.nextEventTime, next <= horizon {
+                sim.step()
+                steps += 1
+            }
         } catch {
             log("!! \(error)")
         }
         renderLogs(final: false)
+        scheduleWakeup(busy: steps >= Self.stepsPerPump)
+    }
+
+    /// Sets the one timer that wakes the loop when the next simulated event falls due (at once
+    /// when a pump stopped at its step budget, so sockets are served in between).
+    private func scheduleWakeup(busy: Bool) {
+        guard let origin = clockOrigin, !stopped else { return }
+        let deadline: NIODeadline
+        if busy {
+            deadline = .now()
+        } else {
+            guard let next = mailWorld.world.scheduler.nextEventTime else { return }
+            let due = next.microseconds - virtualOrigin.microseconds - configuration.maxLead.microseconds
+            deadline = origin + .microseconds(max(due, 0))
+        }
+        if let current = wakeupDeadline, current <= deadline { return }
+        wakeup?.cancel()
+        wakeupDeadline = deadline
+        wakeup = eventLoop.scheduleTask(deadline: deadline) { [self] in
+            wakeupDeadline = nil
+            wakeup = nil
+            pump()
+        }
     }
 
     private func renderLogs(final: Bool) {
-        var finished: [ObjectIdentifier] = []
+        var finished = false
+        var wrote = false
         for session in sessions {
-            for line in session.log?.renderNew() ?? [] { log(line) }
+            if let lines = session.log?.renderNew(), !lines.isEmpty {
+                for line in lines { log(line) }
+                wrote = true
+            }
             if session.isFinished || final {
                 for line in session.log?.flush() ?? [] { log(line) }
                 log("\(session.label) -- \(configuration.french ? "session terminée" : "session ended") --")
-                finished.append(ObjectIdentifier(session))
+                session.logged = true
+                finished = true
+                wrote = true
             }
         }
-        if !finished.isEmpty {
-            sessions.removeAll { finished.contains(ObjectIdentifier($0)) }
+        if finished {
+            sessions.removeAll { $0.logged }
+            // Logged connections leave the world's tables but a window of recent ones.
+            mailWorld.world.forgetFinishedConnections(keepingLast: configuration.finishedConnectionsKept)
         }
+        if wrote { flushLog?() }
+    }
+
+    // MARK: limits (on the loop)
+
+    private func say(_ fr: String, _ en: String) -> String { configuration.french ? fr : en }
+
+    /// A port under stress holds three quarters of its connections or more.
+    private func isBusy(_ realPort: Int) -> Bool {
+        openCounts[realPort, default: 0] * 4 >= configuration.maxConnectionsPerPort * 3
+    }
+
+    /// Closes connections that never logged in and whose client is silent for too long.
+    private func closeIdleSessions() {
+        let now = NIODeadline.now()
+        for session in sessions where !session.isReleased && !session.authenticated {
+            let idle = now - session.lastInput
+            if idle >= configuration.preLoginIdleTimeout {
+                session.closeForLimit(say("fermée : aucun octet du client depuis \(idle.nanoseconds / 1_000_000_000) s avant connexion",
+                                          "closed: no byte from the client for \(idle.nanoseconds / 1_000_000_000) s before login"))
+            } else if idle >= configuration.busyIdleTimeout && isBusy(session.port.realPort) {
+                session.closeForLimit(say("fermée : inactive avant connexion alors que le port est chargé",
+                                          "closed: idle before login while the port is busy"))
+            }
+        }
+    }
+
+    /// On a full port, closes the connection that never logged in and is idle the longest, if
+    /// it is idle for at least ``BridgeConfiguration/busyIdleTimeout``. Returns whether one was closed.
+    private func makeRoom(on realPort: Int) -> Bool {
+        let now = NIODeadline.now()
+        let candidates = sessions.filter {
+            $0.port.realPort == realPort && !$0.isReleased && !$0.authenticated
+                && now - $0.lastInput >= configuration.busyIdleTimeout
+        }
+        guard let oldest = candidates.min(by: { $0.lastInput < $1.lastInput }) else { return false }
+        oldest.closeForLimit(say("fermée : inactive avant connexion, sa place est donnée à un nouveau client",
+                                 "closed: idle before login, its place goes to a new client"))
+        return true
     }
 
     // MARK: sessions (on the loop)
 
     /// A real client connected on `port`: opens the virtual connection, or returns nil (and
-    /// logs why) when the port already has its maximum of connections.
+    /// logs why) when the port or the client's address already has its maximum of connections.
     func open(port: BridgedPort, channel: Channel) -> BridgeSession? {
+        let address = channel.remoteAddress?.ipAddress ?? "?"
         let peer = channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
         guard !stopped else { return nil }
-        let count = openCounts[port.realPort, default: 0]
-        if count >= configuration.maxConnectionsPerPort {
-            log("-- \(peer) → \(port.realPort): " + (configuration.french
-                ? "refusé (\(count) connexions déjà ouvertes sur ce port)"
-                : "refused (\(count) connections already open on this port)") + " --")
+        let addressKey = "\(port.realPort) \(address)"
+        let fromAddress = openPerAddress[addressKey, default: 0]
+        if fromAddress >= configuration.maxConnectionsPerClientAddress {
+            log("-- \(peer) → \(port.realPort): " + say(
+                "refusé (\(fromAddress) connexions déjà ouvertes depuis \(address) sur ce port)",
+                "refused (\(fromAddress) connections already open from \(address) on this port)") + " --")
             return nil
         }
-        openCounts[port.realPort] = count + 1
-        let session = BridgeSession(bridge: self, port: port, channel: channel)
+        let count = openCounts[port.realPort, default: 0]
+        if count >= configuration.maxConnectionsPerPort && !makeRoom(on: port.realPort) {
+            log("-- \(peer) → \(port.realPort): " + say(
+                "refusé (\(count) connexions déjà ouvertes sur ce port)",
+                "refused (\(count) connections already open on this port)") + " --")
+            return nil
+        }
+        openCounts[port.realPort, default: 0] += 1
+        openPerAddress[addressKey, default: 0] += 1
+        let session = BridgeSession(bridge: self, port: port, channel: channel, addressKey: addressKey)
         let virtual = mailWorld.world.connect(from: bridgeHost, to: port.hostName, port: port.virtualPort) {
             [weak session] event in session?.virtualEvent(event)
         }
         virtual.relaysExternalBytes = true
         session.virtual = virtual
         session.label = "#\(virtual.id)"
-        if let tap = mailWorld.world.tap.connections.last(where: { $0.id == virtual.id }) {
+        if let tap = mailWorld.world.tap.connections.last, tap.id == virtual.id {
             session.log = SessionLog(label: session.label, tap: tap, mailProtocol: port.service.mailProtocol,
                                      french: configuration.french)
         }
@@ -318,9 +497,17 @@ public final class LoopbackBridge: @unchecked Sendable {
         return session
     }
 
-    /// The real connection of `session` is gone.
+    /// The real connection of `session` is gone (or being closed by a limit): its place is free.
     func released(_ session: BridgeSession) {
         openCounts[session.port.realPort, default: 1] -= 1
+        let left = openPerAddress[session.addressKey, default: 1] - 1
+        openPerAddress[session.addressKey] = left > 0 ? left : nil
+    }
+
+    /// The log line of a connection closed by a limit.
+    func closedForLimit(_ session: BridgeSession, _ reason: String) {
+        closedByLimits += 1
+        log("\(session.label) -- \(reason) --")
     }
 }
 
@@ -329,22 +516,32 @@ final class BridgeSession {
     unowned let bridge: LoopbackBridge
     let port: BridgedPort
     let channel: Channel
+    /// `realPort address`, for the per-address count.
+    let addressKey: String
     var virtual: Connection?
     var log: SessionLog?
     var label = "#?"
+    /// Set once the end of the session is in the log.
+    var logged = false
+    /// When the client last sent a byte (its connection time before that).
+    private(set) var lastInput = NIODeadline.now()
     private(set) var channelClosed = false
     private var virtualEnded = false
-    private var inputThisTick = 0
+    private var inputThisWindow = 0
+    private var windowStart = NIODeadline.now()
     private var readingPaused = false
-    private var released = false
+    private(set) var isReleased = false
+    private var pendingOutput = 0
 
-    init(bridge: LoopbackBridge, port: BridgedPort, channel: Channel) {
+    init(bridge: LoopbackBridge, port: BridgedPort, channel: Channel, addressKey: String) {
         self.bridge = bridge
         self.port = port
         self.channel = channel
+        self.addressKey = addressKey
     }
 
     var isFinished: Bool { channelClosed && (virtualEnded || virtual?.state == .closed) }
+    var authenticated: Bool { log?.authenticated ?? false }
 
     // From the simulated server.
     func virtualEvent(_ event: ConnectionEvent) {
@@ -352,8 +549,18 @@ final class BridgeSession {
         case .connected, .tlsEstablished:
             break
         case let .data(bytes):
-            guard !channelClosed else { return }
-            channel.writeAndFlush(channel.allocator.buffer(bytes: bytes), promise: nil)
+            guard !channelClosed, !isReleased else { return }
+            if pendingOutput + bytes.count > bridge.configuration.maxPendingOutputBytes {
+                closeForLimit(bridge.configuration.french
+                    ? "réinitialisée : le client ne lit pas ce que le serveur lui envoie (\(pendingOutput) octets en attente)"
+                    : "reset: the client does not read what the server sends (\(pendingOutput) bytes waiting)")
+                return
+            }
+            pendingOutput += bytes.count
+            let promise = channel.eventLoop.makePromise(of: Void.self)
+            let count = bytes.count
+            promise.futureResult.whenComplete { [weak self] _ in self?.pendingOutput -= count }
+            channel.writeAndFlush(channel.allocator.buffer(bytes: bytes), promise: promise)
         case .endOfStream:
             guard !channelClosed else { return }
             channel.close(mode: .output, promise: nil)
@@ -377,25 +584,52 @@ final class BridgeSession {
             .whenComplete { [channel] _ in channel.close(promise: nil) }
     }
 
-    /// A new tick: the client may send again.
-    func newTick() {
-        inputThisTick = 0
-        if readingPaused && !channelClosed {
-            readingPaused = false
-            channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+    /// A limit of the bridge ends this connection: its place is freed now, the virtual
+    /// connection is reset and the real one closed with a RST.
+    func closeForLimit(_ reason: String) {
+        guard !isReleased else { return }
+        bridge.closedForLimit(self, reason)
+        release()
+        if let virtual, virtual.state != .closed { virtual.reset() }
+        virtualEnded = true
+        abortChannel()
+    }
+
+    private func release() {
+        if !isReleased {
+            isReleased = true
+            bridge.released(self)
         }
     }
 
     // From the real client.
     func clientSent(_ bytes: [UInt8]) {
+        guard !isReleased else { return }
+        let now = NIODeadline.now()
+        lastInput = now
         virtual?.write(bytes)
-        inputThisTick += bytes.count
-        if inputThisTick >= bridge.configuration.maxInputBytesPerTick && !readingPaused {
+        if now - windowStart >= bridge.configuration.inputWindow {
+            windowStart = now
+            inputThisWindow = 0
+        }
+        inputThisWindow += bytes.count
+        if inputThisWindow >= bridge.configuration.maxInputBytesPerWindow && !readingPaused {
             readingPaused = true
             bridge.readPauses += 1
             channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+            let resume = windowStart + bridge.configuration.inputWindow
+            channel.eventLoop.scheduleTask(deadline: resume) { [weak self] in self?.resumeReading() }
         }
         bridge.pump()
+    }
+
+    /// The input window ended: the client may send again.
+    private func resumeReading() {
+        windowStart = .now()
+        inputThisWindow = 0
+        guard readingPaused, !channelClosed else { return }
+        readingPaused = false
+        channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
     }
 
     func clientShutOutput() {
@@ -416,10 +650,7 @@ final class BridgeSession {
     func channelInactive() {
         channelClosed = true
         if let virtual, virtual.state != .closed { virtual.close() }
-        if !released {
-            released = true
-            bridge.released(self)
-        }
+        release()
         bridge.pump()
     }
 }

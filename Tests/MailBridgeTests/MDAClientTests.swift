@@ -129,7 +129,8 @@ enum MDAScripts {
 }
 
 @Suite(.serialized) struct MDAClientTests {
-    @Test func smtplibThenImaplibStartTLSFullSession() throws {
+    @Test(.enabled(if: RealClient.find("python3") != nil, "python3 is not installed"))
+    func smtplibThenImaplibStartTLSFullSession() throws {
         let fixture = try BridgeFixture()
         defer { fixture.stop() }
         let message = fixture.folder.appendingPathComponent("message.eml").path
@@ -165,7 +166,8 @@ enum MDAScripts {
         #expect(!log.contains("mypassword"))
     }
 
-    @Test func imaplibImplicitTLS() throws {
+    @Test(.enabled(if: RealClient.find("python3") != nil, "python3 is not installed"))
+    func imaplibImplicitTLS() throws {
         let fixture = try BridgeFixture()
         defer { fixture.stop() }
         try fixture.deliverToBob(subject: "over 993")
@@ -177,7 +179,8 @@ enum MDAScripts {
         #expect(result.output.contains("fetch OK Subject: over 993"), "\(result.output)")
     }
 
-    @Test func poplibSTLSRetrieveAndDelete() throws {
+    @Test(.enabled(if: RealClient.find("python3") != nil, "python3 is not installed"))
+    func poplibSTLSRetrieveAndDelete() throws {
         let fixture = try BridgeFixture()
         defer { fixture.stop() }
         try fixture.deliverToBob(subject: "for pop")
@@ -200,7 +203,8 @@ enum MDAScripts {
         #expect(!log.contains("secret123"))
     }
 
-    @Test func poplibImplicitTLS() throws {
+    @Test(.enabled(if: RealClient.find("python3") != nil, "python3 is not installed"))
+    func poplibImplicitTLS() throws {
         let fixture = try BridgeFixture()
         defer { fixture.stop() }
         try fixture.deliverToBob(subject: "over 995")
@@ -213,7 +217,8 @@ enum MDAScripts {
     }
 
     /// curl `imap://`, `imaps://`, `pop3://`, `pop3s://` fetching bob's message, TLS required.
-    @Test(arguments: [("imap", 143, "/INBOX;UID=1"), ("imaps", 993, "/INBOX;UID=1"), ("pop3", 110, "/1"), ("pop3s", 995, "/1")])
+    @Test(.enabled(if: RealClient.find("curl") != nil, "curl is not installed"),
+          arguments: [("imap", 143, "/INBOX;UID=1"), ("imaps", 993, "/INBOX;UID=1"), ("pop3", 110, "/1"), ("pop3s", 995, "/1")])
     func curlFetches(scheme: String, port virtual: Int, path: String) throws {
         guard let curl = RealClient.find("curl") else {
             print("skipped: curl is not installed")
@@ -237,7 +242,8 @@ enum MDAScripts {
 /// `openssl s_client` (STARTTLS and implicit TLS), which exits 1 on a TLS stream that ends
 /// without close_notify: the simulated servers send it before their FIN.
 @Suite(.serialized) struct OpenSSLClientTests {
-    @Test(arguments: [
+    @Test(.enabled(if: RealClient.find("openssl") != nil, "openssl is not installed"),
+          arguments: [
         ("smtp", 587, 0, "mail.example.com", "EHLO client.example\r\nQUIT\r\n", "221 2.0.0"),
         ("pop3", 110, 1, "mail1.company.org", "USER bob\r\nPASS secret123\r\nSTAT\r\nQUIT\r\n", "+OK 1 "),
         ("imap", 143, 1, "mail1.company.org", "a LOGIN bob secret123\r\nb SELECT INBOX\r\nc LOGOUT\r\n", "c OK"),

@@ -110,6 +110,12 @@ public final class WireTap {
 
     public init() {}
 
+    /// Drops the records of these connections (a long real-time run keeps a bounded window).
+    public func forget(connectionIDs ids: Set<Int>) {
+        guard !ids.isEmpty else { return }
+        connections.removeAll { ids.contains($0.id) }
+    }
+
     func open(_ connection: TapConnection) {
         guard isRecording else {
             connection.isRecording = false
