@@ -7,13 +7,13 @@ import MailCore
     @Test func courseSession() throws {
         let store = try imapCourseStore()
         let s = IMAPTestSession(store)
-        #expect(s.greet() == "* OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ IDLE NAMESPACE UIDPLUS MOVE UNSELECT STARTTLS AUTH=PLAIN AUTH=LOGIN] Dovecot ready.\r\n")
+        #expect(s.greet() == "* OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT SPECIAL-USE ESEARCH SORT STARTTLS AUTH=PLAIN AUTH=LOGIN] Dovecot ready.\r\n")
         #expect(imapLines(s.send("A003 LOGIN bob secret123")) == [
-            "A003 OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ IDLE NAMESPACE UIDPLUS MOVE UNSELECT] Logged in"])
+            "A003 OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT SPECIAL-USE ESEARCH SORT] Logged in"])
         #expect(imapLines(s.send("A004 LIST \"\" \"*\"")) == [
             "* LIST (\\HasNoChildren) \".\" INBOX",
-            "* LIST (\\HasNoChildren) \".\" Sent",
-            "* LIST (\\HasNoChildren) \".\" Drafts",
+            "* LIST (\\HasNoChildren \\Sent) \".\" Sent",
+            "* LIST (\\HasNoChildren \\Drafts) \".\" Drafts",
             "* LIST (\\HasChildren) \".\" Work",
             "* LIST (\\HasNoChildren) \".\" Work.Projects",
             "A004 OK LIST completed"])

@@ -81,7 +81,7 @@ import MailCore
         #expect(s.send("d NAMESPACE") == "* NAMESPACE ((\"\" \".\")) NIL ((\"Shared.\" \".\"))\r\nd OK NAMESPACE completed\r\n")
         #expect(s.send("e SUBSCRIBE Work") == "e OK SUBSCRIBE completed\r\n")
         #expect(s.send("f LSUB \"\" *") == "* LSUB () \".\" INBOX\r\n* LSUB () \".\" Work\r\nf OK LSUB completed\r\n")
-        #expect(s.send("g LIST \"\" %") == "* LIST (\\HasNoChildren) \".\" INBOX\r\n* LIST (\\HasNoChildren) \".\" Sent\r\n* LIST (\\HasNoChildren) \".\" Drafts\r\n* LIST (\\HasChildren) \".\" Work\r\n* LIST (\\Noselect \\HasChildren) \".\" Shared\r\ng OK LIST completed\r\n")
+        #expect(s.send("g LIST \"\" %") == "* LIST (\\HasNoChildren) \".\" INBOX\r\n* LIST (\\HasNoChildren \\Sent) \".\" Sent\r\n* LIST (\\HasNoChildren \\Drafts) \".\" Drafts\r\n* LIST (\\HasChildren) \".\" Work\r\n* LIST (\\Noselect \\HasChildren) \".\" Shared\r\ng OK LIST completed\r\n")
         #expect(s.send("h LIST \"\" Shared.%") == "* LIST (\\HasNoChildren) \".\" Shared.support\r\nh OK LIST completed\r\n")
         #expect(s.send("i LIST \"\" \"\"") == "* LIST (\\Noselect) \".\" \"\"\r\ni OK LIST completed\r\n")
     }

@@ -8,7 +8,7 @@ final class IMAPTestSession {
     var closed = false
     var tlsRequested = false
 
-    init(_ store: MailStore, configuration: IMAPServerConfiguration = .init(), now: IMAPDate = imapCourseNow) {
+    init(_ store: MailStore, configuration: IMAPServerConfiguration = .plaintextAllowed, now: IMAPDate = imapCourseNow) {
         server = IMAPServer(backend: store, configuration: configuration)
         self.now = now
     }
@@ -43,6 +43,12 @@ final class IMAPTestSession {
         }
         return out
     }
+}
+
+extension IMAPServerConfiguration {
+    /// The engine's default refuses plaintext logins before TLS (as Dovecot's
+    /// `disable_plaintext_auth`); most tests log in on a plain test connection.
+    static var plaintextAllowed: IMAPServerConfiguration { IMAPServerConfiguration(requireTLSForAuthentication: false) }
 }
 
 /// 2024-12-06 14:30:00 +0100, the date of the course's message.

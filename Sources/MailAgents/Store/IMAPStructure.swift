@@ -14,7 +14,9 @@ public enum IMAPStructure {
     public static func analyze(rawMessage raw: [UInt8]) -> IMAPMessageStructure {
         let message = Message(parsing: raw)
         let (body, layout) = structure(of: message.root)
-        return IMAPMessageStructure(envelope: envelope(of: message.root), body: body, layout: layout)
+        let envelope = envelope(of: message.root)
+        return IMAPMessageStructure(envelope: envelope, body: body, layout: layout,
+                                    decodedSubject: envelope.subject.map { EncodedWord.decode($0).text })
     }
 
     // MARK: body structure and layout

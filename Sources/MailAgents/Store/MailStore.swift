@@ -432,11 +432,11 @@ public final class MailStore {
         return IMAPCopyResult(uidValidity: dst.uidValidity, mapping: mapping)
     }
 
-    /// Moves messages (RFC 6851): copy, then remove from the source.
+    /// Moves messages (RFC 6851): copy, then remove from the source. Moving into the same mailbox
+    /// is allowed (RFC 6851 §3.3 does not forbid it, Dovecot does it): the messages get new UIDs
+    /// at the end and the old ones are expunged.
     public func move(user: String, from: String, uids: [UInt32], to: String) throws -> IMAPCopyResult {
         let (sacc, src) = try folder(user: user, from)
-        let (_, dst) = try folder(user: user, to)
-        guard src !== dst else { throw MailStoreError.cannot("Source and destination are the same mailbox.") }
         let result = try copy(user: user, from: from, uids: uids, to: to, moving: true)
         let moved = Set(result.mapping.map(\.0))
         remove(sacc, src, moved)
@@ -610,6 +610,13 @@ public final class MailStore {
         accounts[user.lowercased()]?.subscriptions.sorted() ?? []
     }
 
+    /// RFC 6154 special uses of personal top-level folders, by name, as a Dovecot configuration
+    /// gives them (`mailbox Sent { special_use = \Sent }` …); LIST shows them.
+    public static let specialUse: [String: String] = [
+        "Sent": "\\Sent", "Drafts": "\\Drafts", "Trash": "\\Trash", "Junk": "\\Junk", "Spam": "\\Junk",
+        "Archive": "\\Archive", "Archives": "\\Archive",
+    ]
+
     /// Every folder a user can see, personal ones in creation order, then the shared namespace.
     public func mailboxes(user: String) -> [IMAPMailboxInfo] {
         guard let me = accounts[user.lowercased()] else { return [] }
@@ -618,8 +625,9 @@ public final class MailStore {
             for name in names {
                 let visible = visiblePrefix.isEmpty ? name : (name == "INBOX" ? visiblePrefix : visiblePrefix + String(separator) + name)
                 let hasChildren = names.contains { $0.hasPrefix(name + String(separator)) }
-                out.append(IMAPMailboxInfo(name: visible, attributes: [hasChildren ? "\\HasChildren" : "\\HasNoChildren"],
-                                           subscribed: me.subscriptions.contains(visible)))
+                var attributes = [hasChildren ? "\\HasChildren" : "\\HasNoChildren"]
+                if visiblePrefix.isEmpty, let use = MailStore.specialUse[name] { attributes.append(use) }
+                out.append(IMAPMailboxInfo(name: visible, attributes: attributes, subscribed: me.subscriptions.contains(visible)))
             }
         }
         add(me.folders.map(\.name), visiblePrefix: "")

@@ -99,6 +99,32 @@ public indirect enum IMAPSearchKey: Hashable, Sendable {
     case and([IMAPSearchKey])
 }
 
+/// A result option of `SEARCH RETURN (…)` (RFC 4731 ESEARCH).
+public enum IMAPSearchReturn: String, Hashable, Sendable, CaseIterable {
+    case min = "MIN", max = "MAX", all = "ALL", count = "COUNT"
+}
+
+/// One SORT criterion (RFC 5256 §3); `reverse` flips the order of this key only.
+public struct IMAPSortKey: Hashable, Sendable, CustomStringConvertible {
+    public enum Field: String, Hashable, Sendable, CaseIterable {
+        case arrival = "ARRIVAL", cc = "CC", date = "DATE", from = "FROM", size = "SIZE", subject = "SUBJECT", to = "TO"
+    }
+    public var field: Field
+    public var reverse: Bool
+    public init(_ field: Field, reverse: Bool = false) { self.field = field; self.reverse = reverse }
+    public var description: String { (reverse ? "REVERSE " : "") + field.rawValue }
+}
+
+/// The options of an extended LIST (RFC 5258 syntax, used by RFC 6154): selection options
+/// before the reference, return options after the patterns.
+public struct IMAPListOptions: Hashable, Sendable {
+    /// `SPECIAL-USE` (RFC 6154 §3), `SUBSCRIBED` (RFC 5258).
+    public var selection: [String]
+    /// `SPECIAL-USE`, `SUBSCRIBED`, `CHILDREN`.
+    public var returns: [String]
+    public init(selection: [String] = [], returns: [String] = []) { self.selection = selection; self.returns = returns }
+}
+
 /// A STATUS data item (RFC 3501 §6.3.10).
 public enum IMAPStatusItem: String, Hashable, Sendable, CaseIterable {
     case messages = "MESSAGES", recent = "RECENT", uidNext = "UIDNEXT", uidValidity = "UIDVALIDITY", unseen = "UNSEEN"
@@ -128,6 +154,16 @@ public enum IMAPCommand: Hashable, Sendable {
     case store(IMAPSequenceSet, IMAPStoreOperation, silent: Bool, [IMAPFlag], uid: Bool)
     case copy(IMAPSequenceSet, String, uid: Bool)
     case move(IMAPSequenceSet, String, uid: Bool)
+    /// RFC 2971: field/value pairs in order (a nil value is NIL), or nil for `ID NIL`.
+    case id([String?]?)
+    /// RFC 5161: the capability names asked for.
+    case enable([String])
+    /// RFC 4731: `SEARCH RETURN (…) criteria`; an empty `returns` means ALL.
+    case esearch(IMAPSearchKey, charset: String?, returns: [IMAPSearchReturn], uid: Bool)
+    /// RFC 5256: `SORT (criteria) charset search-criteria`.
+    case sort([IMAPSortKey], charset: String, IMAPSearchKey, uid: Bool)
+    /// `LIST (selection) reference (patterns) RETURN (options)` (RFC 5258 syntax, RFC 6154 options).
+    case listExtended(IMAPListOptions, reference: String, patterns: [String])
 
     /// The command's name as written on the wire (used in replies such as `SELECT completed`).
     public var name: String {
@@ -161,6 +197,11 @@ public enum IMAPCommand: Hashable, Sendable {
         case .store(_, _, _, _, let uid): return uid ? "UID STORE" : "STORE"
         case .copy(_, _, let uid): return uid ? "UID COPY" : "COPY"
         case .move(_, _, let uid): return uid ? "UID MOVE" : "MOVE"
+        case .id: return "ID"
+        case .enable: return "ENABLE"
+        case .esearch(_, _, _, let uid): return uid ? "UID SEARCH" : "SEARCH"
+        case .sort(_, _, _, let uid): return uid ? "UID SORT" : "SORT"
+        case .listExtended: return "LIST"
         }
     }
 }

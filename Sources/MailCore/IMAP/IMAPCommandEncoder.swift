@@ -118,6 +118,41 @@ public enum IMAPCommandEncoder {
             raw(command.name + " \(set) \(prefix)FLAGS\(silent ? ".SILENT" : "") "); flags(f)
         case .copy(let set, let m, _), .move(let set, let m, _):
             raw(command.name + " \(set) "); mailbox(m)
+        case .id(let fields):
+            raw("ID ")
+            if let fields {
+                raw("(")
+                for (i, f) in fields.enumerated() {
+                    if i > 0 { raw(" ") }
+                    if let f { string(Array(f.utf8)) } else { raw("NIL") }
+                }
+                raw(")")
+            } else {
+                raw("NIL")
+            }
+        case .enable(let caps): raw("ENABLE " + caps.joined(separator: " "))
+        case .esearch(let key, let charset, let returns, _):
+            raw(command.name + " RETURN (" + returns.map(\.rawValue).joined(separator: " ") + ") ")
+            if let charset { raw("CHARSET \(charset) ") }
+            if case .and(let keys) = key {
+                for (i, k) in keys.enumerated() { if i > 0 { raw(" ") }; search(k) }
+            } else {
+                search(key)
+            }
+        case .sort(let keys, let charset, let key, _):
+            raw(command.name + " (" + keys.map(\.description).joined(separator: " ") + ") \(charset) ")
+            if case .and(let keys) = key {
+                for (i, k) in keys.enumerated() { if i > 0 { raw(" ") }; search(k) }
+            } else {
+                search(key)
+            }
+        case .listExtended(let options, let r, let patterns):
+            raw("LIST ")
+            if !options.selection.isEmpty { raw("(" + options.selection.joined(separator: " ") + ") ") }
+            mailbox(r); raw(" (")
+            for (i, p) in patterns.enumerated() { if i > 0 { raw(" ") }; string(Array(IMAPModifiedUTF7.encode(p).utf8)) }
+            raw(")")
+            if !options.returns.isEmpty { raw(" RETURN (" + options.returns.joined(separator: " ") + ")") }
         }
         cur += [0x0D, 0x0A]
         chunks.append(cur)

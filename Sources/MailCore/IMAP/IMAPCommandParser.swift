@@ -2,7 +2,12 @@
 public struct IMAPParseError: Error, Hashable, Sendable {
     public var tag: String?
     public var text: String
-    public init(tag: String?, text: String) { self.tag = tag; self.text = text }
+    /// The command is well formed but an argument cannot be used (a mailbox name that is not
+    /// valid modified UTF-7): the server answers `NO`, not `BAD`, as Dovecot does.
+    public var answersNO: Bool
+    public init(tag: String?, text: String, answersNO: Bool = false) {
+        self.tag = tag; self.text = text; self.answersNO = answersNO
+    }
 }
 
 /// Parses one complete command (its lines and literals as they arrived, without the final CRLF)
@@ -26,7 +31,7 @@ public struct IMAPCommandParser {
             guard c.atEnd else { throw c.error("Unexpected characters at the end of the command.") }
             return .success((tag, command))
         } catch let e as IMAPParseError {
-            return .failure(IMAPParseError(tag: tag, text: e.text))
+            return .failure(IMAPParseError(tag: tag, text: e.text, answersNO: e.answersNO))
         } catch {
             return .failure(IMAPParseError(tag: tag, text: "Error in IMAP command received by server."))
         }
@@ -119,7 +124,7 @@ struct IMAPCursor {
     mutating func mailbox() throws -> String {
         let raw = try astring()
         guard let name = IMAPModifiedUTF7.decode(raw) else {
-            throw error("Invalid mailbox name: \"\(IMAPWire.sanitized(raw))\" is not valid modified UTF-7.")
+            throw IMAPParseError(tag: nil, text: "Mailbox name is not valid mUTF-7: \"\(IMAPWire.sanitized(raw))\"", answersNO: true)
         }
         return name.uppercased() == "INBOX" ? "INBOX" : name
     }
@@ -134,7 +139,7 @@ struct IMAPCursor {
             guard !raw.isEmpty else { throw error("Expected a mailbox pattern.") }
         }
         guard let name = IMAPModifiedUTF7.decode(raw) else {
-            throw error("Invalid mailbox pattern: \"\(IMAPWire.sanitized(raw))\" is not valid modified UTF-7.")
+            throw IMAPParseError(tag: nil, text: "Mailbox pattern is not valid mUTF-7: \"\(IMAPWire.sanitized(raw))\"", answersNO: true)
         }
         return name
     }
@@ -226,9 +231,21 @@ struct IMAPCursor {
         case "RENAME":
             try space(); let a = try mailbox(); try space(); let b = try mailbox()
             return .rename(a, b)
-        case "LIST", "LSUB":
+        case "LSUB":
             try space(); let ref = try mailbox(); try space(); let pat = try listMailbox()
-            return name == "LIST" ? .list(reference: ref, pattern: pat) : .lsub(reference: ref, pattern: pat)
+            return .lsub(reference: ref, pattern: pat)
+        case "LIST": return try listCommand()
+        case "ID": return try idCommand()
+        case "ENABLE":
+            var caps = [String]()
+            while peek == 0x20 {
+                i += 1
+                caps.append(try atom().uppercased())
+                guard caps.count <= 32 else { throw error("Too many capabilities.") }
+            }
+            guard !caps.isEmpty else { throw error("ENABLE needs at least one capability.") }
+            return .enable(caps)
+        case "SORT": return try sortCommand(uid: false)
         case "STATUS":
             try space(); let mb = try mailbox(); try space(); try expect(UInt8(ascii: "("))
             var items = [IMAPStatusItem]()
@@ -266,6 +283,7 @@ struct IMAPCursor {
             case "FETCH": return try fetchCommand(uid: true)
             case "STORE": return try storeCommand(uid: true)
             case "SEARCH": return try searchCommand(uid: true)
+            case "SORT": return try sortCommand(uid: true)
             case "COPY", "MOVE":
                 try space(); let set = try sequenceSet(); try space(); let mb = try mailbox()
                 return sub == "COPY" ? .copy(set, mb, uid: true) : .move(set, mb, uid: true)
@@ -385,24 +403,144 @@ struct IMAPCursor {
         return .store(set, op, silent: silent, flags, uid: uid)
     }
 
-    mutating func searchCommand(uid: Bool) throws -> IMAPCommand {
+    /// `LIST ref pattern`, or the extended form `LIST [(sel-opts)] ref (patterns) [RETURN (opts)]`
+    /// (RFC 5258 §6 syntax) with the options of RFC 6154 and RFC 5258 that MailLab knows.
+    mutating func listCommand() throws -> IMAPCommand {
         try space()
-        var charset: String?
-        if keywordIs("CHARSET") {
-            try space()
-            charset = try astringText().uppercased()
-            guard charset == "US-ASCII" || charset == "UTF-8" else {
-                throw IMAPParseError(tag: nil, text: "[BADCHARSET (US-ASCII UTF-8)] Unsupported charset.")
-            }
+        var selection = [String]()
+        var extended = false
+        if peek == UInt8(ascii: "(") {
+            extended = true
+            selection = try optionList(allowed: ["SPECIAL-USE", "SUBSCRIBED"])
             try space()
         }
+        let ref = try mailbox()
+        try space()
+        var patterns = [String]()
+        if peek == UInt8(ascii: "(") {
+            extended = true
+            i += 1
+            while peek != UInt8(ascii: ")") {
+                if !patterns.isEmpty { try space() }
+                patterns.append(try listMailbox())
+                guard patterns.count <= 32 else { throw error("Too many patterns.") }
+            }
+            i += 1
+            guard !patterns.isEmpty else { throw error("Empty pattern list.") }
+        } else {
+            patterns = [try listMailbox()]
+        }
+        var returns = [String]()
+        if peek == 0x20 {
+            i += 1
+            guard keywordIs("RETURN") else { throw error("Expected RETURN.") }
+            try space()
+            extended = true
+            returns = try optionList(allowed: ["SPECIAL-USE", "SUBSCRIBED", "CHILDREN"])
+        }
+        if !extended { return .list(reference: ref, pattern: patterns[0]) }
+        return .listExtended(IMAPListOptions(selection: selection, returns: returns), reference: ref, patterns: patterns)
+    }
+
+    /// `(OPT OPT …)`, upper-cased; an option outside `allowed` is an error.
+    mutating func optionList(allowed: Set<String>) throws -> [String] {
+        try expect(UInt8(ascii: "("))
+        var out = [String]()
+        while peek != UInt8(ascii: ")") {
+            if !out.isEmpty { try space() }
+            let word = try atom().uppercased()
+            guard allowed.contains(word) else { throw error("Unsupported LIST option \(word).") }
+            if !out.contains(word) { out.append(word) }
+            guard out.count <= 8 else { throw error("Too many options.") }
+        }
+        i += 1
+        return out
+    }
+
+    /// `ID NIL` or `ID ("field" "value" …)` (RFC 2971 §3.1); values may be NIL.
+    mutating func idCommand() throws -> IMAPCommand {
+        try space()
+        if keywordIs("NIL") { return .id(nil) }
+        try expect(UInt8(ascii: "("))
+        var items = [String?]()
+        while peek != UInt8(ascii: ")") {
+            if !items.isEmpty { try space() }
+            if items.count % 2 == 1, keywordIs("NIL") {
+                items.append(nil)
+            } else {
+                items.append(String(decoding: try string(), as: UTF8.self))
+            }
+            // RFC 2971 §3.3 asks clients for at most 30 pairs; a few more are tolerated, the line
+            // length bounds the rest.
+            guard items.count <= 2 * 64 else { throw error("Too many ID fields.") }
+        }
+        i += 1
+        guard items.count % 2 == 0 else { throw error("ID field without a value.") }
+        return .id(items)
+    }
+
+    /// `SORT (REVERSE DATE …) charset criteria` (RFC 5256 §3).
+    mutating func sortCommand(uid: Bool) throws -> IMAPCommand {
+        try space()
+        try expect(UInt8(ascii: "("))
+        var keys = [IMAPSortKey]()
+        while peek != UInt8(ascii: ")") {
+            if !keys.isEmpty { try space() }
+            var reverse = false
+            if keywordIs("REVERSE") { reverse = true; try space() }
+            guard let field = IMAPSortKey.Field(rawValue: try atom().uppercased()) else { throw error("Unknown sort criterion.") }
+            keys.append(IMAPSortKey(field, reverse: reverse))
+            guard keys.count <= 16 else { throw error("Too many sort criteria.") }
+        }
+        i += 1
+        guard !keys.isEmpty else { throw error("Empty sort criteria.") }
+        try space()
+        let charset = try astringText().uppercased()
+        guard charset == "US-ASCII" || charset == "UTF-8" else {
+            throw IMAPParseError(tag: nil, text: "[BADCHARSET (US-ASCII UTF-8)] Unsupported charset.", answersNO: true)
+        }
+        try space()
+        return .sort(keys, charset: charset, try searchKeys(), uid: uid)
+    }
+
+    mutating func searchKeys() throws -> IMAPSearchKey {
         var keys = [try searchKey(depth: 0)]
         while peek == 0x20 {
             i += 1
             keys.append(try searchKey(depth: 0))
             guard keys.count <= 100 else { throw error("Too many search keys.") }
         }
-        return .search(keys.count == 1 ? keys[0] : .and(keys), charset: charset, uid: uid)
+        return keys.count == 1 ? keys[0] : .and(keys)
+    }
+
+    mutating func searchCommand(uid: Bool) throws -> IMAPCommand {
+        try space()
+        var returns: [IMAPSearchReturn]?
+        if keywordIs("RETURN") {
+            try space()
+            try expect(UInt8(ascii: "("))
+            var list = [IMAPSearchReturn]()
+            while peek != UInt8(ascii: ")") {
+                if !list.isEmpty { try space() }
+                guard let r = IMAPSearchReturn(rawValue: try atom().uppercased()) else { throw error("Unknown SEARCH RETURN option.") }
+                if !list.contains(r) { list.append(r) }
+            }
+            i += 1
+            try space()
+            returns = list
+        }
+        var charset: String?
+        if keywordIs("CHARSET") {
+            try space()
+            charset = try astringText().uppercased()
+            guard charset == "US-ASCII" || charset == "UTF-8" else {
+                throw IMAPParseError(tag: nil, text: "[BADCHARSET (US-ASCII UTF-8)] Unsupported charset.", answersNO: true)
+            }
+            try space()
+        }
+        let key = try searchKeys()
+        if let returns { return .esearch(key, charset: charset, returns: returns, uid: uid) }
+        return .search(key, charset: charset, uid: uid)
     }
 
     mutating func searchDay() throws -> IMAPDay {

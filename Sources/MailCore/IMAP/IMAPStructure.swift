@@ -219,7 +219,10 @@ public struct IMAPMessageStructure: Hashable, Sendable {
     public var envelope: IMAPEnvelope
     public var body: IMAPBodyStructure
     public var layout: IMAPPartLayout
-    public init(envelope: IMAPEnvelope, body: IMAPBodyStructure, layout: IMAPPartLayout) {
-        self.envelope = envelope; self.body = body; self.layout = layout
+    /// The Subject with RFC 2047 encoded words decoded (SORT's base subject starts from it,
+    /// RFC 5256 §2.1); nil when the store gave none, and SORT then uses the raw value.
+    public var decodedSubject: String?
+    public init(envelope: IMAPEnvelope, body: IMAPBodyStructure, layout: IMAPPartLayout, decodedSubject: String? = nil) {
+        self.envelope = envelope; self.body = body; self.layout = layout; self.decodedSubject = decodedSubject
     }
 }
