@@ -1,5 +1,7 @@
 import Foundation
+#if canImport(Glibc)
 import Glibc
+#endif
 import Testing
 @testable import MailCore
 
@@ -63,7 +65,7 @@ import Testing
         return (text, process.terminationStatus)
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: curl)))
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: curl), "curl is not installed"))
     func retrieveWithCurl() throws {
         let backend = courseMaildrop()
         let (output, status) = try run(path: "2", backend: backend)
@@ -71,14 +73,14 @@ import Testing
         #expect(Array(output.utf8) == backend.boxes["bob"]?[1].content)
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: curl)))
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: curl), "curl is not installed"))
     func listWithCurl() throws {
         let (output, status) = try run(path: "", backend: courseMaildrop())
         #expect(status == 0)
         #expect(output == "1 5000\r\n2 3500\r\n3 3845\r\n")
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: curl)))
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: curl), "curl is not installed"))
     func deleteWithCurl() throws {
         let backend = courseMaildrop()
         let (_, status) = try run(path: "1", options: ["-X", "DELE", "-I"], backend: backend)

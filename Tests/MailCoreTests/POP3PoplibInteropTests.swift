@@ -1,5 +1,7 @@
 import Foundation
+#if canImport(Glibc)
 import Glibc
+#endif
 import Testing
 @testable import MailCore
 
@@ -28,7 +30,7 @@ import Testing
         print(p.quit().decode())
         """
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: python)))
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: python), "python3 is not installed"))
     func poplibSession() throws {
         let scriptURL = FileManager.default.temporaryDirectory
             .appendingPathComponent("maillab-poplib-\(ProcessInfo.processInfo.processIdentifier).py")

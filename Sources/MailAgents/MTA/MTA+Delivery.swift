@@ -339,7 +339,9 @@ extension MTA {
             originalHeader: entry.data,
             giveUpAfter: "\(configuration.retry.maximalLifetimeSeconds / 86_400) days")
         var data = Array("Received: by \(configuration.hostname) (Postfix) id \(reportID); \(world.mailDate(offsetMinutes: configuration.zoneOffsetMinutes))\r\n".utf8)
-        data += report.render()
+        // Signed like the domain's other mail (From: MAILER-DAEMON@host is under the signing
+        // domain), so that a receiver applying DMARC does not refuse the report.
+        data += dkimSign(report.render(), id: reportID)
         queue.add(id: reportID, sender: "", recipients: [entry.sender], data: data, now: world.now)
         note("\(reportID): sender \(kind == .failure ? "non-delivery" : "delay") notification: \(entry.id)")
         scheduleRun(at: world.now)
