@@ -127,7 +127,7 @@ public struct FactPattern: Equatable, Sendable {
         public var agent = false
     }
 
-    public static let commonFields = ["host", "port", "tls", "by", "session"]
+    public static let commonFields = ["host", "port", "tls", "by", "session", "role"]
 
     public static let kinds: [Kind] = [
         Kind(name: "greeting", fields: []),
@@ -199,7 +199,7 @@ public struct FactView: Equatable, Sendable {
         let c = record.context
         var f: [String: Value] = [
             "host": .one(c.host), "port": .one(String(c.port)), "tls": .one(String(c.tls)), "by": .one(c.peer),
-            "session": .one(String(c.session)),
+            "session": .one(String(c.session)), "role": .one(c.role.rawValue),
         ]
         func uids(_ list: [UInt32]) -> Value { .many(list.map(String.init)) }
         var kind = ""
@@ -320,6 +320,9 @@ public struct FactView: Equatable, Sendable {
     /// Whether the pattern matches this fact, the learner's hosts being `learnerHosts`.
     public func matches(_ pattern: FactPattern, learnerHosts: Set<String>) -> Bool {
         guard pattern.kind == kind else { return false }
+        // What a client engine saw of its own session only counts when the pattern asks for it
+        // (`role: client`): goals read what the servers and agents did.
+        if case .one("client")? = fields["role"], !pattern.constraints.contains(where: { $0.key == "role" }) { return false }
         let agent = FactPattern.kind(named: kind)?.agent ?? false
         if !agent, !pattern.constraints.contains(where: { $0.key == "by" }) {
             guard case let .one(peer)? = fields["by"], learnerHosts.contains(peer.lowercased()) else { return false }
@@ -368,7 +371,20 @@ public struct FactView: Equatable, Sendable {
             let argument = actualWords[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
             return argument.contains(wantedWords[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"")))
         case "items":
-            return a == w || a.replacingOccurrences(of: ".PEEK", with: "", options: .caseInsensitive) == w
+            // The same data under its other names: PEEK or not, the RFC 822 forms (RFC 3501
+            // §6.4.5), and the header read field by field (`BODY[HEADER.FIELDS (FROM SUBJECT)]`).
+            func canonical(_ item: String) -> String {
+                var item = item.replacingOccurrences(of: ".peek", with: "")
+                switch item {
+                case "rfc822": item = "body[]"
+                case "rfc822.header": item = "body[header]"
+                case "rfc822.text": item = "body[text]"
+                default: break
+                }
+                return item
+            }
+            let (cw, ca) = (canonical(w), canonical(a))
+            return cw == ca || (cw == "body[header]" && ca.hasPrefix("body[header.fields"))
         default:
             return w == a
         }

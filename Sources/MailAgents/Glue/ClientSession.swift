@@ -1,3 +1,4 @@
+import MailCore
 import MailSim
 
 /// Runs a sans-IO client engine over a virtual connection it opens itself, and hands the engine's
@@ -31,6 +32,8 @@ final class ClientSession<Engine, EngineAction, Result> {
         var classify: (EngineAction) -> Action
         /// The result to report when the engine never got to finish.
         var failed: (Engine, Failure) -> Result
+        /// The facts the engine reported since the last call (`FactReporting.takeFacts()`).
+        var takeFacts: (inout Engine) -> [ProtocolFact] = { _ in [] }
     }
 
     private(set) var engine: Engine
@@ -111,6 +114,13 @@ final class ClientSession<Engine, EngineAction, Result> {
     }
 
     private func perform() {
+        if let connection {
+            let facts = hooks.takeFacts(&engine)
+            if !facts.isEmpty {
+                let context = world.factContext(for: connection, role: .client)
+                for fact in facts { world.record(fact, context: context) }
+            }
+        }
         var index = 0
         while index < actions.count, let connection {
             switch hooks.classify(actions[index]) {

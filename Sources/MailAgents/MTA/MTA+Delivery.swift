@@ -377,7 +377,8 @@ extension SMTPClient {
             case .reset(let why): return SMTPAttempt(result: engine.result, transportError: why.description.capitalizedFirst)
             case .tls(let message): return SMTPAttempt(result: engine.result, transportError: "TLS handshake failed: \(message)")
             }
-        })
+        },
+        takeFacts: { engine in engine.takeFacts() })
 }
 
 extension String {

@@ -85,5 +85,6 @@ extension POP3Client {
             case .tls(let message): text = "TLS handshake failed: \(message)"
             }
             return FetchResult(result: engine.result, transportError: text, newMessages: 0)
-        })
+        },
+        takeFacts: { engine in engine.takeFacts() })
 }

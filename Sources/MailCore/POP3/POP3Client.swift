@@ -22,7 +22,7 @@
 /// ```
 /// One command is outstanding at a time. Multi-line replies are dot-unstuffed (RFC 1939 §3). A
 /// message whose RETR failed is not deleted even if the plan says so.
-public struct POP3Client {
+public struct POP3Client: FactReporting {
     enum Step: Equatable {
         case greeting
         case capa
@@ -58,6 +58,8 @@ public struct POP3Client {
     private var messageCount = 0
     private var totalSize = 0
     private var uniqueIDs: [Int: String]?
+    /// What happened, as the client saw it, for the world's journal (`FactReporting`).
+    public var facts: [ProtocolFact] = []
     private var pendingRetrievals: [Int] = []
     private var pendingDeletions: [Int] = []
     /// Messages whose RETR failed: they are not deleted, so that nothing is lost.
@@ -113,10 +115,12 @@ public struct POP3Client {
         switch state {
         case .awaitingImplicitTLS:
             result.tlsActive = true
+            facts.append(.session(.tlsEstablished))
             state = .waiting(step: .greeting, command: nil)
             return []
         case .awaitingTLS:
             result.tlsActive = true
+            facts.append(.session(.tlsEstablished))
             framer.reset()
             // RFC 2595 §4: capabilities learnt before TLS are forgotten.
             result.capabilities = []
@@ -228,6 +232,7 @@ public struct POP3Client {
         switch step {
         case .greeting:
             guard reply.isOK else { return fail(.greetingRefused, command: nil, reply: reply, into: &actions) }
+            facts.append(.session(.greeting))
             apopTimestamp = Self.timestamp(in: reply.text)
             if job.requestCapabilities {
                 send(.capa, step: .capa, into: &actions)
@@ -254,6 +259,13 @@ public struct POP3Client {
         case .pass, .apop, .authPlain:
             guard reply.isOK else { return loginFailed(commandLine, reply, into: &actions) }
             result.authenticated = true
+            let mechanism: String
+            switch step {
+            case .apop: mechanism = "APOP"
+            case .authPlain: mechanism = "PLAIN"
+            default: mechanism = "USER"
+            }
+            facts.append(.session(.authSucceeded(mechanism: mechanism, user: job.user)))
             send(.stat, step: .stat, into: &actions)
         case .stat:
             guard reply.isOK else {
@@ -310,6 +322,7 @@ public struct POP3Client {
                 var content: [UInt8] = []
                 for line in lines { content += line + [0x0D, 0x0A] }
                 result.downloaded.append(POP3DownloadedMessage(message: n, uniqueID: uniqueIDs?[n], content: content))
+                facts.append(.pop3(.retrieved(message: n, uidl: uniqueIDs?[n] ?? "", size: content.count)))
             } else {
                 failedRetrievals.insert(n)
                 result.errors.append(POP3ClientError(kind: .commandFailed, command: commandLine, reply: reply))
@@ -318,6 +331,7 @@ public struct POP3Client {
         case .dele(let n):
             if reply.isOK {
                 result.markedForDeletion.append(n)
+                facts.append(.pop3(.markedDeleted(message: n, uidl: uniqueIDs?[n] ?? "")))
             } else {
                 result.errors.append(POP3ClientError(kind: .commandFailed, command: commandLine, reply: reply))
             }
@@ -328,6 +342,7 @@ public struct POP3Client {
                 if result.authenticated {
                     result.deletedCount = result.markedForDeletion.count
                     result.deletedUniqueIDs = result.markedForDeletion.compactMap { uniqueIDs?[$0] }
+                    facts.append(.pop3(.committed(deleted: result.deletedUniqueIDs)))
                 }
             } else {
                 result.errors.append(POP3ClientError(kind: .commandFailed, command: commandLine, reply: reply))

@@ -6,7 +6,7 @@
 /// again when the job asks for TLS, authenticates if given credentials, then sends MAIL, the RCPTs
 /// and DATA — in one write when the server advertises PIPELINING — the dot-stuffed message and
 /// QUIT. The result says, per recipient, whether the server accepted the message.
-public struct SMTPClient {
+public struct SMTPClient: FactReporting {
     enum AuthStep: Hashable {
         /// AUTH PLAIN with initial response sent.
         case plain
@@ -53,6 +53,8 @@ public struct SMTPClient {
     var capabilities = SMTPServerCapabilities()
     var tlsActive: Bool
     var authenticatedWith: SASLMechanism?
+    /// What happened, as the client saw it, for the world's journal (`FactReporting`).
+    public var facts: [ProtocolFact] = []
     var expected: [Expected] = []
     var expectedIndex = 0
     var pipelining = false
@@ -134,6 +136,7 @@ public struct SMTPClient {
     public mutating func tlsEstablished(now: Duration, into actions: inout [SMTPClientAction]) {
         guard state == .tlsHandshake else { return }
         tlsActive = true
+        facts.append(.session(.tlsEstablished))
         parser = SMTPReplyParser()
         capabilities = SMTPServerCapabilities()
         sendEHLO(now: now)
@@ -327,6 +330,7 @@ public struct SMTPClient {
                 fail(.reply(reply), quit: true, into: &actions)
                 return
             }
+            facts.append(.session(.greeting))
             sendEHLO(now: now)
         case .ehlo:
             if reply.isPositiveCompletion {
@@ -360,7 +364,16 @@ public struct SMTPClient {
         case .transaction:
             handleTransactionReply(reply, now: now, into: &actions)
         case .messageEnd(let discarded):
-            if !discarded { messageReply = reply }
+            if !discarded {
+                messageReply = reply
+                if reply.isPositiveCompletion {
+                    let accepted = zip(job.recipients, rcptReplies).filter { $0.1?.isPositiveCompletion ?? false }.map(\.0.path.address)
+                    facts.append(.smtp(.messageAccepted(queueID: Self.queueID(in: reply.text) ?? "", from: job.reversePath.address,
+                                                        to: accepted, size: job.data.count)))
+                } else {
+                    facts.append(.smtp(.messageRefused(code: reply.code, enhanced: reply.enhancedCode?.description)))
+                }
+            }
             if queuedJobs.isEmpty {
                 sendQuit()
             } else {
@@ -438,6 +451,7 @@ public struct SMTPClient {
             case .cramMD5: authenticatedWith = .cramMD5
             case .xoauth2, .xoauth2Failing: authenticatedWith = .xoauth2
             }
+            facts.append(.session(.authSucceeded(mechanism: authenticatedWith?.rawValue ?? "", user: authentication.user)))
             startTransaction(now: now)
             return
         }
@@ -558,6 +572,10 @@ public struct SMTPClient {
             }
         case .rcpt(let index):
             if mailAccepted { rcptReplies[index] = reply }
+            if !reply.isPositiveCompletion {
+                facts.append(.smtp(.rcptRefused(to: job.recipients[index].path.address, code: reply.code,
+                                                enhanced: reply.enhancedCode?.description)))
+            }
             if !pipelining {
                 if index + 1 < job.recipients.count {
                     sendRcpt(index + 1)
