@@ -430,6 +430,7 @@ public struct IMAPServer: FactReporting {
         let user = self.user ?? ""
         switch cmd {
         case .capability:
+            report(.capabilities)
             line("* CAPABILITY \(capabilities)")
             line("\(tag) OK CAPABILITY completed")
         case .noop:
@@ -559,7 +560,10 @@ public struct IMAPServer: FactReporting {
         case .close, .unselect:
             var expunged = false
             if case .close = cmd, let v = view, !v.readOnly {
-                expunged = !((try? backend.expunge(user: user, mailbox: v.name, uids: nil)) ?? []).isEmpty
+                // RFC 3501 §6.4.2: CLOSE expunges silently; the fact still lists what went.
+                let removed = (try? backend.expunge(user: user, mailbox: v.name, uids: nil)) ?? []
+                if !removed.isEmpty { report(.expunged(mailbox: v.name, uids: removed)) }
+                expunged = !removed.isEmpty
             }
             if let v = view { report(.closedMailbox(mailbox: v.name, expunged: expunged)) }
             view = nil
