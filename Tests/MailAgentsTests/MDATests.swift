@@ -22,6 +22,8 @@ func sendToBob(_ mail: MailWorld, subject: String) throws {
     @Test(arguments: [ConnectionSecurity.none, .startTLS, .tls])
     func deleteModeDownloadsThenEmptiesTheServer(security: ConnectionSecurity) throws {
         let mail = try MailWorld.course(seed: 21)
+        // The course's Dovecot refuses plaintext logins; the plaintext case needs them allowed.
+        if security == .none { mail.mdas["mail1.company.org"]!.setPlaintextLoginRequiresTLS(false) }
         try sendToBob(mail, subject: "One")
         try sendToBob(mail, subject: "Two")
         let laptop = try bobDevice(mail, "bob-laptop", address: "192.0.2.21", proto: .pop3, security: security)
@@ -41,8 +43,8 @@ func sendToBob(_ mail: MailWorld, subject: String) throws {
 
     @Test func leaveOnServerWithUIDLNeverDownloadsTwice() throws {
         let mail = try MailWorld.course(seed: 22)
-        let laptop = try bobDevice(mail, "bob-laptop", address: "192.0.2.21", proto: .pop3)
-        let phone = try bobDevice(mail, "bob-phone", address: "192.0.2.22", proto: .pop3)
+        let laptop = try bobDevice(mail, "bob-laptop", address: "192.0.2.21", proto: .pop3, security: .startTLS)
+        let phone = try bobDevice(mail, "bob-phone", address: "192.0.2.22", proto: .pop3, security: .startTLS)
         laptop.pop3Mode = .leaveOnServer
         phone.pop3Mode = .leaveOnServer
         try sendToBob(mail, subject: "First")
@@ -60,6 +62,7 @@ func sendToBob(_ mail: MailWorld, subject: String) throws {
 
     @Test func secondSessionFindsTheMaildropLocked() throws {
         let mail = try MailWorld.course(seed: 23)
+        mail.mdas["mail1.company.org"]!.setPlaintextLoginRequiresTLS(false)  // raw USER/PASS on 110
         try sendToBob(mail, subject: "Locked")
         let world = mail.world
         var first = "", second = ""
@@ -81,6 +84,7 @@ func sendToBob(_ mail: MailWorld, subject: String) throws {
 @Suite struct IMAPDeviceTests {
     @Test func flagsMovesAndNewMailReachEveryDeviceThroughIdle() throws {
         let mail = try MailWorld.course(seed: 31)
+        mail.mdas["mail1.company.org"]!.setPlaintextLoginRequiresTLS(false)  // the tablet logs in on 143 in clear
         try sendToBob(mail, subject: "Before")
         let laptop = try bobDevice(mail, "bob-laptop", address: "192.0.2.21", proto: .imap, security: .tls)
         let phone = try bobDevice(mail, "bob-phone", address: "192.0.2.22", proto: .imap, security: .startTLS)
@@ -117,7 +121,7 @@ func sendToBob(_ mail: MailWorld, subject: String) throws {
 @Suite struct IMAPPollingTests {
     @Test func aClientWithoutIdlePollsAndSeesNewMailAtTheNextPoll() throws {
         let mail = try MailWorld.course(seed: 33)
-        let laptop = try bobDevice(mail, "bob-laptop", address: "192.0.2.21", proto: .imap)
+        let laptop = try bobDevice(mail, "bob-laptop", address: "192.0.2.21", proto: .imap, security: .tls)
         laptop.usesIDLE = false
         let session = laptop.startIMAPSync(pollInterval: .minutes(5))
         try mail.settle(limit: .seconds(10))

@@ -107,13 +107,14 @@ func sendLegitimate(_ mail: MailWorld, subject: String = "Réunion", text: Strin
         #expect(verdict.authentication.dmarc.result == .pass)
     }
 
-    @Test func withoutThePolicyNothingIsSignedOrChecked() throws {
+    /// The course world itself signs and checks (issue 13; this used to pin that it did not).
+    @Test func theCourseWorldSignsWithSelector2024AndChecks() throws {
         let mail = try MailWorld.course(seed: 21)
         try sendLegitimate(mail)
         let copy = try #require(try inbox(mail, "company.org", "bob").first)
-        #expect(field(copy, "Authentication-Results") == nil)
-        #expect(field(copy, "DKIM-Signature") == nil)
-        #expect(mail.mtas["mail1.company.org"]!.inboundVerdicts.isEmpty)
+        #expect(field(copy, "Authentication-Results")?.contains("dkim=pass header.d=example.com header.s=2024") == true)
+        #expect(field(copy, "DKIM-Signature")?.contains("s=2024;") == true)
+        #expect(mail.mtas["mail1.company.org"]!.inboundVerdicts.count == 1)
     }
 
     @Test func forgedCEOIsRejectedAtTheEndOfData() throws {
@@ -285,7 +286,9 @@ func sendLegitimate(_ mail: MailWorld, subject: String = "Réunion", text: Strin
 }
 
 @Suite struct BlocklistTests {
-    @Test func listedClientGets554AtConnect() throws {
+    /// Postfix's `reject_rbl_client` in `smtpd_recipient_restrictions`: the refusal comes at RCPT
+    /// (this used to pin it at the greeting).
+    @Test func listedClientGets554AtRCPT() throws {
         let mail = try MailWorld.course(seed: 31)
         mail.mtas["mail1.company.org"]!.setBlocklists(["zen.blocklist.test"])
         mail.world.dns.addBlocklistEntry(MailSim.IPv4Address(192, 0, 2, 66), zone: "zen.blocklist.test")
@@ -293,9 +296,10 @@ func sendLegitimate(_ mail: MailWorld, subject: String = "Réunion", text: Strin
         #expect(!attempt.result.allAccepted)
         let lines = mail.world.transcript().split(separator: "\n").map(String.init)
         #expect(lines.contains("S: 554 5.7.1 Service unavailable; Client host [192.0.2.66] blocked using zen.blocklist.test"))
-        #expect(!lines.contains("C: DATA"))
+        #expect(lines.contains("S: 220 mail1.company.org ESMTP Postfix"))
+        #expect(lines.contains("C: RCPT TO:<bob@company.org>"))
         #expect(mail.mtas["mail1.company.org"]!.log.contains {
-            $0.contains("NOQUEUE: reject: CONNECT from [192.0.2.66]: 554 5.7.1 Service unavailable")
+            $0.contains("NOQUEUE: reject: RCPT from [192.0.2.66]: 554 5.7.1 Service unavailable")
         })
 
         // Alice's server is not listed: her mail still arrives.

@@ -75,6 +75,12 @@ struct POP3Pair {
                 fromServer(server.tlsEstablished(now: now))
                 log += String(decoding: toClient[before...], as: UTF8.self).split(separator: "\r\n").map { "S: " + $0 }
                 fromClient(client.tlsEstablished(now: now))
+            } else if let hold = server.holdUntil, !clientClosed {
+                // A failed login answers after its delay: time passes until then.
+                now = max(now, hold)
+                let before = toClient.count
+                fromServer(server.timerFired(now: now))
+                log += String(decoding: toClient[before...], as: UTF8.self).split(separator: "\r\n").map { "S: " + $0 }
             } else {
                 break
             }

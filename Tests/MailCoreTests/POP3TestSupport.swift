@@ -58,7 +58,15 @@ struct POP3ServerHarness {
     }
 
     mutating func start() -> String { collect(server.start(now: now)) }
-    mutating func send(_ text: String) -> String { collect(server.receive(Array(text.utf8), now: now)) }
+    mutating func send(_ text: String) -> String {
+        var out = collect(server.receive(Array(text.utf8), now: now))
+        // A failed login answers after its delay: the client waits for it.
+        while let hold = server.holdUntil {
+            now = hold
+            out += collect(server.timerFired(now: now))
+        }
+        return out
+    }
     mutating func sendLine(_ line: String) -> String { send(line + "\r\n") }
     mutating func tls() -> String { collect(server.tlsEstablished(now: now)) }
     mutating func timer() -> String { collect(server.timerFired(now: now)) }

@@ -56,6 +56,10 @@ struct Pipe {
                 serverWantsTLS = false
                 handleServer(server.tlsEstablished(now: time))
                 handleClient(client.tlsEstablished(now: time))
+            } else if let hold = server.holdUntil, !serverClosed {
+                // A failed AUTH answers after its delay: time passes until then.
+                time = max(time, hold)
+                handleServer(server.timerFired(now: time))
             } else if serverClosed && result == nil {
                 handleClient(client.connectionClosed(now: time))
             } else {

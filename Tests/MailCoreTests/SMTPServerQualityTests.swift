@@ -16,6 +16,9 @@ import Testing
     S: 250 DSN
     """
 
+    /// Submission before STARTTLS: no AUTH line (Postfix `smtpd_tls_auth_only = yes`).
+    static let ehloReplyBeforeTLS = ehloReply.replacingOccurrences(of: "S: 250-AUTH PLAIN LOGIN\n", with: "")
+
     // 1. Sequence errors.
     @Test func item1SequenceErrors() {
         runTranscript("""
@@ -102,8 +105,11 @@ import Testing
         var configuration = SMTPServerConfiguration.relay(hostname: "mail.example.com")
         configuration.maxRecipients = 100
         var input = "EHLO c.test\r\nMAIL FROM:<a@b.test>\r\n"
-        for _ in 0..<101 { input += "RCPT TO:<bob@example.com>\r\n" }
-        let (collected, server) = exchange(input, server: makeServer(configuration))
+        // Distinct recipients: a repeated one is accepted but not counted again (one copy each).
+        for index in 0..<101 { input += "RCPT TO:<user\(index)@example.com>\r\n" }
+        var policy = SMTPTestPolicy()
+        policy.localMailboxes = Set((0..<101).map { "user\($0)" })
+        let (collected, server) = exchange(input, server: makeServer(configuration, policy: policy))
         #expect(collected.lines.filter { $0 == "250 2.1.5 Ok" }.count == 100)
         #expect(collected.lines.last == "452 4.5.3 Error: too many recipients")
         #expect(server.currentEnvelope?.recipients.count == 100)
@@ -179,7 +185,7 @@ import Testing
         runTranscript("""
         S: 220 mail.example.com ESMTP Postfix
         C: EHLO c.test
-        \(Self.ehloReply)
+        \(Self.ehloReplyBeforeTLS)
         C: AUTH PLAIN AGFsaWNlAG15cGFzc3dvcmQ=
         S: 530 5.7.0 Must issue a STARTTLS command first
         C: MAIL FROM:<alice@example.com>
@@ -237,6 +243,8 @@ import Testing
         collected = Collected()
         let wrong = Base64.encode(SASLCRAMMD5.response(user: "alice", password: "nope", challenge: challenge))
         collected.add(attempt.receive(wrong + bytes("\r\n"), now: .seconds(1_700_000_001)))
+        #expect(collected.lines.isEmpty)  // a failed AUTH answers after its delay
+        collected.add(attempt.timerFired(now: .seconds(1_700_000_003)))
         #expect(collected.lines == ["535 5.7.8 Error: authentication failed"])
         collected = Collected()
         let right = Base64.encode(SASLCRAMMD5.response(user: "alice", password: "mypassword", challenge: challenge))

@@ -116,6 +116,11 @@ func runTranscript(_ script: String, server initial: TestServer = makeServer(),
         } else if line.hasPrefix("C: ") || line == "C:" {
             time += .seconds(1)
             collected.add(server.receive(bytes(String(line.dropFirst(3)) + "\r\n"), now: time))
+            // A failed AUTH answers after its delay: the client waits for it.
+            while let hold = server.holdUntil {
+                time = hold
+                collected.add(server.timerFired(now: time))
+            }
         } else if line == "TLS" {
             collected.add(server.tlsEstablished(now: time))
         }
@@ -130,5 +135,6 @@ func exchange(_ input: String, server initial: TestServer = makeServer()) -> (Co
     _ = server.start(now: .zero)
     var collected = Collected()
     collected.add(server.receive(bytes(input), now: .seconds(1)))
+    while let hold = server.holdUntil { collected.add(server.timerFired(now: hold)) }
     return (collected, server)
 }

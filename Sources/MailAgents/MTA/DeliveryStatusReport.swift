@@ -3,12 +3,12 @@
 ///
 /// ```
 /// From: MAILER-DAEMON@mail.example.com (Mail Delivery System)
-/// Subject: Undelivered Mail Returned to Sender
+/// Subject: Undelivered Mail Returned to Sender        (a delay: Delayed Mail (still being retried))
 /// Content-Type: multipart/report; report-type=delivery-status; boundary="…"
 ///
-/// --…  text/plain: a human explanation
+/// --…  text/plain: a human explanation, one line per recipient with the server's refusal
 /// --…  message/delivery-status: Reporting-MTA, then per recipient Final-Recipient, Action, Status, Diagnostic-Code
-/// --…  text/rfc822-headers: the original message's header block
+/// --…  message/rfc822: the returned message (text/rfc822-headers: its header only, for a delay or a big message)
 /// ```
 public struct DeliveryStatusReport: Sendable {
     public enum Kind: Sendable { case failure, delay }
@@ -59,23 +59,31 @@ public struct DeliveryStatusReport: Sendable {
         self.giveUpAfter = giveUpAfter
     }
 
-    /// The complete message, CRLF line endings, ready to be queued with the null sender `<>`.
+    /// Largest original message returned whole in a bounce; a larger one comes back as its
+    /// header only (Postfix `bounce_size_limit`, 50000).
+    public static let returnedMessageLimit = 50_000
+
+    /// The complete message, CRLF line endings, ready to be queued with the null sender `<>`, in
+    /// Postfix's layout: its subjects and sender, a human part, the `message/delivery-status`
+    /// part, then the returned message (`message/rfc822`, or `text/rfc822-headers` for a delay
+    /// warning or a message over ``returnedMessageLimit``).
     public func render() -> [UInt8] {
-        let boundary = "\(queueID.text).report/\(reportingHost)"
+        let boundary = "\(queueID.text).\(arrivalStamp)/\(reportingHost)"
         var out = ""
         func line(_ text: String) { out += text + "\r\n" }
         line("From: MAILER-DAEMON@\(reportingHost) (Mail Delivery System)")
-        line("To: \(originalSender)")
         switch kind {
-        case .failure: line("Subject: Delivery failed: message returned")
-        case .delay: line("Subject: Delivery delayed: still trying")
+        case .failure: line("Subject: Undelivered Mail Returned to Sender")
+        case .delay: line("Subject: Delayed Mail (still being retried)")
         }
-        line("Date: \(date)")
-        line("Message-ID: \(messageID)")
+        line("To: \(originalSender)")
         line("Auto-Submitted: auto-replied")
         line("MIME-Version: 1.0")
         line("Content-Type: multipart/report; report-type=delivery-status;")
         line("\tboundary=\"\(boundary)\"")
+        line("Content-Transfer-Encoding: 8bit")
+        line("Message-Id: \(messageID)")
+        line("Date: \(date)")
         line("")
         line("This is a MIME-encapsulated message.")
         line("")
@@ -83,17 +91,20 @@ public struct DeliveryStatusReport: Sendable {
         line("Content-Description: Notification")
         line("Content-Type: text/plain; charset=us-ascii")
         line("")
-        line("Report from the mail transfer agent \(reportingHost), queue id \(queueID.text).")
+        line("This report comes from the mail server \(reportingHost), which held your")
+        line("message under the queue id \(queueID.text).")
         line("")
         switch kind {
         case .failure:
-            line("Your message was NOT delivered to the recipients below and the")
-            line("server has stopped trying. The reason each server gave follows;")
-            line("the header of your message is attached.")
+            line("It could not hand the message over to one or more recipients and has")
+            line("given up: the message was NOT delivered to them. Each refusal is quoted")
+            line("below, as the receiving server wrote it; your message is attached.")
+            line("")
+            line("To get help, write to postmaster@\(reportingHost) and include this report.")
         case .delay:
-            line("Your message has not reached the recipients below yet. The server")
-            line("keeps it in its queue and tries again; it gives up \(giveUpAfter)")
-            line("after arrival. Nothing to do for now: do not send it again.")
+            line("It has not been able to deliver the message to the recipients below yet.")
+            line("The message waits in its queue and will be tried again until \(giveUpAfter)")
+            line("after its arrival. This is only a warning: do not send the message again.")
         }
         line("")
         for recipient in recipients {
@@ -122,13 +133,29 @@ public struct DeliveryStatusReport: Sendable {
         }
         line("")
         line("--\(boundary)")
-        line("Content-Description: Undelivered Message Headers")
-        line("Content-Type: text/rfc822-headers")
+        let whole = kind == .failure && originalHeader.count <= Self.returnedMessageLimit
+        if whole {
+            line("Content-Description: Undelivered Message")
+            line("Content-Type: message/rfc822")
+        } else {
+            line("Content-Description: \(kind == .failure ? "Undelivered Message Headers" : "Delayed Message Headers")")
+            line("Content-Type: text/rfc822-headers")
+        }
         line("")
         var bytes = Array(out.utf8)
-        bytes += Self.headerBlock(of: originalHeader)
+        if whole {
+            bytes += originalHeader
+            if bytes.last != 0x0A { bytes += [0x0D, 0x0A] }
+        } else {
+            bytes += Self.headerBlock(of: originalHeader)
+        }
         bytes += Array("\r\n--\(boundary)--\r\n".utf8)
         return bytes
+    }
+
+    /// A stamp for the boundary made of the arrival date's digits: unique per report, never random.
+    private var arrivalStamp: String {
+        String(arrivalDate.filter(\.isNumber).suffix(10))
     }
 
     /// The header block of `message` (up to the blank line), with CRLF line endings and a final CRLF.

@@ -115,8 +115,8 @@ public final class MTA {
         case .implicitTLS:
             c = .implicitTLS(hostname: configuration.hostname, mechanisms: configuration.submissionMechanisms)
         }
-        // A host with no local domain (a backup MX) has no users: it offers no AUTH at all.
-        if configuration.localDomains.isEmpty && credentials.isEmpty { c.mechanisms = [] }
+        // A host without users (a backup MX) offers no AUTH at all.
+        if credentials.isEmpty { c.mechanisms = [] }
         c.maxMessageSize = configuration.maxMessageSize
         c.maxRecipients = configuration.maxRecipients
         c.challengeSeed = random.next()

@@ -6,13 +6,7 @@ struct MTAPolicy: SMTPServerPolicy {
     unowned let mta: MTA
     let listener: MTAListener
 
-    mutating func connectionOpened(session: SMTPSessionInfo) -> SMTPPolicyDecision {
-        if listener.kind == .relay, let reply = mta.blocklistRejection(session.clientAddress) {
-            mta.note("NOQUEUE: reject: CONNECT from [\(session.clientAddress)]: \(reply.oneLine)")
-            return .reject(reply)
-        }
-        return .accept
-    }
+    mutating func connectionOpened(session: SMTPSessionInfo) -> SMTPPolicyDecision { .accept }
 
     mutating func authenticate(_ credentials: SASLCredentials, session: SMTPSessionInfo) -> Bool {
         switch credentials {
@@ -36,6 +30,13 @@ struct MTAPolicy: SMTPServerPolicy {
                                  session: SMTPSessionInfo) -> SMTPPolicyDecision {
         guard let mailbox = path.mailbox else {
             return .reject(SMTPReply(code: 501, "5.1.3", "Bad recipient address syntax"))
+        }
+        // Postfix `smtpd_recipient_restrictions = …, reject_rbl_client ZONE`: a listed client on
+        // port 25 is refused at each RCPT (its own authenticated users are let through first).
+        if listener.kind == .relay, session.authenticatedUser == nil,
+           let reply = mta.blocklistRejection(session.clientAddress) {
+            mta.note("NOQUEUE: reject: RCPT from [\(session.clientAddress)]: \(reply.oneLine); to=<\(path.address)>")
+            return .reject(reply)
         }
         let relayed = mta.mayRelay(session: session)
         if path.hasRoutingSyntax && !relayed {

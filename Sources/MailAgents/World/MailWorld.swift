@@ -24,6 +24,25 @@ public final class MailWorld {
         return store
     }
 
+    /// Makes `domains` share one mail store, as the domains of one Postfix + Dovecot server do
+    /// (virtual mailbox domains under one mail location): the store one of them already has,
+    /// else a new one. Two domains that already hold accounts in different stores cannot be
+    /// joined (their logins could clash): that is an error, not a silent choice.
+    @discardableResult
+    public func shareStore(among domains: Set<String>) throws -> MailStore? {
+        let keys = domains.map { $0.lowercased() }.sorted()
+        guard let first = keys.first else { return nil }
+        var existing: [MailStore] = []
+        for key in keys {
+            if let store = stores[key], !existing.contains(where: { $0 === store }) { existing.append(store) }
+        }
+        let inUse = existing.filter { !$0.credentialsForSubmission().isEmpty }
+        if inUse.count > 1 { throw MailWorldError.storesCannotBeShared(keys) }
+        let shared = inUse.first ?? existing.first ?? store(for: first)
+        for key in keys { stores[key] = shared }
+        return shared
+    }
+
     /// Adds a user with a mailbox in their domain's store.
     public func addUser(address: String, login: String, password: String, quotaBytes: Int? = nil) throws {
         guard let mailbox = SMTPMailbox(address) else { throw MUAError.badAddress(address) }
@@ -39,11 +58,10 @@ public final class MailWorld {
     @discardableResult
     public func addMTA(on hostName: String, configuration: MTAConfiguration) throws -> MTA {
         let host = try requireHost(hostName)
-        let store = configuration.localDomains.sorted().first.map { self.store(for: $0) }
+        // All the local domains of one MTA share one store: each domain's users are found there.
+        let store = try shareStore(among: configuration.localDomains)
         var credentials: [String: String] = [:]
-        for domain in configuration.localDomains.sorted() {
-            for (login, password) in self.store(for: domain).credentialsForSubmission() { credentials[login] = password }
-        }
+        for (login, password) in store?.credentialsForSubmission() ?? [] { credentials[login] = password }
         let mta = MTA(world: world, host: host, configuration: configuration, store: store, credentials: credentials)
         mtas[hostName] = mta
         mta.start()
@@ -78,35 +96,17 @@ public final class MailWorld {
     public func settle(limit: VirtualDuration = .days(6)) throws {
         try world.run(until: world.now + limit)
     }
+}
 
-    // MARK: the course's world
+/// A world that cannot be put together as asked.
+public enum MailWorldError: Error, Equatable, CustomStringConvertible {
+    /// These domains already have users in different stores, so one server cannot hold them all.
+    case storesCannotBeShared([String])
 
-    /// The world of DESIGN.md: `mail.example.com` (MTA and store of example.com, Alice),
-    /// `mail1.company.org` and `mail2.company.org` (MX 10 and 20 of company.org, sharing its store,
-    /// Bob), `mail-backup.example.net` (MX 30, a backup relay that forwards to the better MX), and
-    /// the clients `alice-laptop` and `bob-pc`. `mail.example.com` and `mail1.company.org` also
-    /// serve their stores over POP3 (110, 995) and IMAP (143, 993).
-    public static func course(seed: UInt64) throws -> MailWorld {
-        let mail = MailWorld(world: try World.defaultWorld(seed: seed))
-        try mail.addUser(address: "alice@example.com", login: "alice", password: "mypassword")
-        try mail.addUser(address: "bob@company.org", login: "bob", password: "secret123")
-        try mail.addMTA(on: "mail.example.com", configuration: MTAConfiguration(
-            hostname: "mail.example.com", localDomains: ["example.com"], relayPolicy: .authenticated))
-        try mail.addMTA(on: "mail1.company.org", configuration: MTAConfiguration(
-            hostname: "mail1.company.org", localDomains: ["company.org"], relayPolicy: .authenticated))
-        try mail.addMTA(on: "mail2.company.org", configuration: MTAConfiguration(
-            hostname: "mail2.company.org", localDomains: ["company.org"], relayPolicy: .authenticated))
-        try mail.addMTA(on: "mail-backup.example.net", configuration: MTAConfiguration(
-            hostname: "mail-backup.example.net", localDomains: ["example.net"], relayDomains: ["company.org"],
-            relayPolicy: .authenticated))
-        try mail.addMDA(on: "mail.example.com", domain: "example.com")
-        try mail.addMDA(on: "mail1.company.org", domain: "company.org")
-        try mail.addMUA(named: "alice", on: "alice-laptop", account: MailAccountSettings(
-            address: "alice@example.com", displayName: "Alice", login: "alice", password: "mypassword",
-            smtpHost: "mail.example.com"))
-        try mail.addMUA(named: "bob", on: "bob-pc", account: MailAccountSettings(
-            address: "bob@company.org", displayName: "Bob", login: "bob", password: "secret123",
-            smtpHost: "mail1.company.org"))
-        return mail
+    public var description: String {
+        switch self {
+        case let .storesCannotBeShared(domains):
+            return "the domains \(domains.joined(separator: ", ")) already have users in separate mail stores: declare their server before adding users"
+        }
     }
 }

@@ -67,8 +67,9 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
     /// Replies waiting for the end of an `authFailureDelay`, and when it ends.
     var heldOutput: [UInt8] = []
     var holdUntil: Duration?
-    /// Input that may wait behind a held reply; more closes the session.
-    static var heldInputLimit: Int { 64 * 1024 }
+    /// Input that may wait behind a held reply (a line and some pipelined commands); more
+    /// closes the session.
+    var heldInputLimit: Int { framer.maxLineLength + 4096 }
     /// What happened, for the world's journal (`FactReporting`).
     public var facts: [ProtocolFact] = []
     /// The verb of the command being answered, for `SessionFact.refused`.
@@ -152,7 +153,7 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
         framer.append(bytes)
         if holdUntil != nil {
             // A failed AUTH is being slowed down: its reply and everything after it wait.
-            if framer.bufferedCount > Self.heldInputLimit {
+            if framer.bufferedCount > heldInputLimit {
                 holdUntil = nil
                 output = heldOutput
                 heldOutput = []
@@ -320,10 +321,9 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
                  .authXOAuth2Failed:
                 if holdUntil != nil { break loop }
                 if case .commands = state, !framer.discarding, let first = framer.buffered.first, Self.startsNonSMTPInput(first) {
-                    // A command cannot start with a control byte, a digit or a sign: this is not
-                    // SMTP (a TLS ClientHello on a plaintext port, an HTTP client's binary). One
-                    // reply and the close, whatever the bytes, as Postfix's
-                    // `smtpd_forbidden_commands` does.
+                    // This is not SMTP (a TLS ClientHello on a plaintext port): one reply and the
+                    // close, whatever the bytes that follow, as Postfix's `smtpd_forbidden_commands`
+                    // does, so the transcript never depends on the handshake's random bytes.
                     currentVerb = ""
                     reply(221, "2.7.0", "Error: this is not SMTP, closing the connection")
                     close(into: &actions)
@@ -356,15 +356,11 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
         flush(into: &actions)
     }
 
-    /// True for a byte no SMTP command starts with: not a letter, a space, a tab, CR or LF.
+    /// True for a first byte that means another protocol altogether: a TLS handshake record
+    /// (0x16, a ClientHello sent to a plaintext port) or a byte above 0x7F (an SSLv2 hello, a
+    /// binary client). Other bad bytes get `500 5.5.2` per line (QUALITY.md item 3).
     static func startsNonSMTPInput(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-             UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"), UInt8(ascii: "\n"):
-            return false
-        default:
-            return true
-        }
+        byte == 0x16 || byte >= 0x80
     }
 
     var isInAuthExchange: Bool {
@@ -653,7 +649,8 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
             switch policy.acceptMessage(envelope, data: body, session: session) {
             case .queued(let id):
                 facts.append(.smtp(.messageAccepted(queueID: id, from: envelope.reversePath.address,
-                                                    to: envelope.recipients.map(\.path.address), size: body.count)))
+                                                    to: envelope.recipients.map(\.path.address), size: body.count,
+                                                    dotLines: unstuffer.dotLines)))
                 output.append(contentsOf: configuration.extensions.contains(.enhancedStatusCodes)
                               ? SMTPServerReplies.queuedPrefix : SMTPServerReplies.queuedPrefixPlain)
                 for byte in id.utf8 where byte > 0x20 && byte < 0x7F { output.append(byte) }

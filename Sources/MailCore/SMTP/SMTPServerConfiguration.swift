@@ -61,7 +61,8 @@ public struct SMTPServerConfiguration: Sendable {
     public var tlsAvailable: Bool
     /// AUTH only inside TLS (Postfix `smtpd_tls_auth_only`): `530 5.7.0` before.
     public var requireTLSForAuth: Bool
-    /// Advertise AUTH in the EHLO reply before TLS even when `requireTLSForAuth` holds (the course's transcript does).
+    /// Advertise AUTH in the EHLO reply before TLS even when `requireTLSForAuth` holds. Off by
+    /// default: Postfix with `smtpd_tls_auth_only = yes` lists AUTH only once TLS is up.
     public var advertiseAuthBeforeTLS: Bool
     /// Also advertise the obsolete `AUTH=` line for old clients (Postfix `broken_sasl_auth_clients`).
     public var advertiseAuthEqualsForm: Bool
@@ -81,14 +82,26 @@ public struct SMTPServerConfiguration: Sendable {
     public var bareLineEndings: SMTPBareLineEndingHandling
     /// Mixed into CRAM-MD5 challenges (with a per-session counter and the time) so they differ per session.
     public var challengeSeed: UInt64
+    /// Octets one transaction may make the server store: the message size times its distinct
+    /// recipients (each local recipient gets a copy). A RCPT whose announced `SIZE` would pass it
+    /// gets `452 4.5.3`, a message that passes it at the end of DATA `552 5.3.4`. Postfix bounds
+    /// the two factors (`message_size_limit`, `smtpd_recipient_limit`); this bounds the product.
+    public var maxTransactionOctets: Int
+    /// Failed AUTH attempts before `421 4.7.0 … Error: too many errors` and the close (Postfix
+    /// counts them among `smtpd_hard_error_limit` errors).
+    public var maxAuthFailures: Int
+    /// How long each failed AUTH waits before its `535` reply (Postfix `smtpd_error_sleep_time`,
+    /// Dovecot `auth_failure_delay`); input that comes meanwhile waits too. Zero answers at once.
+    public var authFailureDelay: Duration
 
     public init(hostname: String, kind: SMTPListenerKind = .relay, greetingText: String = "ESMTP Postfix",
                 extensions: SMTPExtensions = .all, maxMessageSize: Int = 10_240_000, maxRecipients: Int = SMTPLimits.minimumRecipients,
-                tlsAvailable: Bool = true, requireTLSForAuth: Bool = false, advertiseAuthBeforeTLS: Bool = true,
+                tlsAvailable: Bool = true, requireTLSForAuth: Bool = false, advertiseAuthBeforeTLS: Bool = false,
                 advertiseAuthEqualsForm: Bool = false, requireAuthForMail: Bool = false,
                 mechanisms: [SASLMechanism] = [.plain, .login], idleTimeout: Duration = .seconds(300),
                 maxUnknownCommands: Int = 5, maxCommandLineLength: Int = 2 * SMTPLimits.commandLine, maxAuthLineLength: Int = SMTPLimits.authLine,
-                bareLineEndings: SMTPBareLineEndingHandling = .normalize, challengeSeed: UInt64 = 0) {
+                bareLineEndings: SMTPBareLineEndingHandling = .normalize, challengeSeed: UInt64 = 0,
+                maxTransactionOctets: Int = 5 * 10_240_000, maxAuthFailures: Int = 3, authFailureDelay: Duration = .seconds(2)) {
         self.hostname = hostname
         self.kind = kind
         self.greetingText = greetingText
@@ -107,6 +120,9 @@ public struct SMTPServerConfiguration: Sendable {
         self.maxAuthLineLength = maxAuthLineLength
         self.bareLineEndings = bareLineEndings
         self.challengeSeed = challengeSeed
+        self.maxTransactionOctets = maxTransactionOctets
+        self.maxAuthFailures = maxAuthFailures
+        self.authFailureDelay = authFailureDelay
     }
 
     /// Port 25 as the course's Postfix: everything advertised, no AUTH required for MAIL.
