@@ -142,7 +142,7 @@ public struct FactPattern: Equatable, Sendable {
         Kind(name: "mail-refused", fields: ["from", "code", "enhanced"]),
         Kind(name: "rcpt-accepted", fields: ["to"]),
         Kind(name: "rcpt-refused", fields: ["to", "code", "enhanced"]),
-        Kind(name: "accepted", fields: ["queue-id", "from", "to", "size", "count"]),
+        Kind(name: "accepted", fields: ["queue-id", "from", "to", "size", "count", "dot-lines"]),
         Kind(name: "message-refused", fields: ["code", "enhanced"]),
         Kind(name: "rset", fields: ["had-transaction", "restored", "count"]),
         Kind(name: "vrfy", fields: ["argument", "code"]),
@@ -226,9 +226,10 @@ public struct FactView: Equatable, Sendable {
             case let .rcptAccepted(to): kind = "rcpt-accepted"; f["to"] = .one(to)
             case let .rcptRefused(to, code, enhanced):
                 kind = "rcpt-refused"; f["to"] = .one(to); f["code"] = .one(String(code)); if let enhanced { f["enhanced"] = .one(enhanced) }
-            case let .messageAccepted(queueID, from, to, size):
+            case let .messageAccepted(queueID, from, to, size, dotLines):
                 kind = "accepted"; f["queue-id"] = .one(queueID); f["from"] = .one(from); f["to"] = .many(to)
                 f["size"] = .one(String(size)); f["count"] = .one(String(to.count))
+                f["dot-lines"] = .one(dotLines > 0 ? "true" : "false")
             case let .messageRefused(code, enhanced):
                 kind = "message-refused"; f["code"] = .one(String(code)); if let enhanced { f["enhanced"] = .one(enhanced) }
             case let .reset(hadTransaction): kind = "rset"; f["had-transaction"] = .one(String(hadTransaction))

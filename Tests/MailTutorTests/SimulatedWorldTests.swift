@@ -235,7 +235,7 @@ import Testing
             }
             let world = try #require(runner.world as? SimulatedWorld)
             let ids = world.facts(since: 0).compactMap { record -> String? in
-                if case let .smtp(.messageAccepted(id, _, _, _)) = record.fact { return id }
+                if case let .smtp(.messageAccepted(id, _, _, _, _)) = record.fact { return id }
                 return nil
             }
             return (passed, world.transcript(), ids)
@@ -538,15 +538,16 @@ import Testing
         ]
         let renderer = ReplayRenderer(color: false, hostOrder: ["laptop", "mail.example.com"])
         let expected = [
-            "                  laptop         mail.example.com",
-            "   +0.000s           │─────SYN :587─────▶│",
-            "   +0.005s           │◀───────220────────│",
-            "   +0.010s           │───────EHLO───────▶│",
-            "   +0.015s           │◀───────250────────│",
-            "   +0.020s           │───────DATA*──────▶│",
-            "   +0.025s           │◀──────354*────────│",
-            "   +0.030s           │──message 2 lines─▶│",
-            "   +0.035s           │◀───────FIN────────│",
+            "at +0.000s (each arrow's time is counted from there)",
+            "                  laptop               mail.example.com",
+            "+0.000s              │────────SYN :587────────▶│",
+            "+0.005s              │◀──────────220───────────│",
+            "+0.010s              │──────────EHLO──────────▶│",
+            "+0.015s              │◀──────────250───────────│",
+            "+0.020s              │──────────DATA*─────────▶│",
+            "+0.025s              │◀─────────354*───────────│",
+            "+0.030s              │──message 2 lines + .*──▶│",
+            "+0.035s              │◀──────────FIN───────────│",
         ]
         #expect(renderer.diagram(events) == expected.joined(separator: "\n") + "\n")
         let dialogue = renderer.dialogue(Array(events.prefix(3)))

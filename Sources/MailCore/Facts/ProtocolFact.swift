@@ -46,8 +46,9 @@ public enum SMTPFact: Hashable, Sendable {
     case mailRefused(from: String, code: Int, enhanced: String?)
     case rcptAccepted(to: String)
     case rcptRefused(to: String, code: Int, enhanced: String?)
-    /// The message was accepted (`250 … queued as ID`): its envelope and size in octets.
-    case messageAccepted(queueID: String, from: String, to: [String], size: Int)
+    /// The message was accepted (`250 … queued as ID`): its envelope, its size in octets, and how
+    /// many of its lines start with a dot once unstuffed (the client doubled that dot, RFC 5321 §4.5.2).
+    case messageAccepted(queueID: String, from: String, to: [String], size: Int, dotLines: Int = 0)
     case messageRefused(code: Int, enhanced: String?)
     /// RSET: `hadTransaction` says whether a MAIL FROM was pending.
     case reset(hadTransaction: Bool)

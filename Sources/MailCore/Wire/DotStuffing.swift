@@ -30,6 +30,8 @@ public struct DotUnstuffer: Sendable {
     public private(set) var contentLength = 0
     /// A CR not followed by LF, or an LF not preceded by CR, was seen.
     public private(set) var sawBareLineEnding = false
+    /// Lines of the content that start with a dot (sent doubled, RFC 5321 §4.5.2).
+    public private(set) var dotLines = 0
     /// Content beyond this many bytes is counted but not stored.
     public var storageLimit: Int
     /// Store bare CR and bare LF as CRLF instead of keeping them as they are.
@@ -124,6 +126,7 @@ public struct DotUnstuffer: Sendable {
                     position = .inLine
                 } else {
                     // A stuffed dot: drop it, keep what follows.
+                    if byte == UInt8(ascii: ".") { dotLines &+= 1 }
                     emit(byte, into: &body)
                     lineLength &+= 1
                     position = .inLine

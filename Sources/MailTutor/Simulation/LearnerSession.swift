@@ -280,7 +280,7 @@ final class LearnerSession: TutorSession {
             switch record.fact {
             case let .session(.authSucceeded(_, user)):
                 events.append(.authenticated(user: user))
-            case let .smtp(.messageAccepted(queueID, from, to, _)):
+            case let .smtp(.messageAccepted(queueID, from, to, _, _)):
                 events.append(.accepted(from: from, to: to, queueID: queueID))
             default:
                 break
