@@ -17,7 +17,7 @@ public func fuzzIMAP(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         }
     }
     _ = parser.parse(bytes)
-    _ = IMAPResponse.parse(bytes)
+    _ = IMAPResponseParser.parse(bytes)
     _ = IMAPModifiedUTF7.decode(bytes)
     return 0
 }

@@ -21,7 +21,8 @@ public func fuzzMIME(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     if bytes.count < 4096 {
         let text = String(decoding: bytes, as: UTF8.self)
-        _ = MailAddress.parseList(text)
+        _ = AddressParser.parseList(text)
+        _ = AddressParser.parseRawList(text)
         _ = MailDate(rfc5322: text)
         _ = EncodedWord.decode(text)
         _ = MIMEHeaderValue.parse(text)

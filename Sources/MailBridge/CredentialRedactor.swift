@@ -20,6 +20,8 @@ public struct CredentialRedactor: Sendable {
         case saslExchange
         /// IMAP: client lines belong to a command carrying secrets until the reply tagged so.
         case secretUntilTagged(String)
+        /// SMTP: the client sent DATA and the server answered 354: lines are the message until `.`.
+        case messageBody
     }
 
     public let mailProtocol: MailProtocol?
@@ -30,6 +32,8 @@ public struct CredentialRedactor: Sendable {
     public private(set) var authenticated = false
     /// The command whose reply tells whether a login succeeded (POP3: `PASS`/`APOP`, IMAP: its tag).
     private var loginReply: String?
+    /// SMTP: DATA was sent; a `354` reply starts the message.
+    private var dataSent = false
 
     public init(mailProtocol: MailProtocol?) { self.mailProtocol = mailProtocol }
 
@@ -41,8 +45,17 @@ public struct CredentialRedactor: Sendable {
             return line == "*" ? line : Self.mask
         case .secretUntilTagged:
             return Self.mask
+        case .messageBody:
+            if line == "." { state = .normal }
+            return line
         case .normal:
             break
+        }
+        // Fast path (every line of a message passes here): only AUTH, PASS, APOP and IMAP's
+        // LOGIN and AUTHENTICATE carry secrets.
+        if !Self.mayCarrySecret(line, mailProtocol) {
+            if mailProtocol == .smtp && line.utf8.count == 4 && line.uppercased() == "DATA" { dataSent = true }
+            return line
         }
         let words = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
         switch mailProtocol {
@@ -87,8 +100,12 @@ public struct CredentialRedactor: Sendable {
     /// Follows a server line (ends secret exchanges).
     public mutating func serverLine(_ line: String) {
         if !authenticated { followLogin(line) }
+        if dataSent {
+            dataSent = false
+            if line.hasPrefix("354") { state = .messageBody }
+        }
         switch state {
-        case .normal:
+        case .normal, .messageBody:
             return
         case .saslExchange:
             let continuation = mailProtocol == .smtp ? line.hasPrefix("334") : (line == "+" || line.hasPrefix("+ "))
@@ -117,6 +134,23 @@ public struct CredentialRedactor: Sendable {
             }
         default:
             break
+        }
+    }
+
+    /// Whether a client line may be a command carrying a secret: SMTP/POP3 lines starting with
+    /// A or P, IMAP lines whose second word starts with L or A (checked on bytes, no copy).
+    static func mayCarrySecret(_ line: String, _ mailProtocol: MailProtocol) -> Bool {
+        var bytes = line.utf8.makeIterator()
+        func isAL(_ b: UInt8?) -> Bool { b == 0x41 || b == 0x61 || b == 0x4C || b == 0x6C }
+        switch mailProtocol {
+        case .smtp, .pop3:
+            let first = bytes.next()
+            return first == 0x41 || first == 0x61 || first == 0x50 || first == 0x70
+        case .imap:
+            while let b = bytes.next() {
+                if b == 0x20 { return isAL(bytes.next()) }
+            }
+            return false
         }
     }
 

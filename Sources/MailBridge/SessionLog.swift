@@ -17,7 +17,8 @@ public final class SessionLog {
     public let french: Bool
     private var processed = 0
     private var redactor: CredentialRedactor
-    private var pending: [FlowDirection: [UInt8]] = [.clientToServer: [], .serverToClient: []]
+    private var pendingClient: [UInt8] = []
+    private var pendingServer: [UInt8] = []
     private var tlsShown = false
 
     public init(label: String, tap: TapConnection, mailProtocol: MailProtocol?, french: Bool) {
@@ -62,10 +63,43 @@ public final class SessionLog {
     }
 
     private func flush(_ direction: FlowDirection, into out: inout [String]) {
-        if let rest = pending[direction], !rest.isEmpty {
+        let rest = direction == .clientToServer ? pendingClient : pendingServer
+        if !rest.isEmpty {
             emitLine(rest, direction, into: &out)
-            pending[direction] = []
+            if direction == .clientToServer { pendingClient = [] } else { pendingServer = [] }
         }
+    }
+
+    /// Cuts application bytes into lines (LF, a CR before it removed); a line longer than
+    /// ``maxLineBytes`` is emitted in pieces of that size.
+    private func take(_ bytes: [UInt8], _ direction: FlowDirection, into out: inout [String]) {
+        var pending: [UInt8]
+        if direction == .clientToServer {
+            pending = pendingClient
+            pendingClient = []
+        } else {
+            pending = pendingServer
+            pendingServer = []
+        }
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            let limit = min(bytes.endIndex, index + (Self.maxLineBytes - pending.count))
+            if let lf = bytes[index..<limit].firstIndex(of: 0x0A) {
+                pending.append(contentsOf: bytes[index..<lf])
+                if pending.last == 0x0D { pending.removeLast() }
+                emitLine(pending, direction, into: &out)
+                pending.removeAll(keepingCapacity: true)
+                index = lf + 1
+            } else {
+                pending.append(contentsOf: bytes[index..<limit])
+                index = limit
+                if pending.count >= Self.maxLineBytes {
+                    emitLine(pending, direction, into: &out)
+                    pending.removeAll(keepingCapacity: true)
+                }
+            }
+        }
+        if direction == .clientToServer { pendingClient = pending } else { pendingServer = pending }
     }
 
     private func side(_ direction: FlowDirection) -> String {
@@ -75,20 +109,7 @@ public final class SessionLog {
     private func render(_ kind: TapEvent.Kind, into out: inout [String]) {
         switch kind {
         case let .appData(direction, bytes, _):
-            var buffer = pending[direction] ?? []
-            for byte in bytes {
-                buffer.append(byte)
-                if byte == 0x0A {
-                    var line = buffer.dropLast()
-                    if line.last == 0x0D { line = line.dropLast() }
-                    emitLine(Array(line), direction, into: &out)
-                    buffer = []
-                } else if buffer.count >= Self.maxLineBytes {
-                    emitLine(buffer, direction, into: &out)
-                    buffer = []
-                }
-            }
-            pending[direction] = buffer
+            take(bytes, direction, into: &out)
         case .tlsStarted:
             if !tlsShown {
                 tlsShown = true

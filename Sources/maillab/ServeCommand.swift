@@ -171,7 +171,7 @@ extension MailLabCommand {
                 }
             }
             Output.print(Self.banner(bridge: bridge, caPath: caPath, logPath: log, french: french, students: students,
-                                     studentsPath: studentsPath) + autoconfigLine)
+                                     studentsPath: studentsPath, autoconfig: autoconfigLine))
 
             done.wait()
             autoconfig?.stop()
@@ -210,7 +210,7 @@ extension MailLabCommand {
 
         /// The start-up text: the port table, the accounts, the CA file.
         static func banner(bridge: LoopbackBridge, caPath: String, logPath: String?, french: Bool,
-                           students: [StudentAccount] = [], studentsPath: String? = nil) -> String {
+                           students: [StudentAccount] = [], studentsPath: String? = nil, autoconfig: String = "") -> String {
             func say(_ fr: String, _ en: String) -> String { french ? fr : en }
             let address = bridge.configuration.listenAddress
             var out = say("maillab serve : les serveurs du monde simulé sur \(address) (le temps virtuel suit l'horloge)\n\n",
@@ -251,6 +251,7 @@ extension MailLabCommand {
                            "  on the students' machines, a line of /etc/hosts: \(address) \(names)\n")
             }
             if let logPath { out += say("Journal des sessions : \(logPath)\n", "Session log: \(logPath)\n") }
+            out += autoconfig
             out += say("Ctrl-C pour arrêter.\n\n", "Ctrl-C to stop.\n\n")
             return out
         }

@@ -144,6 +144,13 @@ final class RawClient {
         _ = smtp.clientLine("bXlwYXNzd29yZA==")
         smtp.serverLine("235 2.7.0 Authentication successful")
         #expect(smtp.authenticated)
+        // A message's lines are the message: shown as sent, up to the final dot.
+        #expect(smtp.clientLine("DATA") == "DATA")
+        smtp.serverLine("354 End data with <CR><LF>.<CR><LF>")
+        #expect(smtp.clientLine("AUTH PLAIN is a mechanism") == "AUTH PLAIN is a mechanism")
+        #expect(smtp.clientLine(".") == ".")
+        smtp.serverLine("250 2.0.0 Ok: queued")
+        #expect(smtp.clientLine("AUTH PLAIN AGFsaWNl") == "AUTH PLAIN ****")
 
         var pop = CredentialRedactor(mailProtocol: .pop3)
         _ = pop.clientLine("USER bob")

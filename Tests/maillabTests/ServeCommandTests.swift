@@ -1,6 +1,9 @@
 import Dispatch
 import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `maillab serve` as a user runs it: start-up table, CA file, a real client, Ctrl-C.
 @Suite struct ServeCommandTests {
@@ -69,6 +72,83 @@ import Testing
         }
         Issue.record("no free block of ports found in five tries")
         return nil
+    }
+
+    /// Listening on a network address needs student accounts (no shared passwords on a network).
+    @Test func listenOnANetworkNeedsAccounts() throws {
+        let dir = try CommandLineTests.tempDir()
+        let result = try CommandLineTests.run(["serve", "--listen", "0.0.0.0", "--data-dir", dir.path])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("--class N or --roster FILE.csv"), "\(result.stderr)")
+        let both = try CommandLineTests.run(["serve", "--class", "2", "--roster", "x.csv", "--data-dir", dir.path])
+        #expect(both.status == 2)
+        let badSize = try CommandLineTests.run(["serve", "--log-max", "lots", "--data-dir", dir.path])
+        #expect(badSize.status == 2 && badSize.stderr.contains("--log-max"), "\(badSize.stderr)")
+    }
+
+    /// `--class 3` prints three accounts and writes the teacher's CSV; the autoconfig URL is
+    /// printed; the session log rotates at `--log-max`, keeping `--log-keep` files.
+    @Test func classAccountsAndLogRotation() throws {
+        let dir = try CommandLineTests.tempDir()
+        let csv = dir.appendingPathComponent("class.csv").path
+        let logPath = dir.appendingPathComponent("serve.log").path
+        guard let (process, output, text) = try Self.startServe([
+            "--class", "3", "--accounts-file", csv, "--log", logPath, "--log-max", "2KB", "--log-keep", "2",
+            "--expose", "mail.example.com", "mail1.company.org",
+        ]) else { return }
+        #expect(text.contains("Student accounts (3):"), "\(text)")
+        #expect(text.contains("student01 / ") && text.contains("(student01@company.org, Student 01)"), "\(text)")
+        #expect(text.contains("student02@example.com"), "\(text)")
+        #expect(text.contains("Autoconfig (Thunderbird): http://127.0.0.1:"), "\(text)")
+        let table = (try? String(contentsOfFile: csv, encoding: .utf8)) ?? ""
+        let rows = table.split(separator: "\r\n")
+        #expect(rows.count == 4, "\(table)")
+        #expect(rows.first?.hasPrefix("name,login,address,password,server,smtp_submission_port") == true)
+        let attributes = try? FileManager.default.attributesOfItem(atPath: csv)
+        #expect((attributes?[.posixPermissions] as? Int) == 0o600)
+        // Some traffic for the log: plain connections to mail1's port 25 (greeting, QUIT).
+        let port = text.components(separatedBy: "\n").first { $0.hasPrefix("mail1.company.org  smtp ") }?
+            .split(separator: ":").last.flatMap { Int($0.prefix { $0.isNumber }) }
+        if let port {
+            for _ in 0..<40 { Self.greetAndQuit(port: port) }
+        } else {
+            Issue.record("no port 25 for mail1.company.org in \(text)")
+        }
+        Thread.sleep(forTimeInterval: 0.5)
+        process.interrupt()
+        _ = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let files = FileManager.default
+        #expect(files.fileExists(atPath: logPath) && files.fileExists(atPath: logPath + ".1") && files.fileExists(atPath: logPath + ".2"))
+        #expect(!files.fileExists(atPath: logPath + ".3"))
+        for path in [logPath, logPath + ".1", logPath + ".2"] {
+            let size = (try? files.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+            // One batch can pass the limit; a batch is at most 64 KiB, these are a few lines.
+            #expect((size ?? 0) <= 2_000 + 1_024, "\(path): \(size ?? -1) bytes")
+        }
+    }
+
+    /// Connects to 127.0.0.1:`port`, reads the greeting, sends QUIT and reads to the end.
+    static func greetAndQuit(port: Int) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var buffer = [UInt8](repeating: 0, count: 1024)
+        _ = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        let quit = Array("QUIT\r\n".utf8)
+        _ = quit.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        while buffer.withUnsafeMutableBytes({ recv(fd, $0.baseAddress, $0.count, 0) }) > 0 {}
     }
 
     @Test func offsetTooLargeIsAUsageError() throws {
