@@ -207,6 +207,14 @@ public final class ReplCore {
                     open.session.close()
                     out += t("(connexion à \(open.session.host):\(open.session.port) fermée)\n",
                              "(connection to \(open.session.host):\(open.session.port) closed)\n")
+                } else if stillHere {
+                    // What the server pushed while the helper ran (IDLE's `* n EXISTS` during
+                    // `!advance`, a 421 after a timeout) is shown now, not at the next command.
+                    for pushed in open.session.takeUnsolicited() { out += "S: \(Printable.escape(pushed))\n" }
+                    if open.session.isClosed {
+                        context = .top
+                        out += t("Connexion fermée par le serveur.\n", "Connection closed by the server.\n")
+                    }
                 }
                 return Output(text: afterCommand(out), exit: quitRequested)
             }

@@ -72,6 +72,9 @@ public protocol TutorSession: AnyObject {
     func close()
     /// The connection's id in the world (the `session` of its facts); 0 before it is open.
     var connectionID: Int { get }
+    /// Lines the server sent on its own since the last command (an IDLE push, a timeout's 421),
+    /// after letting the world run what is due now; they are not shown again.
+    func takeUnsolicited() -> [String]
 }
 
 public struct SessionExchange: Equatable, Sendable {

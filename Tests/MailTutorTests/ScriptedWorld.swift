@@ -135,6 +135,7 @@ final class ScriptedSubmissionSession: TutorSession {
     }
 
     func close() { isClosed = true }
+    func takeUnsolicited() -> [String] { [] }
 
     func send(line: String) -> SessionExchange {
         world.log.append(WireRecord(time: world.now, from: "learner", to: host, text: line, encrypted: tls))

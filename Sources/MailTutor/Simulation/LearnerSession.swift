@@ -134,6 +134,15 @@ final class LearnerSession: TutorSession {
 
     var connectionID: Int { connection?.id ?? 0 }
 
+    func takeUnsolicited() -> [String] {
+        guard connection != nil else { return [] }
+        try? owner.settle()
+        let lines = received
+        received = []
+        if closeReason != nil { isClosed = true }
+        return lines
+    }
+
     func send(line: String) -> SessionExchange {
         guard !isClosed, let connection else { return SessionExchange(lines: [], events: [.closed]) }
         // Lines that arrived since the last command (an IMAP push during IDLE, a 421 after an
