@@ -499,10 +499,12 @@ public final class ProgressStore {
         }
         var out = csvColumns.joined(separator: ",") + "\n"
         for row in rows {
-            out += [row.learner, row.lesson, row.kind, row.item, row.status,
-                    row.hintsUsed.map(String.init) ?? "", row.seconds.map(String.init) ?? "", row.attempts.map(String.init) ?? "",
-                    row.exercise ?? "", row.date ?? "", row.language ?? "", row.question ?? "", row.answer ?? ""]
-                .map(field).joined(separator: ",") + "\n"
+            // Typed array: as one untyped expression this line took 1.4 s to type-check.
+            let values: [String] = [row.learner, row.lesson, row.kind, row.item, row.status,
+                                    row.hintsUsed.map(String.init) ?? "", row.seconds.map(String.init) ?? "",
+                                    row.attempts.map(String.init) ?? "", row.exercise ?? "", row.date ?? "",
+                                    row.language ?? "", row.question ?? "", row.answer ?? ""]
+            out += values.map(field).joined(separator: ",") + "\n"
         }
         return out
     }
