@@ -70,9 +70,12 @@ extension IMAPServer {
             line("\(tag) NO Mailbox is gone.")
             return
         }
+        let fields = Set(keys.map(\.field))
+        let needsStructure = !fields.isSubset(of: [.arrival, .size])
         let entries = hits.map { hit in
             SortEntry(seq: hit.seq, uid: hit.uid, summary: hit.summary,
-                      structure: backend.messageStructure(user: user, mailbox: v.name, uid: hit.uid))
+                      structure: needsStructure ? backend.messageStructure(user: user, mailbox: v.name, uid: hit.uid) : nil,
+                      keys: fields)
         }
         let sorted = entries.sorted { a, b in
             for k in keys {

@@ -242,6 +242,16 @@ public struct IMAPServer: FactReporting {
         }
     }
 
+    /// The peer closed or the connection broke: the session ends here (reported as `closed`
+    /// unless LOGOUT, autologout or an error already ended it).
+    public mutating func connectionClosed() {
+        if case .closed = mode { return }
+        mode = .closed
+        view = nil
+        enter(.logout)
+        report(.closed)
+    }
+
     /// The TLS handshake requested by `.startTLS` completed.
     public mutating func tlsEstablished(now: IMAPDate) -> [IMAPServerAction] {
         tlsActive = true

@@ -1,9 +1,25 @@
-/// One message as SORT sees it.
+/// One message as SORT sees it, with its sort keys worked out once (not at every comparison).
 struct SortEntry {
     let seq: Int
     let uid: UInt32
     let summary: IMAPMessageSummary
     let structure: IMAPMessageStructure?
+    let sentDate: Int64
+    let baseSubject: String
+    let from: String, to: String, cc: String
+
+    init(seq: Int, uid: UInt32, summary: IMAPMessageSummary, structure: IMAPMessageStructure?, keys: Set<IMAPSortKey.Field>) {
+        self.seq = seq; self.uid = uid; self.summary = summary; self.structure = structure
+        let envelope = structure?.envelope
+        var date = summary.internalDate.secondsSince1970
+        if keys.contains(.date), let text = envelope?.date, let s = IMAPDate.rfc5322Seconds(text) { date = s }
+        sentDate = date
+        baseSubject = keys.contains(.subject)
+            ? IMAPSort.baseSubject(structure?.decodedSubject ?? envelope?.subject ?? "") : ""
+        from = keys.contains(.from) ? IMAPSort.firstMailbox(envelope?.from) : ""
+        to = keys.contains(.to) ? IMAPSort.firstMailbox(envelope?.to) : ""
+        cc = keys.contains(.cc) ? IMAPSort.firstMailbox(envelope?.cc) : ""
+    }
 }
 
 /// The orderings of SORT (RFC 5256 §3) and the base subject of §2.1.
@@ -13,11 +29,11 @@ enum IMAPSort {
         switch field {
         case .arrival: return order(a.summary.internalDate.secondsSince1970, b.summary.internalDate.secondsSince1970)
         case .size: return order(a.summary.size, b.summary.size)
-        case .date: return order(sentDate(a), sentDate(b))
-        case .from: return caseMapped(firstMailbox(a.structure?.envelope.from), firstMailbox(b.structure?.envelope.from))
-        case .to: return caseMapped(firstMailbox(a.structure?.envelope.to), firstMailbox(b.structure?.envelope.to))
-        case .cc: return caseMapped(firstMailbox(a.structure?.envelope.cc), firstMailbox(b.structure?.envelope.cc))
-        case .subject: return caseMapped(baseSubject(subject(a)), baseSubject(subject(b)))
+        case .date: return order(a.sentDate, b.sentDate)
+        case .from: return caseMapped(a.from, b.from)
+        case .to: return caseMapped(a.to, b.to)
+        case .cc: return caseMapped(a.cc, b.cc)
+        case .subject: return caseMapped(a.baseSubject, b.baseSubject)
         }
     }
 
@@ -41,17 +57,6 @@ enum IMAPSort {
     /// The local part of the first address (RFC 5256: "addr-mailbox"), empty when there is none.
     static func firstMailbox(_ list: [IMAPAddress]?) -> String {
         list?.first(where: { $0.host != nil })?.mailbox ?? ""
-    }
-
-    private static func subject(_ e: SortEntry) -> String {
-        e.structure?.decodedSubject ?? e.structure?.envelope.subject ?? ""
-    }
-
-    /// The Date: header in seconds since 1970 (UTC); the internal date when missing or unreadable
-    /// (RFC 5256 §3, DATE).
-    static func sentDate(_ e: SortEntry) -> Int64 {
-        if let text = e.structure?.envelope.date, let s = IMAPDate.rfc5322Seconds(text) { return s }
-        return e.summary.internalDate.secondsSince1970
     }
 
     /// RFC 5256 §2.1: the subject without `Re:`, `Fwd:`, `[list]` blobs, `(fwd)` trailers and
