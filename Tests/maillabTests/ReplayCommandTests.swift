@@ -18,13 +18,20 @@ import Testing
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         let out = result.stdout
         #expect(out.hasPrefix("# MX failover (test)\n"))
-        #expect(out.contains("[2/9] down mail1.company.org\nmail1.company.org is down.\n"))
+        #expect(out.contains("[2/9] down mail1.company.org · +0.000s\nmail1.company.org is down.\n"))
         #expect(out.contains("#1 laptop → mail.example.com:587  +0.000s\n  S: 220 mail.example.com ESMTP Postfix\n  C: EHLO laptop.local\n"))
         #expect(out.contains("  C: STARTTLS\n  S: 220 2.0.0 Ready to start TLS\n  -- TLS starts --\n  C~ EHLO laptop.local\n"))
         // The diagram: a column per host, arrows for the connection, commands and replies.
         #expect(out.contains("mail.example.com"))
-        #expect(out.contains("   +0.030s           │◀───────────────STARTTLS─────────────────│\n"), "\(out)")
-        #expect(out.contains("  +30.085s           │───────SYN… ×──────▶│                    │\n"), "\(out)")
+        #expect(out.contains("+0.030s              │────────STARTTLS────────▶│\n"), "\(out)")
+        #expect(out.contains("Legend: C client, S server"))
+        // The relay of step 3's message runs during step 4 (advance): shown whole there, with the
+        // attempt to the down primary MX.
+        let step4 = try #require(out.components(separatedBy: "[4/9] advance 1m").last?.components(separatedBy: "[5/9]").first)
+        #expect(step4.contains("#2 mail.example.com → mail1.company.org:25"))
+        #expect(step4.contains("  -- no answer (timed out) --"))
+        #expect(step4.contains("SYN… × no answer"), "\(step4)")
+        #expect(!out.components(separatedBy: "[4/9]").first!.contains("mail2.company.org ESMTP"))
         #expect(out.contains("  ✓ The message waits at mail2\n"))
         #expect(out.contains("  ✓ No queue left\n"))
         #expect(!out.contains("✗"))
@@ -38,7 +45,7 @@ import Testing
         #expect(first.stdout.hasPrefix("== 192.0.2.10:49152 → 198.51.100.25:587 (mail.example.com) at +0.000s\nS: 220 "))
         #expect(first.stdout.contains("C: AUTH PLAIN AGFsaWNlAG15cGFzc3dvcmQ="))
         #expect(first.stdout == second.stdout)
-        #expect(first.stderr.contains("[1/9] narrate"), "with --transcript - the steps go to standard error")
+        #expect(first.stderr.contains("[1/9] narrate"), "with --transcript - the steps go to standard error: \(first.stderr)")
         let reseeded = try Self.replay(["--auto", "--seed", "8", "--transcript", "-"])
         #expect(reseeded.status == 0)
         #expect(reseeded.stdout != first.stdout, "queue ids come from the seed")
@@ -61,13 +68,20 @@ import Testing
     }
 
     @Test func interactiveStepsBackAndQuits() throws {
-        // Enter twice, back, Enter, quit.
-        let result = try Self.replay([], stdin: "\n\nb\n\nq\n")
+        // Enter three times, back (shows step 2 again), Enter (step 3 again), quit.
+        let result = try Self.replay([], stdin: "\n\n\nb\n\nq\n")
         #expect(result.status == 0)
         let out = result.stdout
         #expect(out.components(separatedBy: "[2/9] down mail1.company.org").count == 3, "step 2 shown twice: \(out)")
-        #expect(out.contains("Back before step 2 (world replayed from the start)."))
-        #expect(!out.contains("[3/9]"))
+        #expect(out.components(separatedBy: "[3/9] send laptop").count == 3, "step 3 shown twice")
+        #expect(!out.contains("[4/9]"))
+        // t: diagram only, then transcript only; l: French.
+        let views = try Self.replay([], stdin: "\n\n\nt\nt\nl\nq\n")
+        let parts = views.stdout.components(separatedBy: "[3/9] send laptop")
+        #expect(parts.count == 4, "\(views.stdout)")
+        #expect(parts[2].contains("Legend:") && !parts[2].contains("  C: EHLO"), "diagram only")
+        #expect(!parts[3].contains("Legend:") && parts[3].contains("  C: EHLO"), "transcript only")
+        #expect(views.stdout.contains("[3/9] envoi laptop → bob@company.org"), "l switches to French")
         let run = try Self.replay([], stdin: "r\n")
         #expect(run.stdout.contains("[9/9] expect (2)"))
         #expect(run.stdout.contains("End of the scenario."))
@@ -96,6 +110,85 @@ import Testing
         let unknown = try CommandLineTests.run(["replay", "nope", "--auto"], environment: ["MAILLAB_CONTENT": dir.path])
         #expect(unknown.status == 2)
         #expect(unknown.stderr.contains("unknown scenario: nope"))
+    }
+
+    /// Issue 16: the replay fits 80, 120 and 200 columns; `--pace` spaces the steps out.
+    @Test(arguments: [80, 120, 200])
+    func replayFitsTheWidth(width: Int) throws {
+        for language in ["en", "fr"] {
+            let result = try Self.replay(["--auto", "--width", "\(width)", "--lang", language])
+            #expect(result.status == 0)
+            let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+            let long = lines.filter { $0.count > width }
+            #expect(long.isEmpty, "\(long.count) lines longer than \(width): \(long.prefix(3))")
+            for host in ["laptop", "mail.example.com", "mail1.company.org", "mail2.company.org"] {
+                #expect(result.stdout.contains(host), "\(host) at \(width)")
+            }
+            #expect(result.stdout.contains(language == "fr" ? "Légende :" : "Legend:"))
+        }
+        let bad = try Self.replay(["--auto", "--width", "10"])
+        #expect(bad.status != 0 && bad.stderr.contains("--width"))
+    }
+
+    @Test func paceSpacesTheStepsOut() throws {
+        let start = Date()
+        let result = try Self.replay(["--auto", "--pace", "100ms"])
+        let elapsed = Date().timeIntervalSince(start)
+        #expect(result.status == 0)
+        #expect(elapsed >= 0.8, "8 pauses of 100 ms between 9 steps: \(elapsed) s")
+        let bad = try Self.replay(["--auto", "--pace", "soon"])
+        #expect(bad.status != 0 && bad.stderr.contains("--pace"))
+    }
+
+    @Test func htmlExportIsOneSelfContainedFile() throws {
+        let dir = try CommandLineTests.tempDir()
+        let file = dir.appendingPathComponent("replay.html").path
+        let result = try Self.replay(["--html", file])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("Page written: \(file) (9 steps)."))
+        let html = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(html.range(of: #"(src|href)\s*=\s*["']?\s*(https?:)?//"#, options: .regularExpression) == nil)
+        #expect(!html.contains("http:") && !html.contains("https:"))
+        for step in 1...9 { #expect(html.contains("id=\"step-\(step)\"")) }
+        #expect(html.contains("The primary MX fails") && html.contains("Le MX principal tombe"))
+    }
+
+    static let tshark: String? = ["/usr/bin/tshark", "/usr/local/bin/tshark"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// `--keylog` beside `--pcap`: with the key log, tshark decrypts the STARTTLS sessions and
+    /// shows the AUTH and DATA lines that were inside TLS; without it, it does not.
+    @Test(.enabled(if: tshark != nil, "needs tshark (apt-get install tshark); skipped"))
+    func keylogLetsTsharkDecryptTheTLSSessions() throws {
+        let dir = try CommandLineTests.tempDir()
+        let pcap = dir.appendingPathComponent("c.pcap").path
+        let keys = dir.appendingPathComponent("k.log").path
+        let result = try Self.replay(["--auto", "--pcap", pcap, "--keylog", keys])
+        #expect(result.status == 0, "\(result.stderr)")
+        let keylog = try String(contentsOfFile: keys, encoding: .utf8)
+        #expect(keylog.contains("CLIENT_HANDSHAKE_TRAFFIC_SECRET ") || keylog.contains("CLIENT_RANDOM "), "\(keylog.prefix(300))")
+        func tshark(_ extra: [String], filter: String = "smtp", fields: [String] = ["smtp.req.command", "smtp.req.parameter"]) throws -> String {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Self.tshark!)
+            process.arguments = ["-r", pcap] + extra + ["-Y", filter, "-T", "fields"] + fields.flatMap { ["-e", $0] }
+            let out = Pipe()
+            process.standardOutput = out
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return String(decoding: data, as: UTF8.self)
+        }
+        let clear = try tshark([])
+        let decrypted = try tshark(["-o", "tls.keylog_file:" + keys])
+        // tshark splits STARTTLS into "STAR" and "TLS"; pipelined commands come as MAIL,RCPT,DATA.
+        #expect(clear.contains("EHLO") && clear.contains("STAR") && !clear.contains("AUTH"), "without keys only the clear part: \(clear)")
+        #expect(decrypted.contains("AUTH\tPLAIN AGFsaWNlAG15cGFzc3dvcmQ="), "\(decrypted)")
+        #expect(decrypted.contains("MAIL,RCPT,DATA\tFROM:<alice@example.com>"), "\(decrypted)")
+        #expect(decrypted.contains("TO:<bob@company.org>"))
+        // The message itself (DATA's content) is dissected only with the keys.
+        let fields = ["imf.subject", "imf.from"]
+        #expect(try tshark([], filter: "imf", fields: fields).isEmpty)
+        #expect(try tshark(["-o", "tls.keylog_file:" + keys], filter: "imf", fields: fields).contains("=?UTF-8?Q?R=C3=A9union?=\talice@example.com"))
     }
 
     @Test func scriptedREPLAgainstTheDefaultWorld() throws {

@@ -40,6 +40,15 @@ public final class CertificateAuthority {
     private let random: SeededRandom
     private var identities: [String: TLSServerIdentity] = [:]
     private var cachedClientContext: NIOSSLContext?
+    /// Where client sessions report their TLS secrets, once ``recordKeys()`` was called.
+    public private(set) var keyLog: TLSKeyLog?
+
+    /// Client sessions made from now on report their secrets to ``keyLog`` (for Wireshark).
+    public func recordKeys() {
+        guard keyLog == nil else { return }
+        keyLog = TLSKeyLog()
+        cachedClientContext = nil
+    }
 
     /// Validity window of every certificate (fixed so certificates do not depend on the clock;
     /// BoringSSL checks it against the real clock, hence a wide window).
@@ -128,6 +137,7 @@ public final class CertificateAuthority {
         configuration.trustRoots = .certificates([try NIOSSLCertificate(bytes: Array(certificatePEM.utf8), format: .pem)])
         configuration.certificateVerification = .fullVerification
         configuration.minimumTLSVersion = .tlsv12
+        if let keyLog { configuration.keyLogCallback = { keyLog.append($0) } }
         let context = try NIOSSLContext(configuration: configuration)
         cachedClientContext = context
         return context

@@ -83,6 +83,9 @@ public final class TapConnection {
     /// True once the byte limit was reached.
     public private(set) var isTruncated = false
 
+    /// True once both ends of the connection are closed (nothing more will be recorded).
+    public internal(set) var isFinished = false
+
     /// The header line of this connection in a transcript:
     /// `== 192.0.2.10:49152 → 198.51.100.25:587 (mail.example.com) at +0.000s` (`à` in French).
     public func headerLine(_ language: SimLanguage = .en) -> String {

@@ -211,6 +211,7 @@ public final class World {
     }
 
     func flowFinished(_ flow: TCPFlow) {
+        flow.tap.isFinished = true
         if let index = openFlows.firstIndex(where: { $0 === flow }) { openFlows.remove(at: index) }
     }
 
