@@ -60,6 +60,10 @@ public struct ContentLibrary: Sendable {
     /// Every scenario's id and title, in file order, without parsing the scenarios.
     public var scenarioIndex: [ContentEntry] { storage.entries(.scenario) }
 
+    /// The seed learners' variants are drawn from (`vars:`, see `Variants`): the learner's name in
+    /// the REPL; empty (every variable's first value) for `check` and tests unless they set it.
+    nonisolated(unsafe) public static var variantSeed = ""
+
     public func lesson(_ id: String) -> Lesson? { storage.lesson(id) }
     public func scenario(_ id: String) -> Scenario? { storage.scenario(id) }
 
@@ -173,6 +177,10 @@ public struct ContentLibrary: Sendable {
         var library: ContentLibrary { ContentLibrary(storage: Storage(eager: self)) }
 
         mutating func add(text: String, file: String) {
+            // Variants per learner: `{{name}}` gets this learner's values before parsing.
+            let variant = Variants.expand(text, seed: ContentLibrary.variantSeed, file: file)
+            diagnostics += variant.errors
+            let text = variant.text
             let reader = NodeReader(file: file)
             guard let root = reader.compose(text) else {
                 diagnostics += reader.diagnostics

@@ -11,7 +11,7 @@ public enum LessonParser {
     }
 
     static func parse(_ root: Node, reader r: NodeReader) -> Lesson? {
-        guard let f = r.mapping(root, what: "lesson", allowed: ["id", "title", "covers", "sections", "exercises", "quiz"],
+        guard let f = r.mapping(root, what: "lesson", allowed: ["id", "title", "covers", "vars", "sections", "exercises", "quiz"],
                                 required: ["id", "title", "covers"]) else { return nil }
         let id = f["id"].flatMap { ContentID.read($0, what: "id", reader: r) }
         let title = f["title"].flatMap { r.text($0, what: "title") }

@@ -509,6 +509,32 @@ public final class ProgressStore {
         return out
     }
 
+    /// A class at a glance, one line per learner: lessons completed, exercises completed and
+    /// skipped, hints shown, quiz answers right the last time over questions answered.
+    public static func classSummary(_ rows: [ExportRow], language: Language) -> String {
+        let fr = language == .fr
+        var out = fr ? "apprenant             leçons finies  exercices  passés  indices  questions justes\n"
+            : "learner               lessons done   exercises  skipped hints    questions right\n"
+        let learners = Array(Set(rows.map(\.learner))).sorted()
+        for learner in learners {
+            let mine = rows.filter { $0.learner == learner }
+            let lessons = mine.filter { $0.kind == "lesson" && $0.status == "completed" }.count
+            let exercises = mine.filter { $0.kind == "exercise" && $0.status == "completed" }.count
+            let skipped = mine.filter { $0.kind == "exercise" && $0.status == "skipped" }.count
+            let hints = mine.filter { $0.kind == "hint" }.count
+            let questions = mine.filter { $0.kind == "question" }
+            let right = questions.filter { $0.status == "correct" }.count
+            out += learner.padding(toLength: 22, withPad: " ", startingAt: 0)
+                + String(lessons).padding(toLength: 15, withPad: " ", startingAt: 0)
+                + String(exercises).padding(toLength: 11, withPad: " ", startingAt: 0)
+                + String(skipped).padding(toLength: 8, withPad: " ", startingAt: 0)
+                + String(hints).padding(toLength: 9, withPad: " ", startingAt: 0)
+                + "\(right)/\(questions.count)\n"
+        }
+        out += fr ? "\(learners.count) apprenant(s)\n" : "\(learners.count) learner(s)\n"
+        return out
+    }
+
     public static func json(_ rows: [ExportRow]) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

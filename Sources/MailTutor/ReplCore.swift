@@ -674,8 +674,10 @@ public final class ReplCore {
                                            body: draft.body.joined(separator: "\n"))))
         if let open = draft.returnTo, !open.session.isClosed {
             context = .session(open)
+            // A message sent from inside an IDLE session is announced there at once.
+            let pushed = open.session.takeUnsolicited().map { "S: \(Printable.escape($0))\n" }.joined()
             return out + t("(retour à la session \(open.session.host):\(open.session.port))\n",
-                           "(back to the session with \(open.session.host):\(open.session.port))\n")
+                           "(back to the session with \(open.session.host):\(open.session.port))\n") + pushed
         }
         return out
     }

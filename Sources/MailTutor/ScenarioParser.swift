@@ -12,7 +12,7 @@ public enum ScenarioParser {
     }
 
     static func parse(_ root: Node, reader r: NodeReader) -> Scenario? {
-        guard let f = r.mapping(root, what: "scenario", allowed: ["id", "title", "summary", "seed", "covers", "world", "steps"],
+        guard let f = r.mapping(root, what: "scenario", allowed: ["id", "title", "summary", "seed", "covers", "vars", "world", "steps"],
                                 required: ["id", "title", "world", "steps"]) else { return nil }
         let id = f["id"].flatMap { ContentID.read($0, what: "id", reader: r) }
         let title = f["title"].flatMap { r.text($0, what: "title") }

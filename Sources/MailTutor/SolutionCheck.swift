@@ -9,12 +9,15 @@ import Foundation
 /// exercises' solutions first; a scenario's tasks by replaying the scenario up to them, earlier
 /// tasks solved by their solutions.
 public enum SolutionCheck {
-    /// `including` picks the files whose tasks are replayed (all by default).
-    public static func run(library: ContentLibrary, driver: WorldDriver, including: (String) -> Bool = { _ in true }) -> [Diagnostic] {
+    /// `including` picks the files whose tasks are replayed (all by default); `adjust` may change a
+    /// task before it is checked (the variants check swaps in another learner's solution).
+    public static func run(library: ContentLibrary, driver: WorldDriver, including: (String) -> Bool = { _ in true },
+                           adjust: (String, LearnerTask) -> LearnerTask = { $1 }) -> [Diagnostic] {
         var diagnostics: [Diagnostic] = []
         for lesson in library.lessons where including(lesson.location.file) {
             for (index, exercise) in lesson.exercises.enumerated() {
-                diagnostics += check(task: exercise.task, file: lesson.location.file, library: library, driver: driver) { core in
+                diagnostics += check(task: adjust(lesson.location.file, exercise.task), file: lesson.location.file,
+                                     library: library, driver: driver) { core in
                     var first = index
                     while first > 0, lesson.exercises[first].continues { first -= 1 }
                     var out = core.openExercise(lesson: lesson.id, index: first)
@@ -29,7 +32,8 @@ public enum SolutionCheck {
         for scenario in library.scenarios where including(scenario.location.file) {
             let tasks = scenario.tasks
             for (index, task) in tasks.enumerated() {
-                diagnostics += check(task: task, file: scenario.location.file, library: library, driver: driver) { core in
+                diagnostics += check(task: adjust(scenario.location.file, task), file: scenario.location.file,
+                                     library: library, driver: driver) { core in
                     var out = core.evaluate("replay \(scenario.id)").text
                     var reached = -1
                     var guardSteps = 0
@@ -46,6 +50,46 @@ public enum SolutionCheck {
                     return out
                 }
             }
+        }
+        return diagnostics
+    }
+
+    /// Files with `vars:` (variants per learner): two learners' values are drawn; each learner's
+    /// solution must complete the task in their own world, and must NOT complete it in the other
+    /// learner's world where the two solutions differ (the answer does not travel across the room).
+    public static func variants(paths: [String], reference: [String], driver: WorldDriver,
+                                including: @escaping (String) -> Bool) -> [Diagnostic] {
+        let saved = ContentLibrary.variantSeed
+        defer { ContentLibrary.variantSeed = saved }
+        func load(_ seed: String) -> ContentLibrary {
+            ContentLibrary.variantSeed = seed
+            let library = ContentLibrary.load(paths: paths, reference: reference)
+            _ = (library.lessons, library.scenarios)  // parse now, under this seed
+            return library
+        }
+        let first = load("check-a"), second = load("check-b")
+        func hasVariants(_ file: String) -> Bool {
+            guard including(file), let text = try? String(contentsOfFile: file, encoding: .utf8) else { return false }
+            return text.hasPrefix("vars:") || text.contains("\nvars:")
+        }
+        var solutions: [String: [String]] = [:]
+        for lesson in first.lessons where hasVariants(lesson.location.file) {
+            for exercise in lesson.exercises { solutions[lesson.location.file + "#" + exercise.task.id] = exercise.task.solution }
+        }
+        for scenario in first.scenarios where hasVariants(scenario.location.file) {
+            for task in scenario.tasks { solutions[scenario.location.file + "#" + task.id] = task.solution }
+        }
+        guard !solutions.isEmpty else { return [] }
+        var diagnostics = run(library: first, driver: driver, including: hasVariants)
+        diagnostics += run(library: second, driver: driver, including: hasVariants) { file, task in
+            var task = task
+            if let other = solutions[file + "#" + task.id], other != task.solution {
+                task.counterExamples = [CounterExample(why: LocalizedText(fr: "la solution d'un autre apprenant", en: "another learner's solution"),
+                                                       lines: other, line: task.line)]
+            } else {
+                task.counterExamples = []
+            }
+            return task
         }
         return diagnostics
     }

@@ -7,19 +7,38 @@ import Foundation
 /// (samples of a session, tables), and list items (`- `, `* `, `1. `), which are wrapped with a
 /// hanging indent. Blank lines stay paragraph breaks.
 public enum TextLayout {
-    /// Display columns of a text: one per character (the course has no double-width script).
-    static func columns(_ text: Substring) -> Int { text.count }
+    /// Display columns of a text: one per character (the course has no double-width script),
+    /// none for ANSI colour sequences.
+    static func columns<S: StringProtocol>(_ text: S) -> Int {
+        var count = 0
+        var inEscape = false
+        for character in text {
+            if inEscape {
+                if character.isLetter { inEscape = false }
+            } else if character == "\u{1B}" {
+                inEscape = true
+            } else {
+                count += 1
+            }
+        }
+        return count
+    }
+
+    /// The text without its ANSI colour sequences (to see which marker opens a line).
+    static func visible(_ text: String) -> String {
+        text.replacingOccurrences(of: "\u{1B}\\[[0-9;]*m", with: "", options: .regularExpression)
+    }
 
     /// Wraps one line: words go to the next line when they would pass `width`; `indent` starts
     /// the continuation lines. A word longer than the line stays whole.
     public static func wrapLine(_ line: String, width: Int, indent: String = "") -> String {
-        guard width > 10, line.count > width else { return line }
+        guard width > 10, columns(line) > width else { return line }
         let leading = String(line.prefix { $0 == " " })
         var out = ""
         var current = leading
         var currentHasWord = false
         for word in line.dropFirst(leading.count).split(separator: " ", omittingEmptySubsequences: true) {
-            if currentHasWord, current.count + 1 + word.count > width {
+            if currentHasWord, columns(current) + 1 + columns(word) > width {
                 out += current + "\n"
                 current = indent + word
             } else {
@@ -36,9 +55,10 @@ public enum TextLayout {
         guard let width, width > 10 else { return text }
         return text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
             let string = String(line)
-            let leading = String(string.prefix { $0 == " " })
+            let shown = visible(string)
+            let leading = String(shown.prefix { $0 == " " })
             var hang = leading
-            for marker in ["» ", "- ", "* ", "== ", "✓ "] where string.dropFirst(leading.count).hasPrefix(marker) {
+            for marker in ["» ", "- ", "* ", "== ", "✓ "] where shown.dropFirst(leading.count).hasPrefix(marker) {
                 hang = leading + String(repeating: " ", count: marker.count)
             }
             return wrapLine(string, width: width, indent: hang)

@@ -38,6 +38,8 @@ enum ContentLocator {
     /// The library for a command; what it needs is parsed now, so that its problems are in
     /// `diagnostics` when the command prints them.
     static func library(_ global: GlobalOptions, need: Need = .index) throws -> ContentLibrary {
+        // Each learner gets their own values of the content's variants (`vars:`).
+        ContentLibrary.variantSeed = global.learnerName
         let library = ContentLibrary.index(paths: try requiredPaths(global))
         switch need {
         case .index: break

@@ -5,6 +5,12 @@ import Foundation
 @main
 enum Entry {
     static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if FrenchHelp.wanted(arguments, environment: ProcessInfo.processInfo.environment) {
+            let columns = isatty(STDOUT_FILENO) == 1 ? (LineEditor.terminalWidth() ?? 80) : 80
+            print(FrenchHelp.text(arguments, columns: columns))
+            exit(0)
+        }
         do {
             var command = try MailLabCommand.parseAsRoot()
             try command.run()

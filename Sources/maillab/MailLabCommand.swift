@@ -129,8 +129,58 @@ extension MailLabCommand {
             abstract: "Take a lesson's quiz; exits 1 when under half the questions were right the first time.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Lesson id (default: the first lesson).") var id: String?
+        @Option(help: "Export the quiz bank for an LMS instead (moodle-xml or gift); every lesson without ID.")
+        var export: String?
+        @Option(help: "With --export: write ID.fr.EXT and ID.en.EXT (or course.*) into this folder.")
+        var output: String?
+
+        func validate() throws {
+            if let export, QuizExport.Format(rawValue: export) == nil { throw ValidationError("--export must be moodle-xml or gift") }
+            if output != nil, export == nil { throw ValidationError("--output needs --export") }
+        }
+
+        /// `--export`: the bank of one lesson (or all), in the chosen language or both into files.
+        func exportBank(_ format: QuizExport.Format) throws {
+            let library = try ContentLocator.library(global, need: id.map { .lesson($0) } ?? .index)
+            let lessons: [Lesson]
+            if let id {
+                guard let lesson = library.lesson(id) else {
+                    Output.error(global.language == .fr ? "leçon inconnue : \(id)" : "unknown lesson: \(id)")
+                    throw ExitCode(2)
+                }
+                lessons = [lesson]
+            } else {
+                lessons = library.lessonIndex.compactMap { library.lesson($0.id) }
+            }
+            let driver = WorldFactory.driver()
+            // A predict question's answer is the code the simulated world gives.
+            let predicted: (MailTutor.Question) -> String? = { question in
+                guard case let .predict(scenarioID, target, prefix) = question.kind else { return nil }
+                let scenario = scenarioID.flatMap { library.scenario($0) }
+                guard let world = try? driver.makeWorld(scenario: scenario, seed: scenario?.seed ?? 1) else { return nil }
+                return try? ReplyPrediction.expectedCode(world: world, session: target, prefix: prefix)
+            }
+            guard let output else {
+                Output.print(QuizExport.export(lessons, format: format, language: global.language, predicted: predicted))
+                return
+            }
+            try? FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+            for language in Language.allCases {
+                let name = "\(id ?? "course").\(language.rawValue).\(format == .gift ? "gift" : "xml")"
+                let path = (output as NSString).appendingPathComponent(name)
+                do {
+                    try Data(QuizExport.export(lessons, format: format, language: language, predicted: predicted).utf8)
+                        .write(to: URL(fileURLWithPath: path))
+                } catch {
+                    Output.error(global.language == .fr ? "impossible d'écrire \(path)" : "cannot write \(path)")
+                    throw ExitCode(2)
+                }
+                Output.print(path + "\n")
+            }
+        }
 
         func run() throws {
+            if let export, let format = QuizExport.Format(rawValue: export) { return try exportBank(format) }
             let session = try REPLSession(global: global, need: id.map { .lesson($0) } ?? .index)
             guard let lessonID = id ?? session.library.lessonIndex.first?.id, session.library.lesson(lessonID) != nil else {
                 Output.error(global.language == .fr ? "leçon inconnue : \(id ?? "")" : "unknown lesson: \(id ?? "")")
@@ -146,12 +196,52 @@ extension MailLabCommand {
         static let configuration = CommandConfiguration(abstract: "Show progress per lesson, or export it for teachers.")
         @OptionGroup var global: GlobalOptions
         @Option(help: "Export every learner's progress: json or csv.") var export: String?
+        @Option(name: .customLong("class"), help: "A class: every progress.sqlite under this folder (one per learner or group); a summary per learner, or with --export all their rows.")
+        var classFolder: String?
 
         func validate() throws {
             if let export, export != "json", export != "csv" { throw ValidationError("--export must be json or csv") }
         }
 
+        /// The databases of a class: DIR/progress.sqlite, DIR/*/progress.sqlite, DIR/*.sqlite.
+        static func databases(in folder: String) -> [String] {
+            let fm = FileManager.default
+            var found: [String] = []
+            let top = (folder as NSString).appendingPathComponent("progress.sqlite")
+            if fm.fileExists(atPath: top) { found.append(top) }
+            for name in ((try? fm.contentsOfDirectory(atPath: folder)) ?? []).sorted() {
+                let path = (folder as NSString).appendingPathComponent(name)
+                if name.hasSuffix(".sqlite"), path != top { found.append(path) }
+                let inner = (path as NSString).appendingPathComponent("progress.sqlite")
+                if fm.fileExists(atPath: inner) { found.append(inner) }
+            }
+            return found
+        }
+
+        func runClass(_ folder: String) throws {
+            let paths = Self.databases(in: folder)
+            guard !paths.isEmpty else {
+                Output.error(global.language == .fr ? "aucune base progress.sqlite sous \(folder)" : "no progress.sqlite database under \(folder)")
+                throw ExitCode(2)
+            }
+            var rows: [ProgressStore.ExportRow] = []
+            for path in paths {
+                do {
+                    rows += try ProgressStore(path: path, readOnly: true).export()
+                } catch let error as TutorError {
+                    Output.error(error.message[global.language])
+                    throw ExitCode(2)
+                }
+            }
+            switch export {
+            case "json": Output.print(ProgressStore.json(rows))
+            case "csv": Output.print(ProgressStore.csv(rows))
+            default: Output.print(ProgressStore.classSummary(rows, language: global.language))
+            }
+        }
+
         func run() throws {
+            if let classFolder { return try runClass(classFolder) }
             guard let store = try global.openStore(required: true) else { throw ExitCode(2) }
             do {
                 switch export {
@@ -189,10 +279,13 @@ extension MailLabCommand {
             // world (issue 12); a failure there is a failed check (exit 1).
             if library.diagnostics.isEmpty {
                 let files = Set(targets.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
-                let replayed = SolutionCheck.run(library: library, driver: WorldFactory.driver()) { file in
+                let included: (String) -> Bool = { file in
                     let path = URL(fileURLWithPath: file).standardizedFileURL.path
                     return files.contains { path == $0 || path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
                 }
+                var replayed = SolutionCheck.run(library: library, driver: WorldFactory.driver(), including: included)
+                replayed += SolutionCheck.variants(paths: targets, reference: paths.isEmpty ? [] : defaults,
+                                                   driver: WorldFactory.driver(), including: included)
                 for diagnostic in replayed { Output.print(diagnostic.render(global.language) + "\n") }
                 if !replayed.isEmpty {
                     Output.error(global.language == .fr ? "\(replayed.count) exercice(s) en échec" : "\(replayed.count) exercise check(s) failed")

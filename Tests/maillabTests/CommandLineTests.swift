@@ -81,7 +81,7 @@ import Testing
         #expect(result.status == 2)
         #expect(result.stdout == """
             \(file.path):2: title: missing English translation (en)
-            \(file.path):4: lesson: unknown key 'surprise' (expected one of: id, title, covers, sections, exercises, quiz)
+            \(file.path):4: lesson: unknown key 'surprise' (expected one of: id, title, covers, vars, sections, exercises, quiz)
 
             """)
         let french = try Self.run(["check", "--lang", "fr", file.path], environment: ["MAILLAB_CONTENT": dir.path])

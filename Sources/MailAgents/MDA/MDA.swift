@@ -155,6 +155,7 @@ public final class MDA {
                 case .close: return .close
                 }
             },
+            closed: { engine in engine.connectionClosed() },
             takeFacts: { engine in engine.takeFacts() })
     }
 

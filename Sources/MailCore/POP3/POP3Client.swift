@@ -259,12 +259,7 @@ public struct POP3Client: FactReporting {
         case .pass, .apop, .authPlain:
             guard reply.isOK else { return loginFailed(commandLine, reply, into: &actions) }
             result.authenticated = true
-            let mechanism: String
-            switch step {
-            case .apop: mechanism = "APOP"
-            case .authPlain: mechanism = "PLAIN"
-            default: mechanism = "USER"
-            }
+            let mechanism = step == .apop ? "APOP" : step == .authPlain ? "PLAIN" : "USER"
             facts.append(.session(.authSucceeded(mechanism: mechanism, user: job.user)))
             send(.stat, step: .stat, into: &actions)
         case .stat:

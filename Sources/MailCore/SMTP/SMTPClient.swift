@@ -95,7 +95,7 @@ public struct SMTPClient: FactReporting {
     public mutating func enqueue(_ next: SMTPClientJob) -> Bool {
         switch state {
         case .quit, .finished: return false
-        default: break
+        case .notStarted, .greeting, .ehlo, .helo, .startTLS, .tlsHandshake, .auth, .transaction, .messageEnd: break
         }
         guard failure == nil else { return false }
         queuedJobs.append(next)
@@ -115,7 +115,7 @@ public struct SMTPClient: FactReporting {
     public mutating func receive<C: Collection>(_ bytes: C, now: Duration, into actions: inout [SMTPClientAction]) where C.Element == UInt8 {
         switch state {
         case .notStarted, .finished, .tlsHandshake: return
-        default: break
+        case .greeting, .ehlo, .helo, .startTLS, .auth, .transaction, .messageEnd, .quit: break
         }
         parser.append(bytes)
         while state != .finished && state != .tlsHandshake {
@@ -156,7 +156,7 @@ public struct SMTPClient: FactReporting {
         case .finished: return
         case .quit:
             finish(into: &actions, closeConnection: false)
-        default:
+        case .notStarted, .greeting, .ehlo, .helo, .startTLS, .tlsHandshake, .auth, .transaction, .messageEnd:
             if failure == nil { failure = SMTPSessionFailure(stage: currentStage, reason: .connectionClosed) }
             finish(into: &actions, closeConnection: false)
         }

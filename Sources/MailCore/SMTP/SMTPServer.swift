@@ -108,7 +108,8 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
     public var nextDeadline: Duration? {
         switch state {
         case .closed, .notStarted: return nil
-        default: return holdUntil ?? (lastActivity + configuration.idleTimeout)
+        case .refusing, .commands, .authLoginUser, .authLoginPassword, .authPlain, .authCramMD5, .authXOAuth2, .authXOAuth2Failed, .data, .awaitingTLS:
+            return holdUntil ?? (lastActivity + configuration.idleTimeout)
         }
     }
 
@@ -146,7 +147,7 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
         switch state {
         case .closed, .notStarted, .awaitingTLS:
             return  // nothing is read before the greeting, while TLS starts, or after close
-        default:
+        case .refusing, .commands, .authLoginUser, .authLoginPassword, .authPlain, .authCramMD5, .authXOAuth2, .authXOAuth2Failed, .data:
             break
         }
         lastActivity = now
@@ -366,7 +367,7 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
     var isInAuthExchange: Bool {
         switch state {
         case .authLoginUser, .authLoginPassword, .authPlain, .authCramMD5, .authXOAuth2, .authXOAuth2Failed: return true
-        default: return false
+        case .notStarted, .refusing, .commands, .data, .awaitingTLS, .closed: return false
         }
     }
 
@@ -375,7 +376,7 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
         case .authLoginUser, .authLoginPassword, .authPlain, .authCramMD5, .authXOAuth2, .authXOAuth2Failed:
             handleSASLResponse(line)
             return
-        default:
+        case .notStarted, .refusing, .commands, .data, .awaitingTLS, .closed:
             break
         }
         currentVerb = ""

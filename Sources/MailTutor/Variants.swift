@@ -1,0 +1,131 @@
+import Foundation
+import Yams
+
+/// Variants per learner (`vars:`): a lesson or scenario file declares values that differ from one
+/// learner to the next — user names, passwords, subjects, counts, and base64 strings built from
+/// them — and uses them as `{{name}}` anywhere in the file: task texts, the world's users, goals,
+/// hints, solutions, quiz questions and answers. Each learner draws the values from a seed (their
+/// learner name); the same seed always gives the same values, so a replay stays byte-identical,
+/// and the empty seed gives every variable its first value (what `check` and the tests replay).
+///
+/// ```yaml
+/// vars:
+///   password: {choose: [secret123, blue-kite-7, sunflower42, mint-tea-19]}
+///   messages: {number: [2, 5]}
+///   plain: {base64: "\\0bob\\0{{password}}"}     # `\0` is a NUL octet
+/// ```
+public enum Variants {
+    /// `{{name}}` markers are replaced in the whole file before it is parsed; a marker naming no
+    /// variable is left as it is (the parser then reports the text as written).
+    public static func expand(_ text: String, seed: String, file: String) -> (text: String, values: [String: String], errors: [Diagnostic]) {
+        guard text.hasPrefix("vars:") || text.contains("\nvars:") else { return (text, [:], []) }
+        var errors: [Diagnostic] = []
+        func fail(_ line: Int, _ fr: String, _ en: String) {
+            errors.append(Diagnostic(file: file, line: line, message: LocalizedText(fr: fr, en: en)))
+        }
+        guard let root = try? Yams.compose(yaml: text), let top = root.mapping,
+              let vars = top.first(where: { $0.key.scalar?.string == "vars" })?.value else {
+            return (text, [:], [])
+        }
+        guard let entries = vars.mapping else {
+            fail((vars.mark?.line ?? 0) + 1, "vars : une table nom → valeur attendue", "vars: expected a mapping name → value")
+            return (text, [:], errors)
+        }
+        var values: [String: String] = [:]
+        var order: [String] = []
+        for (keyNode, spec) in entries {
+            let line = (keyNode.mark?.line ?? 0) + 1
+            guard let name = keyNode.scalar?.string, !name.isEmpty,
+                  name.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_" }) else {
+                fail(line, "vars : nom de variable invalide", "vars: invalid variable name")
+                continue
+            }
+            // The same name and choices give the same value in every file (a lesson and the scenario
+            // whose world it uses agree).
+            var random = SplitMix(seed: hash("\(seed)/\(name)"))
+            let first = seed.isEmpty
+            let value: String?
+            if let scalar = spec.scalar?.string {
+                value = scalar
+            } else if let m = spec.mapping, m.count == 1, let kind = m.first?.key.scalar?.string, let argument = m.first?.value {
+                switch kind {
+                case "choose":
+                    let choices = argument.sequence?.compactMap { $0.scalar?.string } ?? []
+                    if choices.isEmpty { fail(line, "vars.\(name) : choose attend une liste non vide", "vars.\(name): choose expects a non-empty list") }
+                    value = choices.isEmpty ? nil : choices[first ? 0 : Int(random.next() % UInt64(choices.count))]
+                case "number":
+                    let bounds = argument.sequence?.compactMap { $0.scalar.flatMap { Int($0.string) } } ?? []
+                    if bounds.count == 2, bounds[0] <= bounds[1] {
+                        let span = UInt64(bounds[1] - bounds[0] + 1)
+                        value = String(bounds[0] + (first ? 0 : Int(random.next() % span)))
+                    } else {
+                        fail(line, "vars.\(name) : number attend [min, max]", "vars.\(name): number expects [min, max]")
+                        value = nil
+                    }
+                case "base64":
+                    if let template = argument.scalar?.string {
+                        let expanded = substitute(template, values).replacingOccurrences(of: "\\0", with: "\u{0}")
+                        value = Data(expanded.utf8).base64EncodedString()
+                    } else {
+                        fail(line, "vars.\(name) : base64 attend un texte", "vars.\(name): base64 expects a text")
+                        value = nil
+                    }
+                default:
+                    fail(line, "vars.\(name) : « \(kind) » inconnu (choose, number, base64)", "vars.\(name): unknown '\(kind)' (choose, number, base64)")
+                    value = nil
+                }
+            } else {
+                fail(line, "vars.\(name) : une valeur, ou {choose|number|base64: …}", "vars.\(name): a value, or {choose|number|base64: …}")
+                value = nil
+            }
+            if let value {
+                values[name] = value
+                order.append(name)
+            }
+        }
+        return (substitute(text, values), values, errors)
+    }
+
+    /// Replaces `{{name}}` by its value.
+    static func substitute(_ text: String, _ values: [String: String]) -> String {
+        guard !values.isEmpty, text.contains("{{") else { return text }
+        var out = ""
+        var rest = text[...]
+        while let open = rest.range(of: "{{") {
+            out += rest[..<open.lowerBound]
+            let after = rest[open.upperBound...]
+            guard let close = after.range(of: "}}") else { out += rest[open.lowerBound...]; return out }
+            let name = String(after[..<close.lowerBound]).trimmingCharacters(in: .whitespaces)
+            if let value = values[name] {
+                out += value
+            } else {
+                out += rest[open.lowerBound..<close.upperBound]
+            }
+            rest = after[close.upperBound...]
+        }
+        out += rest
+        return out
+    }
+
+    /// FNV-1a, 64 bits: a stable hash of the seed text (Swift's `hashValue` changes per process).
+    static func hash(_ text: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            h ^= UInt64(byte)
+            h = h &* 0x100_0000_01b3
+        }
+        return h
+    }
+
+    struct SplitMix {
+        var state: UInt64
+        init(seed: UInt64) { state = seed }
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+}
