@@ -51,8 +51,15 @@ import Testing
         // duplicate key
         ("id: s\nid: t\ntitle: {fr: T, en: T}\ncovers: []\n", "f.yaml:2: duplicate key 'id'"),
         // lesson naming a missing scenario
-        (lessonHead + "exercises:\n  - id: e\n    scenario: ghost\n    task:\n      id: t\n      fr: a\n      en: b\n      goals:\n        - {id: g, fr: a, en: b, reply: {code: '250'}}\n",
+        (lessonHead + "exercises:\n  - id: e\n    scenario: ghost\n    task:\n      id: t\n      fr: a\n      en: b\n      goals:\n        - {id: g, fr: a, en: b, rcpt-accepted: {to: u@a.test}}\n",
          "f.yaml:5: exercise 'e': unknown scenario 'ghost'"),
+        // the removed text predicates are unknown keys now (goals read facts, not replies)
+        (scenarioHead + "steps:\n  - expect:\n      - {reply: '250'}\n", "f.yaml:10: goal: unknown key 'reply'"),
+        // a field the fact kind does not have
+        (scenarioHead + "steps:\n  - expect:\n      - {auth: {mechanism: PLAIN, colour: red}}\n", "f.yaml:10: auth: unknown key 'colour'"),
+        // a solution that is not machine-readable
+        (scenarioHead + "steps:\n  - task:\n      id: t\n      fr: a\n      en: b\n      goals:\n        - {id: g, fr: a, en: b, tls: true}\n      solution: {fr: a, en: b}\n",
+         "f.yaml:15: solution: the list of lines a learner types"),
         // unknown syllabus id
         ("id: l\ntitle: {fr: T, en: T}\ncovers: [smtp.teleport]\n", "f.yaml:1: unknown syllabus id 'smtp.teleport'"),
         // question: unknown kind
