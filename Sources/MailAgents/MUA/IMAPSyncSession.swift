@@ -90,6 +90,13 @@ public final class IMAPSyncSession {
     }
 
     private func perform(_ outputs: [IMAPClient.Output]) {
+        if let connection {
+            let facts = client.takeFacts()
+            if !facts.isEmpty {
+                let context = world.factContext(for: connection, role: .client)
+                for fact in facts { world.record(fact, context: context) }
+            }
+        }
         for output in outputs {
             switch output {
             case .send(let bytes): connection?.write(bytes)

@@ -8,7 +8,7 @@
 /// client.receive(greeting)                     // → [.response(.untaggedStatus(.ok, …))]
 /// let (tag, out) = client.send(.login(user: "bob", password: "secret123"))
 /// ```
-public struct IMAPClient {
+public struct IMAPClient: FactReporting {
     public enum State: Hashable, Sendable {
         case awaitingGreeting, notAuthenticated, authenticated
         case selected(String)
@@ -34,6 +34,10 @@ public struct IMAPClient {
     /// Chunks waiting for a `+` continuation (synchronising literals, AUTHENTICATE response).
     private var waiting: [[UInt8]] = []
     private var idleTag: String?
+    /// What happened, as the client saw it, for the world's journal (`FactReporting`).
+    public var facts: [ProtocolFact] = []
+    /// The last `* n EXISTS` heard, for the `selected` fact.
+    private var lastExists = 0
 
     public init(tagPrefix: String = "a", limits: IMAPFramer.Limits = .init(maxLine: 1024 * 1024, maxLiteral: 64 * 1024 * 1024,
                                                                            maxCommand: 65 * 1024 * 1024)) {
@@ -76,6 +80,7 @@ public struct IMAPClient {
     /// The TLS handshake finished: anything buffered in plaintext is discarded; capabilities are
     /// forgotten (RFC 3501 §6.2.1), so ask again.
     public mutating func tlsEstablished() -> [Output] {
+        facts.append(.session(.tlsEstablished))
         framer.discardBuffered()
         capabilities = []
         return []
@@ -107,6 +112,7 @@ public struct IMAPClient {
             if let code { learn(code) }
             if state == .awaitingGreeting {
                 state = status == .preauth ? .authenticated : (status == .bye ? .logout : .notAuthenticated)
+                facts.append(.session(.greeting))
             }
             if status == .bye { state = .logout }
         case .capability(let caps):
@@ -114,6 +120,7 @@ public struct IMAPClient {
         case .continuation:
             if let tag = idleTag, pending[tag] != nil, !isIdling, waiting.isEmpty {
                 isIdling = true
+                facts.append(.imap(.idleStarted))
             } else if !waiting.isEmpty {
                 out.append(.send(waiting.removeFirst()))
             }
@@ -121,15 +128,30 @@ public struct IMAPClient {
             if let code { learn(code) }
             guard let command = pending.removeValue(forKey: tag) else { break }
             waiting.removeAll()
-            if tag == idleTag { idleTag = nil; isIdling = false }
+            if tag == idleTag {
+                idleTag = nil
+                isIdling = false
+                facts.append(.imap(.idleEnded))
+            }
             guard status == .ok else {
+                facts.append(.session(.refused(command: command.name, status: status.rawValue, code: code)))
                 if case .select = command { state = .authenticated }
                 if case .examine = command { state = .authenticated }
                 break
             }
             switch command {
-            case .login, .authenticate: state = .authenticated
-            case .select(let m), .examine(let m): state = .selected(m)
+            case let .login(user, _):
+                state = .authenticated
+                facts.append(.session(.authSucceeded(mechanism: "LOGIN-COMMAND", user: user)))
+            case let .authenticate(mechanism, _):
+                state = .authenticated
+                facts.append(.session(.authSucceeded(mechanism: mechanism.uppercased(), user: "")))
+            case let .select(m):
+                state = .selected(m)
+                facts.append(.imap(.selected(mailbox: m, readOnly: false, exists: lastExists)))
+            case let .examine(m):
+                state = .selected(m)
+                facts.append(.imap(.selected(mailbox: m, readOnly: true, exists: lastExists)))
             case .close, .unselect: state = .authenticated
             case .logout: state = .logout; out.append(.close)
             case .startTLS:
@@ -137,7 +159,9 @@ public struct IMAPClient {
                 out.append(.startTLS)
             default: break
             }
-        case .flags, .exists, .recent, .expunge, .search, .status, .fetch, .list, .other:
+        case .exists(let n):
+            lastExists = n
+        case .flags, .recent, .expunge, .search, .status, .fetch, .list, .other:
             break
         }
         return out
