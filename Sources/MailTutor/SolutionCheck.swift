@@ -94,6 +94,31 @@ public enum SolutionCheck {
         return diagnostics
     }
 
+    /// Hint 1 is the concept, never a command line (docs/authoring.md): a task whose first hint
+    /// quotes one of its solution's lines gets a warning (it does not fail the check).
+    public static func hintWarnings(library: ContentLibrary, including: (String) -> Bool = { _ in true }) -> [Diagnostic] {
+        var warnings: [Diagnostic] = []
+        func look(_ task: LearnerTask, _ file: String) {
+            guard let first = task.hints.first, let solution = task.solution else { return }
+            let lines = solution.filter { $0.count >= 6 && $0.contains(" ") }
+            for text in [first.fr, first.en] {
+                if let line = lines.first(where: { text.contains($0) }) {
+                    warnings.append(Diagnostic(file: file, line: task.line, message: LocalizedText(
+                        fr: "tâche « \(task.id) » : l'indice 1 donne une ligne de la solution (« \(line) ») ; il devrait donner l'idée",
+                        en: "task '\(task.id)': hint 1 gives a line of the solution ('\(line)'); it should give the idea")))
+                    return
+                }
+            }
+        }
+        for lesson in library.lessons where including(lesson.location.file) {
+            for exercise in lesson.exercises { look(exercise.task, lesson.location.file) }
+        }
+        for scenario in library.scenarios where including(scenario.location.file) {
+            for task in scenario.tasks { look(task, scenario.location.file) }
+        }
+        return warnings
+    }
+
     /// One task: `open` brings a fresh REPL to the start of the task.
     static func check(task: LearnerTask, file: String, library: ContentLibrary, driver: WorldDriver,
                       open: (ReplCore) -> String) -> [Diagnostic] {

@@ -283,6 +283,9 @@ extension MailLabCommand {
                     let path = URL(fileURLWithPath: file).standardizedFileURL.path
                     return files.contains { path == $0 || path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
                 }
+                for warning in SolutionCheck.hintWarnings(library: library, including: included) {
+                    Output.error((global.language == .fr ? "avertissement : " : "warning: ") + warning.render(global.language))
+                }
                 var replayed = SolutionCheck.run(library: library, driver: WorldFactory.driver(), including: included)
                 replayed += SolutionCheck.variants(paths: targets, reference: paths.isEmpty ? [] : defaults,
                                                    driver: WorldFactory.driver(), including: included)

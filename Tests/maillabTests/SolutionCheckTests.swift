@@ -36,4 +36,14 @@ import Testing
         #expect(status == 1)
         #expect(out.contains(Self.bad + "goal-holds-at-start.yaml:33: goal 'empty-queue': already holds when the exercise opens"), "\(out)")
     }
+
+    @Test func aFirstHintGivingASolutionLineIsWarnedAbout() throws {
+        let result = try CommandLineTests.run(["check", "--lang", "en", Self.bad + "hint-gives-answer.yaml"],
+                                              environment: ["MAILLAB_CONTENT": CommandLineTests.fixtures])
+        #expect(result.status == 0, "a warning does not fail the check: \(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("warning: " + Self.bad + "hint-gives-answer.yaml:26: task 'submit': hint 1 gives a line of the solution ('EHLO pc')"),
+                "\(result.stderr)")
+        let clean = try CommandLineTests.run(["check"], environment: ["MAILLAB_CONTENT": CommandLineTests.fixtures])
+        #expect(!clean.stderr.contains("warning"), "\(clean.stderr)")
+    }
 }
