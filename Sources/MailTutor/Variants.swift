@@ -1,4 +1,5 @@
 import Foundation
+import MailSim
 import Yams
 
 /// Variants per learner (`vars:`): a lesson or scenario file declares values that differ from one
@@ -42,7 +43,7 @@ public enum Variants {
             }
             // The same name and choices give the same value in every file (a lesson and the scenario
             // whose world it uses agree).
-            var random = SplitMix(seed: hash("\(seed)/\(name)"))
+            var random = SplitMix64(seed: SeededRandom.stableHash("\(seed)/\(name)"))
             let first = seed.isEmpty
             let value: String?
             if let scalar = spec.scalar?.string {
@@ -105,27 +106,5 @@ public enum Variants {
         }
         out += rest
         return out
-    }
-
-    /// FNV-1a, 64 bits: a stable hash of the seed text (Swift's `hashValue` changes per process).
-    static func hash(_ text: String) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            h ^= UInt64(byte)
-            h = h &* 0x100_0000_01b3
-        }
-        return h
-    }
-
-    struct SplitMix {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
     }
 }
