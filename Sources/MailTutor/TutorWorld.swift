@@ -86,7 +86,9 @@ public struct SessionExchange: Equatable, Sendable {
     }
 }
 
-/// Facts a server reports about a session, used by goal predicates.
+/// What the REPL tells the learner about their session ("authenticated: bob", "message accepted"):
+/// derived from the facts the server's engine reported to the journal (TLS from the learner's own
+/// client handshake). Goals do not read these; they read the journal (`Goal.swift`).
 public enum SessionEvent: Equatable, Sendable {
     /// The TLS handshake finished (after STARTTLS/STLS or at once for implicit TLS).
     case tlsEstablished(String)
