@@ -445,7 +445,7 @@ enum GoalParser {
 enum TaskParser {
     static func parse(_ node: Node, reader r: NodeReader) -> LearnerTask? {
         guard let f = r.mapping(node, what: "task", allowed: ["id", "fr", "en", "session", "goals", "keep", "forbidden", "hints",
-                                                            "solution", "counter-examples", "advice", "covers"],
+                                                            "solution", "also-solutions", "counter-examples", "advice", "covers"],
                                 required: ["id", "goals"]) else { return nil }
         let id = f["id"].flatMap { ContentID.read($0, what: "task id", reader: r) }
         let instructions = r.inlineText(f, what: "task")
@@ -501,6 +501,27 @@ enum TaskParser {
                         en: "solution: the list of lines a learner types (machine-readable, replayed by check)")
             }
         }
+        // `also-solutions:` — other valid ways: each a list of lines, or `{fr, en, lines}` saying
+        // what makes it another way.
+        var alternatives: [AlternativeSolution] = []
+        for item in f["also-solutions"].flatMap({ r.sequence($0, what: "also-solutions") }) ?? [] {
+            if item.sequence != nil {
+                if let lines = r.strings(item, what: "also-solutions") { alternatives.append(AlternativeSolution(why: nil, lines: lines, line: r.line(item))) }
+                continue
+            }
+            guard let a = r.mapping(item, what: "also-solution", allowed: ["fr", "en", "lines"], required: ["lines"]),
+                  let lines = a["lines"].flatMap({ r.strings($0, what: "lines") }) else { continue }
+            var why: LocalizedText?
+            if a.has("fr") || a.has("en") {
+                guard let text = r.inlineText(a, what: "also-solution") else { continue }
+                why = text
+            }
+            if lines.isEmpty { r.error(item, fr: "also-solutions : liste de lignes vide", en: "also-solutions: empty list of lines") }
+            alternatives.append(AlternativeSolution(why: why, lines: lines, line: r.line(item)))
+        }
+        if !alternatives.isEmpty, solution == nil, let node = f["also-solutions"] {
+            r.error(node, fr: "also-solutions : il faut d'abord une solution:", en: "also-solutions: needs a solution: first")
+        }
         var counterExamples: [CounterExample] = []
         for item in f["counter-examples"].flatMap({ r.sequence($0, what: "counter-examples") }) ?? [] {
             guard let c = r.mapping(item, what: "counter-example", allowed: ["fr", "en", "lines"], required: ["lines"]),
@@ -518,6 +539,7 @@ enum TaskParser {
         let covers = f["covers"].flatMap { r.strings($0, what: "covers") } ?? []
         guard let id, let instructions else { return nil }
         return LearnerTask(id: id, instructions: instructions, session: session, goals: goals, forbidden: forbidden, hints: hints,
-                           solution: solution, counterExamples: counterExamples, advice: advice, covers: covers, line: r.line(node))
+                           solution: solution, alternatives: alternatives, counterExamples: counterExamples, advice: advice, covers: covers,
+                           line: r.line(node))
     }
 }

@@ -72,26 +72,54 @@ public enum SolutionCheck {
             guard including(file), let text = try? String(contentsOfFile: file, encoding: .utf8) else { return false }
             return text.hasPrefix("vars:") || text.contains("\nvars:")
         }
-        var solutions: [String: [String]] = [:]
+        // Each task's solution and alternatives in the first learner's world.
+        var solutions: [String: [[String]]] = [:]
+        func ways(_ task: LearnerTask) -> [[String]] { (task.solution.map { [$0] } ?? []) + task.alternatives.map(\.lines) }
         for lesson in first.lessons where hasVariants(lesson.location.file) {
-            for exercise in lesson.exercises { solutions[lesson.location.file + "#" + exercise.task.id] = exercise.task.solution }
+            for exercise in lesson.exercises { solutions[lesson.location.file + "#" + exercise.task.id] = ways(exercise.task) }
         }
         for scenario in first.scenarios where hasVariants(scenario.location.file) {
-            for task in scenario.tasks { solutions[scenario.location.file + "#" + task.id] = task.solution }
+            for task in scenario.tasks { solutions[scenario.location.file + "#" + task.id] = ways(task) }
         }
         guard !solutions.isEmpty else { return [] }
         var diagnostics = run(library: first, driver: driver, including: hasVariants)
         diagnostics += run(library: second, driver: driver, including: hasVariants) { file, task in
             var task = task
-            if let other = solutions[file + "#" + task.id], other != task.solution {
-                task.counterExamples = [CounterExample(why: LocalizedText(fr: "la solution d'un autre apprenant", en: "another learner's solution"),
-                                                       lines: other, line: task.line)]
-            } else {
-                task.counterExamples = []
+            // The first learner's ways that differ from every way of the second learner are
+            // counter-examples here; the second learner's own ways must still pass.
+            let own = Set(ways(task))
+            task.counterExamples = (solutions[file + "#" + task.id] ?? []).filter { !own.contains($0) }.map {
+                CounterExample(why: LocalizedText(fr: "la solution d'un autre apprenant", en: "another learner's solution"), lines: $0, line: task.line)
             }
             return task
         }
         return diagnostics
+    }
+
+    /// What `check` replays, per file: tasks, solutions, alternative solutions, counter-examples.
+    public struct Tally: Equatable, Sendable {
+        public var file: String
+        public var tasks = 0, solutions = 0, alternatives = 0, counterExamples = 0
+        public init(file: String) { self.file = file }
+    }
+
+    /// The replays of `run` counted per file (files without tasks are left out), in library order.
+    public static func tally(library: ContentLibrary, including: (String) -> Bool = { _ in true }) -> [Tally] {
+        var tallies: [Tally] = []
+        func count(_ file: String, _ tasks: [LearnerTask]) {
+            guard including(file), !tasks.isEmpty else { return }
+            var tally = Tally(file: file)
+            for task in tasks {
+                tally.tasks += 1
+                tally.solutions += task.solution == nil ? 0 : 1
+                tally.alternatives += task.alternatives.count
+                tally.counterExamples += task.counterExamples.count
+            }
+            tallies.append(tally)
+        }
+        for lesson in library.lessons { count(lesson.location.file, lesson.exercises.map(\.task)) }
+        for scenario in library.scenarios { count(scenario.location.file, scenario.tasks) }
+        return tallies
     }
 
     /// Hint 1 is the concept, never a command line (docs/authoring.md): a task whose first hint
@@ -168,6 +196,15 @@ public enum SolutionCheck {
         if !played.complete {
             report(task.line, fr: "tâche « \(task.id) » : la solution ne réussit pas l'exercice\n\(played.transcript.suffix(1200))",
                    en: "task '\(task.id)': the solution does not complete the exercise\n\(played.transcript.suffix(1200))")
+        }
+        // Each other valid way completes it too.
+        for alternative in task.alternatives {
+            let other = play(alternative.lines)
+            if !other.complete {
+                let why = alternative.why.map { (" (\($0.fr))", " (\($0.en))") } ?? ("", "")
+                report(alternative.line, fr: "tâche « \(task.id) » : cette autre solution ne réussit pas l'exercice\(why.0)\n\(other.transcript.suffix(1200))",
+                       en: "task '\(task.id)': this alternative solution does not complete the exercise\(why.1)\n\(other.transcript.suffix(1200))")
+            }
         }
         // Each counter-example fails.
         for counter in task.counterExamples where play(counter.lines).complete {

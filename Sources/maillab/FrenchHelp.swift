@@ -77,6 +77,8 @@ enum FrenchHelp {
         "Size of each message in octets.": "Taille de chaque message en octets.",
         "Messages each client sends per submission session (its outbox).": "Messages envoyés par client à chaque session de soumission (sa boîte d'envoi).",
     ]
+        "Print, per file, how many tasks, solutions, alternative solutions and counter-examples are replayed.":
+            "Écrit, par fichier, combien de tâches, de solutions, d'autres solutions et de contre-exemples sont rejoués.",
 
     /// True when the arguments ask for help and the language is French.
     static func wanted(_ arguments: [String], environment: [String: String]) -> Bool {

@@ -260,12 +260,34 @@ extension MailLabCommand {
     }
 
     struct Check: ParsableCommand {
+        /// `--counts`: one line per file, then the totals.
+        static func countsTable(_ tallies: [SolutionCheck.Tally], language: Language) -> String {
+            let fr = language == .fr
+            var total = SolutionCheck.Tally(file: fr ? "total" : "total")
+            var out = ""
+            let width = max(5, tallies.map { URL(fileURLWithPath: $0.file).lastPathComponent.count }.max() ?? 0)
+            func row(_ name: String, _ t: SolutionCheck.Tally) -> String {
+                let padded = name.padding(toLength: width, withPad: " ", startingAt: 0)
+                return fr ? "\(padded)  \(t.tasks) tâche(s), \(t.solutions) solution(s), \(t.alternatives) autre(s) solution(s), \(t.counterExamples) contre-exemple(s)\n"
+                          : "\(padded)  \(t.tasks) task(s), \(t.solutions) solution(s), \(t.alternatives) alternative(s), \(t.counterExamples) counter-example(s)\n"
+            }
+            for tally in tallies {
+                out += row(URL(fileURLWithPath: tally.file).lastPathComponent, tally)
+                total.tasks += tally.tasks
+                total.solutions += tally.solutions
+                total.alternatives += tally.alternatives
+                total.counterExamples += tally.counterExamples
+            }
+            return out + row(total.file, total)
+        }
+
         static let configuration = CommandConfiguration(
             abstract: "Validate lesson and scenario files (default: Lessons/ and Scenarios/).",
             discussion: "Prints file:line: message per problem and exits 2 on any. With --coverage, reports syllabus coverage and exits 1 when an id lacks an explanation, an exercise or three quiz questions.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Files or folders.") var paths: [String] = []
         @Flag(help: "Report syllabus coverage.") var coverage = false
+        @Flag(help: "Print, per file, how many tasks, solutions, alternative solutions and counter-examples are replayed.") var counts = false
 
         func run() throws {
             // Without PATHs, check the course's own content (exit 2 saying where it looked when
@@ -290,6 +312,7 @@ extension MailLabCommand {
                 replayed += SolutionCheck.variants(paths: targets, reference: paths.isEmpty ? [] : defaults,
                                                    driver: WorldFactory.driver(), including: included)
                 for diagnostic in replayed { Output.print(diagnostic.render(global.language) + "\n") }
+                if counts { Output.print(Self.countsTable(SolutionCheck.tally(library: library, including: included), language: global.language)) }
                 if !replayed.isEmpty {
                     Output.error(global.language == .fr ? "\(replayed.count) exercice(s) en échec" : "\(replayed.count) exercise check(s) failed")
                     throw ExitCode(1)
