@@ -56,9 +56,12 @@ public enum GoalPredicate: Equatable, Sendable {
     case queueEmpty(host: String?)
     /// The queue of `host` holds exactly `count` messages.
     case queueCount(host: String?, count: Int)
+    /// The world's DNS has a record of `name` and `type` whose value contains `value` (any case),
+    /// or any such record when `value` is nil (`dns: {name: lycee.test, type: MX, value: mail.lycee.test}`).
+    case dnsRecord(name: String, type: DNSType, value: String?)
 
     /// State predicate keys in YAML.
-    public static let stateKeys = ["flag", "mailbox-count", "message", "queue-empty", "queue-count"]
+    public static let stateKeys = ["flag", "mailbox-count", "message", "queue-empty", "queue-count", "dns"]
     /// Every predicate key.
     public static var keys: [String] { FactPattern.kinds.map(\.name) + stateKeys + ["any-of"] }
 
@@ -67,7 +70,7 @@ public enum GoalPredicate: Equatable, Sendable {
         switch self {
         case let .event(pattern): return [pattern]
         case let .anyEvent(patterns): return patterns
-        case .flag, .mailboxCount, .message, .queueEmpty, .queueCount: return []
+        case .flag, .mailboxCount, .message, .queueEmpty, .queueCount, .dnsRecord: return []
         }
     }
 
@@ -77,7 +80,7 @@ public enum GoalPredicate: Equatable, Sendable {
         case let .event(pattern): return pattern.values(for: "host")
         case let .anyEvent(patterns): return patterns.flatMap { $0.values(for: "host") }
         case let .queueEmpty(host), let .queueCount(host, _): return host.map { [$0] } ?? []
-        case .flag, .mailboxCount, .message: return []
+        case .flag, .mailboxCount, .message, .dnsRecord: return []
         }
     }
 
@@ -86,7 +89,7 @@ public enum GoalPredicate: Equatable, Sendable {
         case let .flag(user, _, _, _, _), let .mailboxCount(user, _, _, _), let .message(user, _, _, _): return [user]
         case let .event(pattern): return pattern.values(for: "user")
         case let .anyEvent(patterns): return patterns.flatMap { $0.values(for: "user") }
-        case .queueEmpty, .queueCount: return []
+        case .queueEmpty, .queueCount, .dnsRecord: return []
         }
     }
 }
@@ -177,6 +180,7 @@ public struct FactPattern: Equatable, Sendable {
         Kind(name: "deferred", fields: ["queue-id", "to", "reason"], agent: true),
         Kind(name: "bounced", fields: ["queue-id", "to", "reason"], agent: true),
         Kind(name: "delivered", fields: ["queue-id", "to", "user", "folder", "uid"], agent: true),
+        Kind(name: "checked", fields: ["queue-id", "from", "from-domain", "spf", "dkim", "dmarc", "action"], agent: true),
     ]
 
     public static func kind(named name: String) -> Kind? { kinds.first { $0.name == name } }
@@ -312,6 +316,9 @@ public struct FactView: Equatable, Sendable {
             case let .delivered(queueID, recipient, user, folder, uid):
                 kind = "delivered"; f["queue-id"] = .one(queueID); f["to"] = .one(recipient); f["user"] = .one(user)
                 f["folder"] = .one(folder); f["uid"] = .one(String(uid))
+            case let .checked(queueID, from, fromDomain, spf, dkim, dmarc, action):
+                kind = "checked"; f["queue-id"] = .one(queueID); f["from"] = .one(from); f["from-domain"] = .one(fromDomain)
+                f["spf"] = .one(spf); f["dkim"] = .many(dkim.isEmpty ? ["none"] : dkim); f["dmarc"] = .one(dmarc); f["action"] = .one(action)
             }
         }
         self.kind = kind
@@ -420,6 +427,13 @@ public enum GoalEvaluator {
         case let .queueCount(host, count):
             guard let entries = try? world.queue(host: host) else { return false }
             return entries.count == count
+        case let .dnsRecord(name, type, value):
+            let answers = world.dig(name: name, type: type).answers
+            guard let value else { return !answers.isEmpty }
+            return answers.contains { answer in
+                let shown = type == .MX ? "\(answer.preference ?? 0) \(answer.value)" : answer.value
+                return shown.range(of: value, options: .caseInsensitive) != nil
+            }
         }
     }
 

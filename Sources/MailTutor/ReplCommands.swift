@@ -31,6 +31,12 @@ public enum ReplCommands {
         Entry(names: ["progress"], form: "progress", help: LocalizedText(fr: "votre progression", en: "your progress")),
         Entry(names: ["hosts"], form: "hosts", help: LocalizedText(fr: "les machines du réseau simulé", en: "hosts of the simulated network")),
         Entry(names: ["dig"], form: "dig NAME [MX|A|TXT]", help: LocalizedText(fr: "interroge le DNS", en: "query the DNS")),
+        Entry(names: ["dns"], form: "dns [list [ZONE]] / dns add|del NAME TYPE VALUE",
+              help: LocalizedText(fr: "publie ou retire un enregistrement d'une zone que vous administrez (A, MX, TXT)",
+                                  en: "publish or remove a record of a zone you administer (A, MX, TXT)")),
+        Entry(names: ["mta"], form: "mta [HOST] / mta HOST KEY VALUE",
+              help: LocalizedText(fr: "réglages d'un MTA que vous administrez : relay, mynetworks, require-tls-auth, dkim",
+                                  en: "settings of an MTA you administer: relay, mynetworks, require-tls-auth, dkim")),
         Entry(names: ["connect"], form: "connect HOST PORT [--tls]",
               help: LocalizedText(fr: "ouvre une session ; ! avant une commande du tuteur, Ctrl-D pour sortir",
                                   en: "open a session; ! before a tutor command, Ctrl-D to leave")),
@@ -65,7 +71,7 @@ public enum ReplCommands {
         "ID": "ID", "N": "N", "NAME": "NOM", "HOST": "HÔTE", "PORT": "PORT", "TEXT": "TEXTE", "USER": "UTILISATEUR",
         "PASSWORD": "MOT-DE-PASSE", "CHALLENGE": "DÉFI", "CHALLENGE-BASE64": "DÉFI-BASE64", "FROM": "DE", "DEVICE": "APPAREIL",
         "TO": "À", "SUBJECT": "SUJET", "FOLDER": "DOSSIER", "DURATION": "DURÉE", "CODE": "CODE", "TERM": "TERME",
-        "COMMAND": "COMMANDE",
+        "COMMAND": "COMMANDE", "ZONE": "ZONE", "TYPE": "TYPE", "VALUE": "VALEUR", "KEY": "CLÉ",
     ]
 
     /// `form` with its placeholders (the words in capitals) in `language`.

@@ -119,13 +119,13 @@ public final class ReplCore {
         self.language = language
     }
 
-    private func t(_ fr: String, _ en: String) -> String { language == .fr ? fr : en }
+    func t(_ fr: String, _ en: String) -> String { language == .fr ? fr : en }
 
     /// ANSI colour when the terminal wants it (`--no-color` and `NO_COLOR` turn it off).
     private func paint(_ text: String, _ code: String) -> String {
         env.color ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
     }
-    private func t(_ text: LocalizedText) -> String { text[language] }
+    func t(_ text: LocalizedText) -> String { text[language] }
 
     // MARK: Prompt and welcome
 
@@ -393,6 +393,8 @@ public final class ReplCore {
         case "goals": return goalsStatus(full: true)
         case "hosts": return hosts()
         case "dig": return dig(args)
+        case "dns": return dnsCommand(args)
+        case "mta": return mtaCommand(args)
         case "connect": return connect(args)
         case "b64": return base64Encode(args.joined(separator: " "))
         case "b64d": return base64Decode(args.joined(separator: " "))
@@ -420,7 +422,7 @@ public final class ReplCore {
         }
     }
 
-    private func usage(_ form: String) -> String {
+    func usage(_ form: String) -> String {
         t("Usage : \(ReplCommands.localize(form, .fr))\n", "Usage: \(form)\n")
     }
 
@@ -455,7 +457,7 @@ public final class ReplCore {
         return made
     }
 
-    private func worldOrMessage(_ body: (TutorWorld) throws -> String) -> String {
+    func worldOrMessage(_ body: (TutorWorld) throws -> String) -> String {
         do {
             return try body(currentWorld())
         } catch let error as TutorError {

@@ -35,11 +35,33 @@ public struct WorldSpec: Equatable, Sendable {
     public var dns: [DNSRecordSpec] = []
     public var users: [UserSpec] = []
     public var devices: [DeviceSpec] = []
+    /// What the learner administers in this world (`admin:`): the DNS zones `dns add/del` may
+    /// change and the hosts whose MTA `mta HOST KEY VALUE` may configure. Empty: nothing.
+    public var admin = Administration()
     public init() {}
 
     public func host(named name: String) -> HostSpec? { hosts.first { $0.name == name } }
     public func user(_ name: String) -> UserSpec? { users.first { $0.address == name || $0.login == name } }
     public func device(named name: String) -> DeviceSpec? { devices.first { $0.name == name } }
+}
+
+/// The zones and hosts a learner may change from the REPL.
+public struct Administration: Equatable, Sendable {
+    /// DNS zones (lower case): a name is in a zone when it is the zone or ends with `.zone`.
+    public var zones: [String] = []
+    /// Host names (lower case) whose MTA settings the learner may change.
+    public var hosts: [String] = []
+    public init(zones: [String] = [], hosts: [String] = []) {
+        self.zones = zones
+        self.hosts = hosts
+    }
+
+    /// The zone `name` belongs to among the administered ones, if any (the longest match).
+    public func zone(of name: String) -> String? {
+        var owner = name.lowercased()
+        if owner.hasSuffix(".") { owner.removeLast() }
+        return zones.filter { owner == $0 || owner.hasSuffix("." + $0) }.max { $0.count < $1.count }
+    }
 }
 
 /// How a service protects its connection.
@@ -282,7 +304,7 @@ public struct ConfigureAction: Equatable, Sendable {
         public var key: String
         public var value: String
     }
-    public static let hostKeys = ["relay", "mynetworks", "require-tls-auth", "retry", "warn-after", "bounce-after",
+    public static let hostKeys = ["relay", "mynetworks", "require-tls-auth", "dkim", "retry", "warn-after", "bounce-after",
                                   "destination-concurrency", "connection-cache", "blocklists"]
     public static let deviceKeys = ["mode", "days", "idle", "protocol", "port", "tls", "auth"]
 }
@@ -316,6 +338,18 @@ public struct LearnerTask: Equatable, Sendable {
     public var advice: [ReplyAdvice]
     public var covers: [String]
     public var line: Int
+}
+
+/// Another valid solution: the lines, and (optionally) what makes it another way.
+public struct AlternativeSolution: Equatable, Sendable {
+    public var why: LocalizedText?
+    public var lines: [String]
+    public var line: Int
+    public init(why: LocalizedText?, lines: [String], line: Int) {
+        self.why = why
+        self.lines = lines
+        self.line = line
+    }
 }
 
 /// A wrong solution: the lines, and why it misses the point of the task.

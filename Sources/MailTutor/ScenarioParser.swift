@@ -32,8 +32,12 @@ public enum ScenarioParser {
     // MARK: World
 
     static func parseWorld(_ node: Node, reader r: NodeReader) -> WorldSpec? {
-        guard let f = r.mapping(node, what: "world", allowed: ["hosts", "dns", "users", "devices"], required: ["hosts"]) else { return nil }
+        guard let f = r.mapping(node, what: "world", allowed: ["hosts", "dns", "users", "devices", "admin"], required: ["hosts"]) else { return nil }
         var world = WorldSpec()
+        if let node = f["admin"], let a = r.mapping(node, what: "admin", allowed: ["zones", "hosts"], required: []) {
+            world.admin.zones = (a["zones"].flatMap { r.strings($0, what: "admin zones") } ?? []).map { $0.lowercased() }
+            world.admin.hosts = (a["hosts"].flatMap { r.strings($0, what: "admin hosts") } ?? []).map { $0.lowercased() }
+        }
         for item in f["hosts"].flatMap({ r.sequence($0, what: "hosts") }) ?? [] {
             if let host = parseHost(item, reader: r) { world.hosts.append(host) }
         }
@@ -54,6 +58,11 @@ public enum ScenarioParser {
         }
         for item in f["devices"].flatMap({ r.sequence($0, what: "devices") }) ?? [] {
             if let device = parseDevice(item, reader: r) { world.devices.append(device) }
+        }
+        if let node = f["admin"] {
+            for host in world.admin.hosts where !world.hosts.contains(where: { $0.name.lowercased() == host }) {
+                r.error(node, fr: "admin : l'hôte « \(host) » n'est pas dans « hosts »", en: "admin: host '\(host)' is not in 'hosts'")
+            }
         }
         return world
     }
@@ -420,6 +429,11 @@ enum GoalParser {
             guard let m = r.mapping(value, what: "queue-count", allowed: ["host", "count"], required: ["count"]) else { return nil }
             guard let count = m["count"].flatMap({ r.int($0, what: "count", range: 0...1_000_000) }) else { return nil }
             return .queueCount(host: m["host"].flatMap { r.nonEmptyString($0, what: "host") }, count: count)
+        case "dns":
+            guard let m = r.mapping(value, what: "dns", allowed: ["name", "type", "value"], required: ["name", "type"]) else { return nil }
+            guard let name = m["name"].flatMap({ r.nonEmptyString($0, what: "name") }),
+                  let type = m["type"].flatMap({ r.choice($0, what: "dns record type", as: DNSType.self) }) else { return nil }
+            return .dnsRecord(name: name, type: type, value: m["value"].flatMap { r.string($0, what: "value") })
         default:
             return nil
         }

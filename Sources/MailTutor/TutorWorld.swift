@@ -53,6 +53,12 @@ public protocol TutorWorld: AnyObject {
     /// Host names (lower-case) of the learner's machine and devices: facts of their sessions are
     /// the learner's.
     var learnerHosts: Set<String> { get }
+
+    /// What the learner administers (a scenario's `admin:`); defaults in the extension below.
+    var administration: Administration { get }
+    func records(zone: String) -> [DNSAnswer]
+    func change(dns: DNSChange) throws -> LocalizedText
+    func mtaSettings(host: String) throws -> [(key: String, value: String)]
 }
 
 /// One learner connection to a simulated server.
@@ -198,7 +204,31 @@ public protocol WorldDriver {
     func makeWorld(scenario: Scenario?, seed: UInt64) throws -> TutorWorld
 }
 
+/// A change to an administered DNS zone (`dns add`, `dns del` at the REPL).
+public enum DNSChange: Equatable, Sendable {
+    /// Adds a record; `preference` for MX only.
+    case add(name: String, type: DNSType, value: String, preference: Int?)
+    /// Removes the records of `name` and `type`, only the one with `value` when given.
+    case remove(name: String, type: DNSType, value: String?)
+}
+
 extension TutorWorld {
+    /// What the learner administers in this world (nothing by default).
+    public var administration: Administration { Administration() }
+
+    /// The A, MX and TXT records of a zone: its apex and every name under it.
+    public func records(zone: String) -> [DNSAnswer] { [] }
+
+    /// Applies a change to an administered zone; says what changed.
+    public func change(dns: DNSChange) throws -> LocalizedText {
+        throw TutorError(fr: "Ce monde ne permet pas de modifier le DNS.", en: "This world does not let you change the DNS.")
+    }
+
+    /// A host's MTA settings as `mta HOST` shows them (key, value), in a stable order.
+    public func mtaSettings(host: String) throws -> [(key: String, value: String)] {
+        throw TutorError(fr: "Ce monde ne montre pas les réglages des MTA.", en: "This world does not show MTA settings.")
+    }
+
     /// Worlds that cannot show a stored message say so (a scripted test world).
     public func message(user: String, folder: String?, number: Int) throws -> String {
         throw TutorError(fr: "Ce monde ne sait pas afficher un message.", en: "This world cannot show a message.")

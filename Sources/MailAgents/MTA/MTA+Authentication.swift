@@ -150,13 +150,26 @@ extension MTA {
         switch decision {
         case .reject(let reply, let verdict):
             inboundVerdicts.append(verdict)
+            recordChecked(verdict, queueID: "", port: listener.port)
             return .reject(reply)
         case .accept(let message, let folder, var verdict):
             let id = enqueue(envelope: envelope, data: message, session: session, folder: folder)
             verdict.queueID = id
             inboundVerdicts.append(verdict)
+            recordChecked(verdict, queueID: id.text, port: listener.port)
             return .queued(id: id.text)
         }
+    }
+
+    /// Journals what the inbound checks found (an agent fact: the MTA's own verdict, not a
+    /// session's command).
+    private func recordChecked(_ verdict: InboundVerdict, queueID: String, port: UInt16) {
+        let outcome = verdict.authentication
+        let context = FactContext(time: world.now.engineTime, host: host.name, port: port, session: 0, peer: verdict.clientAddress,
+                                  role: .agent, tls: false)
+        world.record(.mta(.checked(queueID: queueID, from: verdict.mailFrom, fromDomain: outcome.dmarc.fromDomain,
+                                   spf: outcome.spf.result.rawValue, dkim: outcome.dkim.map(\.result.keyword),
+                                   dmarc: outcome.dmarc.result.rawValue, action: verdict.action.rawValue)), context: context)
     }
 }
 

@@ -114,6 +114,11 @@ public enum MTAFact: Hashable, Sendable {
     case deferred(queueID: String, recipients: [String], reason: String)
     case bounced(queueID: String, recipients: [String], reason: String)
     case delivered(queueID: String, recipient: String, user: String, folder: String, uid: UInt32)
+    /// A receiving MTA ran SPF, DKIM and DMARC on a message that arrived on its relay port
+    /// (RFC 7208, RFC 6376 §6, RFC 7489 §6.6): the results as `Authentication-Results:` words
+    /// (`pass`, `fail`, `softfail`, `neutral`, `none`, `permerror`, `temperror`; one DKIM result
+    /// per signature), and what it did with the message (`delivered`, `quarantined`, `rejected`).
+    case checked(queueID: String, from: String, fromDomain: String, spf: String, dkim: [String], dmarc: String, action: String)
 }
 
 /// Where and when a fact happened.

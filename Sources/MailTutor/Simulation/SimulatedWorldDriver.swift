@@ -674,6 +674,9 @@ public final class SimulatedWorld: TutorWorld {
                     mail.mdas[mta.host.name]?.setPlaintextLoginRequiresTLS(on)
                 case "blocklists":
                     mta.setBlocklists(Self.list(value).map { Self.dnsName($0) })
+                case "dkim":
+                    notes += try configureDKIM(mta, value: value)
+                    continue
                 case "destination-concurrency":
                     guard let limit = Int(value), (1...1000).contains(limit) else { throw badValue(setting) }
                     mta.setConnectionCache(mta.configuration.reusesConnections, destinationConcurrencyLimit: limit)
