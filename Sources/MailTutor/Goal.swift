@@ -57,8 +57,9 @@ public enum GoalPredicate: Equatable, Sendable {
     /// The queue of `host` holds exactly `count` messages.
     case queueCount(host: String?, count: Int)
     /// The world's DNS has a record of `name` and `type` whose value contains `value` (any case),
-    /// or any such record when `value` is nil (`dns: {name: lycee.test, type: MX, value: mail.lycee.test}`).
-    case dnsRecord(name: String, type: DNSType, value: String?)
+    /// or any such record when `value` is nil (`dns: {name: lycee.test, type: MX, value: mail.lycee.test}`);
+    /// with `present` false, it has none (`present: false`: the old MX is gone).
+    case dnsRecord(name: String, type: DNSType, value: String?, present: Bool)
 
     /// State predicate keys in YAML.
     public static let stateKeys = ["flag", "mailbox-count", "message", "queue-empty", "queue-count", "dns"]
@@ -427,13 +428,14 @@ public enum GoalEvaluator {
         case let .queueCount(host, count):
             guard let entries = try? world.queue(host: host) else { return false }
             return entries.count == count
-        case let .dnsRecord(name, type, value):
+        case let .dnsRecord(name, type, value, present):
             let answers = world.dig(name: name, type: type).answers
-            guard let value else { return !answers.isEmpty }
-            return answers.contains { answer in
+            let found = answers.contains { answer in
+                guard let value else { return true }
                 let shown = type == .MX ? "\(answer.preference ?? 0) \(answer.value)" : answer.value
                 return shown.range(of: value, options: .caseInsensitive) != nil
             }
+            return found == present
         }
     }
 

@@ -430,10 +430,11 @@ enum GoalParser {
             guard let count = m["count"].flatMap({ r.int($0, what: "count", range: 0...1_000_000) }) else { return nil }
             return .queueCount(host: m["host"].flatMap { r.nonEmptyString($0, what: "host") }, count: count)
         case "dns":
-            guard let m = r.mapping(value, what: "dns", allowed: ["name", "type", "value"], required: ["name", "type"]) else { return nil }
+            guard let m = r.mapping(value, what: "dns", allowed: ["name", "type", "value", "present"], required: ["name", "type"]) else { return nil }
             guard let name = m["name"].flatMap({ r.nonEmptyString($0, what: "name") }),
                   let type = m["type"].flatMap({ r.choice($0, what: "dns record type", as: DNSType.self) }) else { return nil }
-            return .dnsRecord(name: name, type: type, value: m["value"].flatMap { r.string($0, what: "value") })
+            return .dnsRecord(name: name, type: type, value: m["value"].flatMap { r.string($0, what: "value") },
+                              present: m["present"].flatMap { r.bool($0, what: "present") } ?? true)
         default:
             return nil
         }

@@ -35,11 +35,14 @@ import Testing
 
     @Test func dnsAddListRemoveAndTheStateGoal() throws {
         let world = try Self.world()
-        let mx = GoalPredicate.dnsRecord(name: "lycee.test", type: .MX, value: "mail.lycee.test")
+        let mx = GoalPredicate.dnsRecord(name: "lycee.test", type: .MX, value: "mail.lycee.test", present: true)
+        let noMX = GoalPredicate.dnsRecord(name: "lycee.test", type: .MX, value: nil, present: false)
+        #expect(GoalEvaluator.holds(noMX, world: world))
         #expect(!GoalEvaluator.holds(mx, world: world))
         _ = try world.change(dns: .add(name: "lycee.test", type: .MX, value: "mail.lycee.test", preference: 10))
         _ = try world.change(dns: .add(name: "lycee.test", type: .MX, value: "mx9.lycee.test", preference: 20))
         #expect(GoalEvaluator.holds(mx, world: world))
+        #expect(!GoalEvaluator.holds(noMX, world: world))
         #expect(world.records(zone: "lycee.test").filter { $0.type == .MX }.count == 2)
         _ = try world.change(dns: .remove(name: "lycee.test", type: .MX, value: "mail.lycee.test"))
         #expect(!GoalEvaluator.holds(mx, world: world), "a state goal unticks when the record goes")
