@@ -47,7 +47,7 @@ let package = Package(
         // Each target lists what its files import, no more (docs/README.md, "Module dependencies").
         .target(name: "MailBridge", dependencies: [
             "MailCore", "MailSim", "MailAgents", nioCore,
-            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         ], swiftSettings: settings),
         .executableTarget(name: "maillab", dependencies: [
             "CLibEdit", "MailSim", "MailAgents", "MailTutor", "MailBridge",

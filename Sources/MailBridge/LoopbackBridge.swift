@@ -130,6 +130,8 @@ public final class LoopbackBridge: @unchecked Sendable {
     var closedByLimits = 0
     /// Steps run by one pump at most before it lets the loop serve sockets again.
     static let stepsPerPump = 100_000
+    /// Called on the loop after each pump (the live view, `observe(every:_:)` in WebLiveBridge.swift).
+    var pumpObserver: ((MailWorld) -> Void)?
 
     /// Prepares the bridge for `world` (not yet listening). The world must not be used by the
     /// caller afterwards except through ``withWorld(_:)``. `flush` (optional) is called after
@@ -366,6 +368,7 @@ public final class LoopbackBridge: @unchecked Sendable {
         } catch {
             log("!! \(error)")
         }
+        pumpObserver?(mailWorld)
         renderLogs(final: false)
         scheduleWakeup(busy: steps >= Self.stepsPerPump)
     }

@@ -55,6 +55,8 @@ public final class ReplCore {
     public private(set) var language: Language
     private var env: Environment
     private var world: TutorWorld?
+    /// The world the learner works in now (nil before one is made), for `maillab --web`.
+    public var liveWorld: TutorWorld? { world }
     private var context = Context.top
     private var task: ActiveTask?
     private var lesson: LessonCursor?

@@ -75,9 +75,11 @@ struct MailLabCommand: ParsableCommand {
                       Bench.self, Serve.self])
 
     @OptionGroup var global: GlobalOptions
+    @Option(help: "Show the world's sessions live on a web page at http://127.0.0.1:PORT/ (0: any free port).") var web: Int?
 
     mutating func run() throws {
         let session = try REPLSession(global: global)
+        if let web { try session.startLiveView(port: web) }
         try session.run(initial: [])
     }
 }
@@ -338,6 +340,8 @@ final class REPLSession {
     let library: ContentLibrary
     let core: ReplCore
     let global: GlobalOptions
+    /// Run after every line evaluated (the live view, `--web`).
+    var afterLine: (() -> Void)?
 
     init(global: GlobalOptions, need: ContentLocator.Need = .index) throws {
         self.global = global
@@ -358,6 +362,7 @@ final class REPLSession {
         for line in initial {
             let output = core.evaluate(line)
             Output.print(output.text)
+            afterLine?()
             if output.exit { return }
         }
         var editor: LineEditor?
@@ -396,6 +401,7 @@ final class REPLSession {
             }
             let output = core.evaluate(line)
             Output.print(output.text)
+            afterLine?()
             if output.exit { return }
         }
     }

@@ -43,6 +43,10 @@ extension MailLabCommand {
         var accountsFile: String?
         @Option(name: .customLong("autoconfig-port"), help: "Port of the Thunderbird autoconfig HTTP server (default OFFSET+80; 0: none).")
         var autoconfigPort: Int?
+        @Option(help: "Serve the live view (a web page showing the sessions as they happen) on this port (0: any free port).")
+        var web: Int?
+        @Option(name: .customLong("web-listen"), help: "Address of the live view (default: loopback only).")
+        var webListen = "127.0.0.1"
 
         func run() throws {
             let french = global.language == .fr
@@ -170,10 +174,22 @@ extension MailLabCommand {
                     }
                 }
             }
+            var live: LiveWebServer?
+            if let web {
+                do {
+                    (live, autoconfigLine) = try LiveView.serve(bridge: bridge, port: web, host: webListen, title: Self.worldTitle(scenario, global),
+                                                                language: global.language, lines: autoconfigLine)
+                } catch let error as BridgeError {
+                    bridge.stop()
+                    Output.error("maillab serve: " + error.message.text(french: french))
+                    throw ExitCode(2)
+                }
+            }
             Output.print(Self.banner(bridge: bridge, caPath: caPath, logPath: log, french: french, students: students,
                                      studentsPath: studentsPath, autoconfig: autoconfigLine))
 
             done.wait()
+            live?.stop()
             autoconfig?.stop()
             bridge.stop()
             sink.close()

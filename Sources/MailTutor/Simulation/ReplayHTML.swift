@@ -61,6 +61,8 @@ public struct ReplayHTML {
         var wire: [WireRecord]
         var wireBytes: Int
         var wireHex: String?
+        /// Indices (in the step's ``Step/facts``) of the facts the engines reported with this arrow.
+        var facts: [Int] = []
     }
 
     struct Host: Codable, Equatable {
@@ -84,6 +86,10 @@ public struct ReplayHTML {
         var lanes: [String]
         var arrows: [Arrow]
         var omitted: Int
+        /// What the engines reported during the step (the world's fact journal).
+        var facts: [Fact]
+        /// The connections of the step with their bytes per direction and TLS records.
+        var connections: [ConnectionSummary]
     }
 
     struct Check: Codable, Equatable {
@@ -106,16 +112,26 @@ public struct ReplayHTML {
     func model() -> Page {
         let scenario = session.scenario
         let connections = Dictionary(world.world.tap.connections.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let factsByStep = Self.assign(Self.facts(of: world.world), to: session.steps, connections: connections)
         var steps: [Step] = []
-        for step in session.steps {
+        for (stepIndex, step) in session.steps.enumerated() {
             var arrows: [Arrow] = []
+            var summaries: [ConnectionSummary] = []
             for range in step.tapRanges {
                 guard let connection = connections[range.connection] else { continue }
-                arrows += Self.arrows(of: connection, range: range.range)
+                var builder = ArrowBuilder(connection: connection)
+                builder.skip(connection.events[..<range.range.lowerBound])
+                builder.feed(connection.events[range.range], refused: connection.events.contains { $0.kind == .refused })
+                arrows += builder.arrows
+                var summary = builder.summary(openedAt: connection.openedAt)
+                summary.closed = summary.closed || (connection.isFinished && range.range.upperBound == connection.events.count)
+                summaries.append(summary)
             }
             arrows = arrows.enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element)
             let omitted = max(0, arrows.count - Self.maximumArrowsPerStep)
             arrows = Array(arrows.prefix(Self.maximumArrowsPerStep))
+            var facts = factsByStep[stepIndex]
+            Self.link(&facts, to: &arrows)
             var lanes: [String] = []
             for arrow in arrows { for name in [arrow.from, arrow.to] where !lanes.contains(name) { lanes.append(name) } }
             let outcome = step.outcome
@@ -134,7 +150,7 @@ public struct ReplayHTML {
                 at: "\(VirtualTime(microseconds: step.time))",
                 notes: outcome.notes.map(Text.init), checks: checks, error: outcome.error.map { Text($0.message) },
                 task: task, down: step.hosts.filter { !$0.up }.map(\.name), partitions: step.partitions,
-                lanes: lanes, arrows: arrows, omitted: omitted))
+                lanes: lanes, arrows: arrows, omitted: omitted, facts: facts, connections: summaries))
         }
         return Page(id: scenario.id, title: Text(scenario.title), summary: scenario.summary.map(Text.init),
                     seed: session.runner.seed, language: language.rawValue, hosts: hosts(steps), steps: steps)
@@ -174,135 +190,14 @@ public struct ReplayHTML {
     }
 
     /// The arrows of one connection's tap events in `range`: the TCP handshake, each write of
-    /// the application with the segments that carried it, TLS records on their own, the end.
+    /// the application with the segments that carried it, TLS records on their own, the end
+    /// (see ``ArrowBuilder``).
     static func arrows(of connection: TapConnection, range: Range<Int>) -> [Arrow] {
-        let client = connection.clientHostName
-        let server = connection.serverHostName ?? connection.server.address.description
-        let port = Int(connection.server.port)
-        let proto = ServiceKind.protocolForPort(port) ?? .smtp
-        let events = connection.events
-        var arrows: [Arrow] = []
-        var inData = false
-        var continuation = false
-        var greeted = connection.events[..<range.lowerBound].contains { if case .appData(.serverToClient, _, _) = $0.kind { return true } else { return false } }
-        var synCount = connection.events[..<range.lowerBound].filter { $0.kind == .syn }.count
-        /// The arrow that the next segments belong to: the write (or TLS flight) just recorded in
-        /// that direction, as long as nothing else happened in between.
-        var open: (direction: FlowDirection, arrow: Int)?
-        var tlsCarry: [FlowDirection: Int] = [:]
-        /// A server reply whose last line so far is not final (`250-…`): the next server write
-        /// continues the same arrow.
-        var multiline: Int?
-
-        func add(_ direction: FlowDirection, _ time: VirtualTime, _ label: String, _ kind: String,
-                 encrypted: Bool = false, note: Text? = nil) {
-            let fromClient = direction == .clientToServer
-            arrows.append(Arrow(connection: connection.id, time: time.microseconds, at: "\(time)",
-                                from: fromClient ? client : server, to: fromClient ? server : client, label: label, kind: kind,
-                                encrypted: encrypted, note: note, plain: nil, plainBytes: 0, plainHex: nil, wire: [], wireBytes: 0, wireHex: nil))
-        }
-        for index in range {
-            let event = events[index]
-            switch event.kind {
-            case let .segment(direction, bytes, encrypted):
-                let records = encrypted ? tlsRecords(bytes, carry: &tlsCarry[direction, default: 0])
-                                        : [WireRecord(type: "TCP data", length: bytes.count)]
-                if let open, open.direction == direction {
-                    let target = open.arrow
-                    arrows[target].wire += records
-                    arrows[target].wireBytes += bytes.count
-                    arrows[target].wireHex = appendHex(arrows[target].wireHex, bytes, total: arrows[target].wireBytes - bytes.count)
-                } else {
-                    let label = encrypted ? "TLS " + tlsLabel(records) : "data \(bytes.count) B"
-                    add(direction, event.time, label, encrypted ? "tls" : "data", encrypted: encrypted,
-                        note: encrypted ? Text("Enregistrements TLS sans données de l'application (poignée de main, alerte…).",
-                                               "TLS records carrying no application data (handshake, alert…).") : nil)
-                    arrows[arrows.count - 1].wire = records
-                    arrows[arrows.count - 1].wireBytes = bytes.count
-                    arrows[arrows.count - 1].wireHex = appendHex(nil, bytes, total: 0)
-                    open = (direction, arrows.count - 1)
-                }
-                continue
-            case let .appData(direction, bytes, encrypted):
-                if direction == .serverToClient, let target = multiline {
-                    arrows[target].plainBytes += bytes.count
-                    if let plain = arrows[target].plain, plain.count < maximumShownBytes {
-                        arrows[target].plain = plain + visible(Array(bytes.prefix(maximumShownBytes)))
-                    }
-                    arrows[target].plainHex = appendHex(arrows[target].plainHex, bytes, total: arrows[target].plainBytes - bytes.count)
-                    let last = Self.lines(bytes).last ?? ""
-                    if proto != .smtp || LearnerSession.isFinalSMTPLine(last) {
-                        multiline = nil
-                        if let label = ReplayRenderer.replyLabel(last, proto: proto, greeted: true) { arrows[target].label = label }
-                    }
-                    open = (direction, target)
-                    continue
-                }
-                let lines = Self.lines(bytes)
-                var label: String
-                var kind = "command"
-                if direction == .clientToServer {
-                    if inData {
-                        label = "message"
-                        if bytes.suffix(5) == [13, 10, 46, 13, 10] || bytes == [46, 13, 10] { inData = false; label += " + ." }
-                    } else if continuation {
-                        continuation = false
-                        label = proto == .imap ? "…" : "SASL"
-                    } else {
-                        // Pipelined commands share one write: `MAIL RCPT DATA`.
-                        let verbs = lines.prefix(3).map { ReplayRenderer.commandLabel($0, proto: proto) }
-                        label = verbs.isEmpty ? ReplayRenderer.commandLabel("", proto: proto)
-                            : verbs.joined(separator: " ") + (lines.count > 3 ? " …" : "")
-                    }
-                } else {
-                    kind = "reply"
-                    let last = lines.last ?? ""
-                    let finals = lines.compactMap { ReplayRenderer.replyLabel($0, proto: proto, greeted: greeted) }
-                    label = finals.count > 1 && proto == .smtp ? finals.suffix(3).joined(separator: " ")
-                        : finals.last ?? String(last.prefix(12))
-                    greeted = true
-                    if proto == .smtp, !LearnerSession.isFinalSMTPLine(last), last.count >= 4 {
-                        label = String(last.prefix(3))
-                        multiline = arrows.count
-                    }
-                    if proto == .smtp && label.hasSuffix("354") { inData = true }
-                    if label.hasSuffix("334") || label == "+" { continuation = true }
-                }
-                add(direction, event.time, label, kind, encrypted: encrypted)
-                let shown = Array(bytes.prefix(maximumShownBytes))
-                arrows[arrows.count - 1].plain = visible(shown) + (bytes.count > shown.count ? "…" : "")
-                arrows[arrows.count - 1].plainBytes = bytes.count
-                arrows[arrows.count - 1].plainHex = appendHex(nil, bytes, total: 0)
-                open = (direction, arrows.count - 1)
-                continue
-            case .syn:
-                synCount += 1
-                add(.clientToServer, event.time, synCount == 1 ? "SYN :\(port)" : "SYN #\(synCount)", synCount == 1 ? "tcp" : "fail",
-                    note: synCount == 1 ? Text("Le client ouvre une connexion TCP.", "The client opens a TCP connection.")
-                        : Text("Retransmission : le SYN précédent est resté sans réponse.", "Retransmission: the previous SYN got no answer."))
-            case .synAck: add(.serverToClient, event.time, "SYN/ACK", "tcp")
-            case .established: add(.clientToServer, event.time, "ACK", "tcp")
-            case .tlsStarted, .tlsEstablished: break
-            case let .tlsFailed(side, message):
-                add(side == .client ? .clientToServer : .serverToClient, event.time, "× TLS", "fail", note: Text(message, message))
-            case let .fin(direction): add(direction, event.time, "FIN", "tcp")
-            case let .rst(direction):
-                if !events.contains(where: { $0.kind == .refused }) { add(direction, event.time, "RST", "fail") }
-            case .refused:
-                add(.serverToClient, event.time, "RST", "fail", note: Text("Connexion refusée : aucun service sur ce port.",
-                                                                           "Connection refused: no service on that port."))
-            case .connectTimedOut:
-                add(.clientToServer, event.time, "× timeout", "fail",
-                    note: Text("Aucune réponse au SYN : l'hôte est arrêté ou injoignable ; le client abandonne.",
-                               "No answer to the SYN: the host is down or unreachable; the client gives up."))
-            case let .aborted(cause):
-                add(.clientToServer, event.time, "× abort", "fail", note: Text(cause.message(.fr), cause.message(.en)))
-            case .truncated:
-                add(.clientToServer, event.time, "…", "fail", note: Text("Limite de la capture atteinte.", "Capture limit reached."))
-            }
-            open = nil
-        }
-        return arrows
+        var builder = ArrowBuilder(connection: connection)
+        builder.skip(connection.events[..<range.lowerBound])
+        let refused = connection.events.contains { $0.kind == .refused }
+        builder.feed(connection.events[range], refused: refused)
+        return builder.arrows
     }
 
     /// The lines of a write, split after LF, without CR LF; empty lines dropped.
@@ -381,9 +276,9 @@ public struct ReplayHTML {
         return out
     }
 
-    /// Hex of `bytes` appended to `hex` while fewer than ``maximumShownBytes`` bytes are shown.
-    static func appendHex(_ hex: String?, _ bytes: [UInt8], total: Int) -> String? {
-        let room = maximumShownBytes - total
+    /// Hex of `bytes` appended to `hex` while fewer than `limit` bytes are shown.
+    static func appendHex(_ hex: String?, _ bytes: [UInt8], total: Int, limit: Int = maximumShownBytes) -> String? {
+        let room = limit - total
         guard room > 0 else { return hex }
         let digits = Array("0123456789abcdef")
         var out = hex ?? ""
@@ -437,6 +332,8 @@ public struct ReplayHTML {
                 html += "<p class=\"legend\">\(both(Text("Légende : flèche bleue fine = TCP (SYN, ACK, FIN) · blanche = commande ou réponse en clair · jaune pointillée = dans TLS (chiffrée sur le fil) · rouge = échec (SYN sans réponse, refus, abandon)", "Legend: thin blue arrow = TCP (SYN, ACK, FIN) · white = command or reply in plaintext · dashed yellow = inside TLS (encrypted on the wire) · red = failure (unanswered SYN, refusal, abort)")))</p>\n"
                 html += sequenceSVG(step) + "\n"
             }
+            if !step.facts.isEmpty { html += factsHTML(step.facts) }
+            if !step.connections.isEmpty { html += connectionsHTML(step.connections) }
             if step.omitted > 0 {
                 html += "<p class=\"error\">\(both(Text("\(step.omitted) flèches de plus non montrées.", "\(step.omitted) more arrows not shown.")))</p>\n"
             }
@@ -450,6 +347,30 @@ public struct ReplayHTML {
         return html
     }
 
+    /// The live view's page (`maillab serve --web`, `maillab --web`): the same styles, map and
+    /// byte panel as the replay's page; the sessions come from the server's event stream
+    /// (`events`, same origin: the page makes no other request).
+    public static func livePage(title: LocalizedText, language: Language) -> String {
+        let page = ReplayHTML.Text(title)
+        func both(_ text: Text) -> String { "<span lang=\"en\">\(escape(text.en))</span><span lang=\"fr\">\(escape(text.fr))</span>" }
+        var html = "<!DOCTYPE html>\n<html lang=\"\(language.rawValue)\">\n<head>\n<meta charset=\"utf-8\">\n"
+        html += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        html += "<title>MailLab — \(escape(language == .fr ? "en direct" : "live"))</title>\n<style>\n\(css)\n</style>\n</head>\n"
+        html += "<body data-lang=\"\(language.rawValue)\">\n"
+        html += "<header id=\"top\"><div class=\"title\">MailLab · \(both(page))</div><div id=\"stepTitle\" aria-live=\"polite\"></div>"
+        html += "<span id=\"liveStatus\" class=\"off\"></span>"
+        html += "<nav><button id=\"lang\">FR / EN</button><button id=\"full\" title=\"F\">\(both(Text("Plein écran", "Full screen")))</button></nav></header>\n"
+        html += "<main>\n<section id=\"mapPanel\"><h2>\(both(Text("Le réseau", "The network")))</h2>\n<svg class=\"map\" id=\"map\" viewBox=\"0 0 1400 330\" role=\"img\"></svg></section>\n"
+        html += "<p id=\"summary\"></p>\n<ul class=\"facts\" id=\"agentFacts\"></ul>\n"
+        html += "<p class=\"legend\">\(both(Text("Les sessions arrivent en haut, au fil de l'eau. Légende : flèche bleue fine = TCP · blanche = en clair · jaune pointillée = dans TLS · rouge = échec · ● ce que le moteur a rapporté. Cliquez sur une flèche pour voir ses octets.", "Sessions appear at the top as they happen. Legend: thin blue arrow = TCP · white = plaintext · dashed yellow = inside TLS · red = failure · ● what the engine reported. Click an arrow to see its bytes.")))</p>\n"
+        html += "<div id=\"sessions\"></div>\n</main>\n"
+        html += "<aside id=\"detail\" hidden><button id=\"closeDetail\">×</button><div id=\"detailBody\"></div></aside>\n"
+        html += "<footer>\(both(Text("F plein écran · L langue · clic sur une flèche : ses octets · Échap ferme", "F full screen · L language · click an arrow: its bytes · Escape closes")))</footer>\n"
+        html += "<script type=\"application/json\" id=\"replay-data\">{\"live\":true}</script>\n"
+        html += "<script>\n\(script)\n</script>\n</body>\n</html>\n"
+        return html
+    }
+
     func both(_ text: Text, block: Bool = false) -> String {
         let tag = block ? "div" : "span"
         func body(_ s: String) -> String {
@@ -457,6 +378,38 @@ public struct ReplayHTML {
                   : Self.escape(s)
         }
         return "<\(tag) lang=\"en\">\(body(text.en))</\(tag)><\(tag) lang=\"fr\">\(body(text.fr))</\(tag)>"
+    }
+
+    /// "What the engines reported": the step's facts from the world's journal.
+    func factsHTML(_ facts: [Fact]) -> String {
+        var html = "<h3 class=\"facthead\">\(both(Text("Ce que les moteurs ont rapporté (journal des faits)", "What the engines reported (the fact journal)")))</h3>\n<ul class=\"facts\">"
+        for fact in facts {
+            let who = fact.session == 0 ? fact.host : "#\(fact.session) \(fact.host)"
+            let role = Text(fact.role == "server" ? "serveur" : fact.role == "client" ? "client" : "agent", fact.role)
+            html += "<li class=\"f-\(fact.tone)\" data-kind=\"\(Self.escape(fact.kind))\"><span class=\"fat\">\(Self.escape(fact.at))</span> "
+            html += "<span class=\"fwho\">\(Self.escape(who)) (\(both(role))\(fact.tls ? ", TLS" : ""))</span> \(both(fact.text))</li>"
+        }
+        return html + "</ul>\n"
+    }
+
+    /// The step's connections: bytes per direction, in plaintext and on the wire, TLS records.
+    func connectionsHTML(_ connections: [ConnectionSummary]) -> String {
+        var html = "<table class=\"conns\"><tr><th>#</th><th>\(both(Text("connexion", "connection")))</th>"
+        html += "<th>\(both(Text("client → serveur", "client → server")))</th><th>\(both(Text("serveur → client", "server → client")))</th></tr>"
+        for c in connections {
+            func cell(_ d: Int) -> String {
+                var text = Text("\(c.stats.appBytes[d]) octets écrits · \(c.stats.wireBytes[d]) sur le fil",
+                                "\(c.stats.appBytes[d]) bytes written · \(c.stats.wireBytes[d]) on the wire")
+                if c.stats.tlsRecords[d] > 0 {
+                    text.fr += " · \(c.stats.tlsRecords[d]) enregistrements TLS"
+                    text.en += " · \(c.stats.tlsRecords[d]) TLS records"
+                }
+                return "<td>\(both(text))</td>"
+            }
+            html += "<tr><td>\(c.id)</td><td>\(Self.escape("\(c.client) → \(c.server):\(c.port)")) \(Self.escape(c.proto.uppercased()))\(c.stats.tls ? " · TLS" : "")</td>"
+            html += cell(0) + cell(1) + "</tr>"
+        }
+        return html + "</table>\n"
     }
 
     static func escape(_ text: String) -> String {
@@ -494,7 +447,9 @@ public struct ReplayHTML {
     func sequenceSVG(_ step: Step) -> String {
         let lane = max(220, min(520, 1300 / max(step.lanes.count, 1)))
         let left = 150
-        let width = left + lane * step.lanes.count
+        let notes = step.facts.isEmpty ? 0 : 330
+        let lanesRight = left + lane * step.lanes.count
+        let width = lanesRight + notes
         let row = 46
         let top = 70
         let height = top + row * step.arrows.count + 20
@@ -525,6 +480,11 @@ public struct ReplayHTML {
                 svg += "<polygon points=\"\(x2),\(y) \(x2 - direction * 14),\(y - 7) \(x2 - direction * 14),\(y + 7)\"/>"
                 svg += "<text class=\"label\" x=\"\((x1 + x2) / 2)\" y=\"\(y - 8)\">\(Self.escape(arrow.label))</text>"
                 svg += "<circle class=\"env\" cx=\"\(x1)\" cy=\"\(y)\" r=\"8\" style=\"--dx:\(x2 - x1)px\"/>"
+            }
+            if let first = arrow.facts.first, first < step.facts.count {
+                let fact = step.facts[first]
+                let more = arrow.facts.count > 1 ? " +\(arrow.facts.count - 1)" : ""
+                svg += "<text class=\"fnote f-\(fact.tone)\" x=\"\(lanesRight + 12)\" y=\"\(y + 6)\">● <tspan lang=\"en\">\(Self.escape(fact.short.en + more))</tspan><tspan lang=\"fr\">\(Self.escape(fact.short.fr + more))</tspan></text>"
             }
             svg += "</g>"
         }
@@ -569,6 +529,16 @@ public struct ReplayHTML {
     aside#detail h3 { margin:.2em 0; color:var(--accent); } aside#detail pre { white-space:pre-wrap; word-break:break-all; background:var(--panel); padding:.5em; font: 20px/1.35 "DejaVu Sans Mono", monospace; }
     aside#detail table { border-collapse:collapse; font-size:.9em; } aside#detail td, aside#detail th { border:1px solid #444; padding:.1em .5em; text-align:left; }
     .hexbtn { font-size:.8em; padding:.2em .6em; margin:.4em 0; } #closeDetail { float:right; font-size:1.4em; background:none; color:var(--fg); border:none; cursor:pointer; }
+    .facthead { margin:.6em 0 .2em; font-size:1em; color:var(--dim); }
+    ul.facts { list-style:none; padding-left:.3em; margin:.2em 0; font-size:.85em; } ul.facts li { margin:.1em 0; }
+    .facts .fat, .facts .fwho { color:var(--dim); font-family:"DejaVu Sans Mono", monospace; font-size:.9em; }
+    .f-ok { color:var(--ok); } .f-ko { color:var(--ko); } .f-info { color:var(--fg); }
+    .fnote { font-size:19px; } .fnote.f-ok { fill:var(--ok); } .fnote.f-ko { fill:var(--ko); } .fnote.f-info { fill:var(--dim); }
+    table.conns { border-collapse:collapse; margin:.6em 0; font-size:.75em; } table.conns td, table.conns th { border:1px solid #444; padding:.1em .5em; text-align:left; }
+    #liveStatus { font-weight:bold; } #liveStatus.on { color:var(--ko); } #liveStatus.off { color:var(--dim); }
+    #summary { color:var(--dim); margin:.3em 0; } #agentFacts { margin:.3em 0; }
+    section.live { border-top:2px solid #333; padding-top:.3em; margin-top:.5em; } section.live.ended h3 { color:var(--dim); }
+    section.live h3 { margin:.2em 0; font-size:1em; } section.live .stats { color:var(--dim); font-size:.8em; font-weight:normal; }
     footer { position:fixed; bottom:0; left:0; right:0; background:#000; color:var(--dim); padding:.2em 1em; font-size:.8em; border-top:1px solid #333; }
     """#
 
@@ -576,10 +546,8 @@ public struct ReplayHTML {
     (function () {
       "use strict";
       var data = JSON.parse(document.getElementById("replay-data").textContent);
-      var body = document.body, current = 0, playing = false, timers = [];
-      var sections = Array.prototype.slice.call(document.querySelectorAll("section.step"));
-      var hostsByName = {};
-      data.hosts.forEach(function (h) { hostsByName[h.name] = h; });
+      var body = document.body;
+      var svgNS = document.querySelector("svg").namespaceURI;  // (no URL written in the page)
       function t(text) { return text[body.getAttribute("data-lang")] || text.en; }
       function el(tag, attrs, text) {
         var e = document.createElement(tag);
@@ -587,75 +555,13 @@ public struct ReplayHTML {
         if (text !== undefined) e.textContent = text;
         return e;
       }
+      function sv(tag, attrs, text) {
+        var e = document.createElementNS(svgNS, tag);
+        Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+        if (text !== undefined) e.textContent = text;
+        return e;
+      }
       function both(fr, en) { var s = el("span"); s.appendChild(el("span", {lang: "en"}, en)); s.appendChild(el("span", {lang: "fr"}, fr)); return s; }
-      function clearTimers() { timers.forEach(clearTimeout); timers = []; }
-      function updateMap(step) {
-        var down = step ? step.down : [], parts = step ? step.partitions : [], active = {};
-        (step ? step.lanes : []).forEach(function (n) { active[n] = true; });
-        document.querySelectorAll(".host").forEach(function (g) {
-          var name = g.getAttribute("data-host");
-          g.classList.toggle("down", down.indexOf(name) >= 0);
-          g.classList.toggle("active", !!active[name]);
-        });
-        var links = document.getElementById("mapLinks");
-        while (links.firstChild) links.removeChild(links.firstChild);
-        var svgNS = links.namespaceURI, seen = {};
-        function line(a, b, cls) {
-          var e = document.createElementNS(svgNS, "line");
-          e.setAttribute("x1", a.x); e.setAttribute("y1", a.y); e.setAttribute("x2", b.x); e.setAttribute("y2", b.y);
-          if (cls) e.setAttribute("class", cls);
-          links.appendChild(e);
-          return e;
-        }
-        (step ? step.arrows : []).forEach(function (a) {
-          var key = [a.from, a.to].sort().join("|");
-          if (seen[key] || a.from === a.to) return;
-          seen[key] = true;
-          var p = hostsByName[a.from], q = hostsByName[a.to];
-          if (p && q) line(p, q, "");
-        });
-        parts.forEach(function (pair) {
-          var p = hostsByName[pair[0]], q = hostsByName[pair[1]];
-          if (!p || !q) return;
-          line(p, q, "part");
-          var x = document.createElementNS(svgNS, "text");
-          x.setAttribute("x", (p.x + q.x) / 2); x.setAttribute("y", (p.y + q.y) / 2 + 12); x.textContent = "✕";
-          links.appendChild(x);
-        });
-      }
-      function animate(section, done) {
-        clearTimers();
-        var arrows = Array.prototype.slice.call(section.querySelectorAll(".arrow"));
-        arrows.forEach(function (g) { g.classList.add("pending"); g.classList.remove("flying"); });
-        var delay = arrows.length > 60 ? 120 : 420;
-        arrows.forEach(function (g, i) {
-          timers.push(setTimeout(function () {
-            g.classList.remove("pending");
-            g.classList.add("flying");
-            timers.push(setTimeout(function () { g.classList.remove("flying"); }, 500));
-            if (i === arrows.length - 1 && done) timers.push(setTimeout(done, 900));
-          }, i * delay));
-        });
-        if (!arrows.length && done) timers.push(setTimeout(done, 2500));
-      }
-      function show(index, animateIt) {
-        current = Math.max(0, Math.min(sections.length - 1, index));
-        sections.forEach(function (s, i) { s.hidden = i !== current; });
-        var step = current > 0 ? data.steps[current - 1] : null;
-        var title = document.getElementById("stepTitle");
-        title.textContent = "";
-        if (step) { title.appendChild(el("span", {}, "[" + step.number + "/" + data.steps.length + "] ")); title.appendChild(both(step.label.fr, step.label.en)); }
-        updateMap(step);
-        if (animateIt !== false) animate(sections[current], playing ? function () { if (current < sections.length - 1) show(current + 1); else setPlaying(false); } : null);
-        if (history.replaceState) history.replaceState(null, "", "#step=" + current);
-      }
-      function setPlaying(on) {
-        playing = on;
-        document.getElementById("play").textContent = on ? "❚❚" : "▶";
-        if (on) show(current < sections.length - 1 && !sections[current].querySelector(".arrow") ? current + 1 : current);
-        else clearTimers();
-        if (!on) sections[current].querySelectorAll(".arrow").forEach(function (g) { g.classList.remove("pending"); });
-      }
       function hexDump(hex) {
         var out = [];
         for (var i = 0; i < hex.length; i += 32) {
@@ -665,17 +571,27 @@ public struct ReplayHTML {
         }
         return out.join("\n");
       }
-      function detail(stepNumber, index) {
-        var step = data.steps[stepNumber - 1];
-        if (!step || !step.arrows[index]) return;
-        var a = step.arrows[index], box = document.getElementById("detailBody");
-        document.querySelectorAll(".arrow.sel").forEach(function (g) { g.classList.remove("sel"); });
-        var g = document.querySelector('svg.seq[data-step="' + stepNumber + '"] .arrow[data-i="' + index + '"]');
-        if (g) g.classList.add("sel");
+      function factItem(f) {
+        var li = el("li", {"class": "f-" + f.tone, "data-kind": f.kind});
+        li.appendChild(el("span", {"class": "fat"}, f.at + " "));
+        var who = (f.session ? "#" + f.session + " " : "") + f.host + " (" + f.role + (f.tls ? ", TLS" : "") + ") ";
+        li.appendChild(el("span", {"class": "fwho"}, who));
+        li.appendChild(both(f.text.fr, f.text.en));
+        return li;
+      }
+      /// The byte panel of one arrow, with the facts the engines reported with it.
+      function showArrow(a, facts) {
+        var box = document.getElementById("detailBody");
         box.textContent = "";
         box.appendChild(el("h3", {}, "#" + a.connection + "  " + a.from + " → " + a.to + "  " + a.at));
         box.appendChild(el("p", {"class": "dlabel"}, a.label));
         if (a.note) box.appendChild(el("p", {}, t(a.note)));
+        if (facts && facts.length) {
+          box.appendChild(el("h3", {}, t({fr: "Ce que le moteur a rapporté (journal des faits)", en: "What the engine reported (the fact journal)"})));
+          var list = el("ul", {"class": "facts"});
+          facts.forEach(function (f) { list.appendChild(factItem(f)); });
+          box.appendChild(list);
+        }
         if (a.plain !== undefined && a.plain !== null) {
           box.appendChild(el("h3", {}, t(a.encrypted
             ? {fr: "Dedans (ce que l'application a écrit, " + a.plainBytes + " octets) — chiffré sur le fil", en: "Inside (what the application wrote, " + a.plainBytes + " bytes) — encrypted on the wire"}
@@ -694,48 +610,367 @@ public struct ReplayHTML {
         var hex = a.wireHex || a.plainHex;
         if (hex) {
           var button = el("button", {"class": "hexbtn"}, t({fr: "octets en hexadécimal", en: "bytes in hex"}));
-          var pre = el("pre", {"class": "hex"}, hexDump(hex) + (hex.length / 2 < (a.wireBytes || a.plainBytes) ? "\n…" : ""));
+          var pre = el("pre", {"class": "hex"}, hexDump(hex) + (hex.length / 2 < (a.wireHex ? a.wireBytes : a.plainBytes) ? "\n…" : ""));
           pre.hidden = true;
           button.addEventListener("click", function () { pre.hidden = !pre.hidden; });
           box.appendChild(button); box.appendChild(pre);
         }
         document.getElementById("detail").hidden = false;
       }
-      document.querySelectorAll("svg.seq").forEach(function (svg) {
-        var n = Number(svg.getAttribute("data-step"));
-        svg.querySelectorAll(".arrow").forEach(function (g) {
-          function open() { detail(n, Number(g.getAttribute("data-i"))); }
-          g.addEventListener("click", open);
-          g.addEventListener("keydown", function (e) { if (e.key === "Enter") open(); });
-        });
-      });
-      document.getElementById("closeDetail").addEventListener("click", function () { document.getElementById("detail").hidden = true; });
-      document.getElementById("prev").addEventListener("click", function () { show(current - 1); });
-      document.getElementById("next").addEventListener("click", function () { show(current + 1); });
-      document.getElementById("play").addEventListener("click", function () { setPlaying(!playing); });
       function toggleLang() { body.setAttribute("data-lang", body.getAttribute("data-lang") === "fr" ? "en" : "fr"); document.documentElement.lang = body.getAttribute("data-lang"); }
-      document.getElementById("lang").addEventListener("click", toggleLang);
       function fullScreen() { if (document.fullscreenElement) document.exitFullscreen(); else if (document.documentElement.requestFullscreen) document.documentElement.requestFullscreen(); }
+      document.getElementById("closeDetail").addEventListener("click", function () { document.getElementById("detail").hidden = true; });
+      document.getElementById("lang").addEventListener("click", toggleLang);
       document.getElementById("full").addEventListener("click", fullScreen);
-      document.addEventListener("keydown", function (e) {
-        if (e.altKey || e.ctrlKey || e.metaKey) return;
-        switch (e.key) {
-          case "ArrowRight": case "PageDown": show(current + 1); break;
-          case "ArrowLeft": case "PageUp": show(current - 1); break;
-          case " ": setPlaying(!playing); break;
-          case "Home": show(0); break;
-          case "End": show(sections.length - 1); break;
-          case "f": case "F": fullScreen(); break;
-          case "l": case "L": toggleLang(); break;
-          case "Escape": document.getElementById("detail").hidden = true; break;
-          default: return;
+      /// The map: hosts, clients on the top row, servers below; `active` names the hosts talking,
+      /// `links` the pairs to draw, `parts` the partitions.
+      function drawMap(hosts, active, links, parts) {
+        var svg = document.getElementById("map");
+        if (!svg) return {};
+        while (svg.firstChild) svg.removeChild(svg.firstChild);
+        var rows = [hosts.filter(function (h) { return !h.server; }), hosts.filter(function (h) { return h.server; })], pos = {};
+        rows.forEach(function (list, row) {
+          var spacing = 1400 / Math.max(list.length, 1);
+          list.forEach(function (h, i) { pos[h.name] = {x: Math.round(spacing / 2 + i * spacing), y: 70 + row * 170}; });
+        });
+        var g0 = sv("g", {id: "mapLinks"});
+        svg.appendChild(g0);
+        (links || []).forEach(function (pair) {
+          var p = pos[pair[0]], q = pos[pair[1]];
+          if (p && q && p !== q) g0.appendChild(sv("line", {x1: p.x, y1: p.y, x2: q.x, y2: q.y}));
+        });
+        (parts || []).forEach(function (pair) {
+          var p = pos[pair[0]], q = pos[pair[1]];
+          if (!p || !q) return;
+          g0.appendChild(sv("line", {x1: p.x, y1: p.y, x2: q.x, y2: q.y, "class": "part"}));
+          g0.appendChild(sv("text", {x: (p.x + q.x) / 2, y: (p.y + q.y) / 2 + 12}, "✕"));
+        });
+        var width = Math.min(300, Math.max(150, Math.floor(1400 / Math.max(rows[0].length, rows[1].length, 1)) - 20));
+        hosts.forEach(function (h) {
+          var p = pos[h.name], cls = "host" + (h.up === false ? " down" : "") + (active && active[h.name] ? " active" : "");
+          var g = sv("g", {"class": cls, "data-host": h.name});
+          g.appendChild(sv("rect", {x: p.x - width / 2, y: p.y - 50, width: width, height: 100, rx: 12}));
+          g.appendChild(sv("text", {"class": "hname", x: p.x, y: p.y - 16}, h.name.length > 24 ? h.name.slice(0, 23) + "…" : h.name));
+          g.appendChild(sv("text", {"class": "haddr", x: p.x, y: p.y + 12}, h.address));
+          var role = sv("text", {"class": "hrole", x: p.x, y: p.y + 38});
+          role.appendChild(sv("tspan", {lang: "en"}, h.role.en)); role.appendChild(sv("tspan", {lang: "fr"}, h.role.fr));
+          g.appendChild(role);
+          var down = sv("text", {"class": "hdown", x: p.x + width / 2 - 10, y: p.y - 30});
+          down.appendChild(sv("tspan", {lang: "en"}, "DOWN")); down.appendChild(sv("tspan", {lang: "fr"}, "ARRÊTÉ"));
+          g.appendChild(down);
+          svg.appendChild(g);
+        });
+        return pos;
+      }
+      if (data.live) { live(); } else { replay(); }
+
+      function replay() {
+        var current = 0, playing = false, timers = [];
+        var sections = Array.prototype.slice.call(document.querySelectorAll("section.step"));
+        var hostsByName = {};
+        data.hosts.forEach(function (h) { hostsByName[h.name] = h; });
+        function clearTimers() { timers.forEach(clearTimeout); timers = []; }
+        function updateMap(step) {
+          var down = step ? step.down : [], parts = step ? step.partitions : [], active = {};
+          (step ? step.lanes : []).forEach(function (n) { active[n] = true; });
+          document.querySelectorAll(".host").forEach(function (g) {
+            var name = g.getAttribute("data-host");
+            g.classList.toggle("down", down.indexOf(name) >= 0);
+            g.classList.toggle("active", !!active[name]);
+          });
+          var links = document.getElementById("mapLinks");
+          while (links.firstChild) links.removeChild(links.firstChild);
+          var seen = {};
+          function line(a, b, cls) {
+            var e = sv("line", {x1: a.x, y1: a.y, x2: b.x, y2: b.y});
+            if (cls) e.setAttribute("class", cls);
+            links.appendChild(e);
+            return e;
+          }
+          (step ? step.arrows : []).forEach(function (a) {
+            var key = [a.from, a.to].sort().join("|");
+            if (seen[key] || a.from === a.to) return;
+            seen[key] = true;
+            var p = hostsByName[a.from], q = hostsByName[a.to];
+            if (p && q) line(p, q, "");
+          });
+          parts.forEach(function (pair) {
+            var p = hostsByName[pair[0]], q = hostsByName[pair[1]];
+            if (!p || !q) return;
+            line(p, q, "part");
+            links.appendChild(sv("text", {x: (p.x + q.x) / 2, y: (p.y + q.y) / 2 + 12}, "✕"));
+          });
         }
-        e.preventDefault();
-      });
-      var m = /step=(\d+)(?:&arrow=(\d+))?(?:&lang=(fr|en))?/.exec(location.hash);
-      if (m && m[3]) body.setAttribute("data-lang", m[3]);
-      show(m ? Number(m[1]) : 0, !(m && m[2]));
-      if (m && m[2] !== undefined) detail(Number(m[1]), Number(m[2]));
+        function animate(section, done) {
+          clearTimers();
+          var arrows = Array.prototype.slice.call(section.querySelectorAll(".arrow"));
+          arrows.forEach(function (g) { g.classList.add("pending"); g.classList.remove("flying"); });
+          var delay = arrows.length > 60 ? 120 : 420;
+          arrows.forEach(function (g, i) {
+            timers.push(setTimeout(function () {
+              g.classList.remove("pending");
+              g.classList.add("flying");
+              timers.push(setTimeout(function () { g.classList.remove("flying"); }, 500));
+              if (i === arrows.length - 1 && done) timers.push(setTimeout(done, 900));
+            }, i * delay));
+          });
+          if (!arrows.length && done) timers.push(setTimeout(done, 2500));
+        }
+        function show(index, animateIt) {
+          current = Math.max(0, Math.min(sections.length - 1, index));
+          sections.forEach(function (s, i) { s.hidden = i !== current; });
+          var step = current > 0 ? data.steps[current - 1] : null;
+          var title = document.getElementById("stepTitle");
+          title.textContent = "";
+          if (step) { title.appendChild(el("span", {}, "[" + step.number + "/" + data.steps.length + "] ")); title.appendChild(both(step.label.fr, step.label.en)); }
+          updateMap(step);
+          if (animateIt !== false) animate(sections[current], playing ? function () { if (current < sections.length - 1) show(current + 1); else setPlaying(false); } : null);
+          if (history.replaceState) history.replaceState(null, "", "#step=" + current);
+        }
+        function setPlaying(on) {
+          playing = on;
+          document.getElementById("play").textContent = on ? "❚❚" : "▶";
+          if (on) show(current < sections.length - 1 && !sections[current].querySelector(".arrow") ? current + 1 : current);
+          else clearTimers();
+          if (!on) sections[current].querySelectorAll(".arrow").forEach(function (g) { g.classList.remove("pending"); });
+        }
+        function detail(stepNumber, index) {
+          var step = data.steps[stepNumber - 1];
+          if (!step || !step.arrows[index]) return;
+          document.querySelectorAll(".arrow.sel").forEach(function (g) { g.classList.remove("sel"); });
+          var g = document.querySelector('svg.seq[data-step="' + stepNumber + '"] .arrow[data-i="' + index + '"]');
+          if (g) g.classList.add("sel");
+          var a = step.arrows[index];
+          showArrow(a, (a.facts || []).map(function (i) { return step.facts[i]; }).filter(Boolean));
+        }
+        document.querySelectorAll("svg.seq").forEach(function (svg) {
+          var n = Number(svg.getAttribute("data-step"));
+          svg.querySelectorAll(".arrow").forEach(function (g) {
+            function open() { detail(n, Number(g.getAttribute("data-i"))); }
+            g.addEventListener("click", open);
+            g.addEventListener("keydown", function (e) { if (e.key === "Enter") open(); });
+          });
+        });
+        document.getElementById("prev").addEventListener("click", function () { show(current - 1); });
+        document.getElementById("next").addEventListener("click", function () { show(current + 1); });
+        document.getElementById("play").addEventListener("click", function () { setPlaying(!playing); });
+        document.addEventListener("keydown", function (e) {
+          if (e.altKey || e.ctrlKey || e.metaKey) return;
+          switch (e.key) {
+            case "ArrowRight": case "PageDown": show(current + 1); break;
+            case "ArrowLeft": case "PageUp": show(current - 1); break;
+            case " ": setPlaying(!playing); break;
+            case "Home": show(0); break;
+            case "End": show(sections.length - 1); break;
+            case "f": case "F": fullScreen(); break;
+            case "l": case "L": toggleLang(); break;
+            case "Escape": document.getElementById("detail").hidden = true; break;
+            default: return;
+          }
+          e.preventDefault();
+        });
+        var m = /step=(\d+)(?:&arrow=(\d+))?(?:&lang=(fr|en))?/.exec(location.hash);
+        if (m && m[3]) body.setAttribute("data-lang", m[3]);
+        show(m ? Number(m[1]) : 0, !(m && m[2]));
+        if (m && m[2] !== undefined) detail(Number(m[1]), Number(m[2]));
+      }
+
+      /// The live view: subscribes to the server's events (same origin) and draws each session
+      /// as its arrows and facts arrive; at most `limits.sessions` cards, the older ones counted.
+      function live() {
+        var hosts = [], sessions = {}, order = [], agentFacts = {}, summary = null, pending = {}, frame = null, lastEvent = {};
+        var list = document.getElementById("sessions"), status = document.getElementById("liveStatus");
+        var m = /lang=(fr|en)/.exec(location.hash);
+        if (m) body.setAttribute("data-lang", m[1]);
+        function setStatus(on) {
+          status.className = on ? "on" : "off";
+          status.textContent = "";
+          status.appendChild(on ? both("● EN DIRECT", "● LIVE") : both("○ reconnexion…", "○ reconnecting…"));
+        }
+        function reset(hello) {
+          hosts = hello.hosts || [];
+          sessions = {}; order = []; agentFacts = {}; pending = {};
+          while (list.firstChild) list.removeChild(list.firstChild);
+          var af = document.getElementById("agentFacts");
+          while (af.firstChild) af.removeChild(af.firstChild);
+          var title = document.getElementById("stepTitle");
+          title.textContent = "";
+          var tt = hello.title || {fr: "", en: ""};
+          title.appendChild(both(tt.fr, tt.en));
+          redrawMap();
+        }
+        function redrawMap() {
+          var now = Date.now(), active = {}, links = [];
+          order.forEach(function (id) {
+            var s = sessions[id];
+            if (!s || s.info.summary.closed || now - (lastEvent[id] || 0) > 5000) return;
+            active[s.info.summary.client] = active[s.info.summary.server] = true;
+            links.push([s.info.summary.client, s.info.summary.server]);
+          });
+          drawMap(hosts, active, links, []);
+        }
+        setInterval(redrawMap, 2000);
+        function bytes(n) { return n >= 10240 ? Math.round(n / 1024) + " KiB" : n + " B"; }
+        function card(id) {
+          var s = sessions[id];
+          if (s) return s;
+          s = sessions[id] = {arrows: [], facts: {}, info: null, node: el("section", {"class": "live", id: "s-" + id})};
+          s.head = el("h3"); s.factList = el("ul", {"class": "facts"}); s.svgBox = el("div");
+          s.node.appendChild(s.head); s.node.appendChild(s.factList); s.node.appendChild(s.svgBox);
+          list.insertBefore(s.node, list.firstChild);
+          order.push(id);
+          return s;
+        }
+        function head(id) {
+          var s = sessions[id], c = s.info.summary, st = c.stats;
+          s.head.textContent = "";
+          s.head.appendChild(el("span", {}, "#" + id + " " + c.client + " → " + c.server + ":" + c.port + " " + c.proto.toUpperCase() + (st.tls ? " · TLS" : "") + " · " + c.openedAt + " "));
+          var stats = el("span", {"class": "stats"});
+          function dir(d) {
+            var fr = bytes(st.appBytes[d]) + " écrits, " + bytes(st.wireBytes[d]) + " sur le fil", en = bytes(st.appBytes[d]) + " written, " + bytes(st.wireBytes[d]) + " on the wire";
+            if (st.tlsRecords[d]) { fr += ", " + st.tlsRecords[d] + " enregistrements TLS"; en += ", " + st.tlsRecords[d] + " TLS records"; }
+            return [fr, en];
+          }
+          var a = dir(0), b = dir(1);
+          stats.appendChild(both("C→S " + a[0] + " · S→C " + b[0] + (c.closed ? " · terminée" : ""), "C→S " + a[1] + " · S→C " + b[1] + (c.closed ? " · ended" : "")));
+          s.head.appendChild(stats);
+          s.node.classList.toggle("ended", !!c.closed);
+        }
+        function drawSession(id) {
+          var s = sessions[id];
+          if (!s) return;
+          var arrows = s.arrows.filter(Boolean), lanes = [];
+          arrows.forEach(function (a) { [a.from, a.to].forEach(function (n) { if (lanes.indexOf(n) < 0) lanes.push(n); }); });
+          var shown = arrows.slice(-60), skipped = arrows.length - shown.length;
+          var lane = 420, left = 150, notes = 330, row = 40, top = 64;
+          var width = left + lane * Math.max(lanes.length, 1) + notes, height = top + row * shown.length + 12;
+          var svg = sv("svg", {"class": "seq", viewBox: "0 0 " + width + " " + height, width: width, height: height});
+          function center(n) { return left + lanes.indexOf(n) * lane + lane / 2; }
+          lanes.forEach(function (n) {
+            var x = center(n), g = sv("g", {"class": "lane"});
+            g.appendChild(sv("rect", {x: x - lane / 2 + 8, y: 6, width: lane - 16, height: 44, rx: 8}));
+            g.appendChild(sv("text", {x: x, y: 36}, n.length > 26 ? n.slice(0, 25) + "…" : n));
+            g.appendChild(sv("line", {x1: x, y1: 50, x2: x, y2: height - 6}));
+            svg.appendChild(g);
+          });
+          var factsByArrow = {};
+          Object.keys(s.facts).forEach(function (k) { var f = s.facts[k]; if (f.arrow !== null && f.arrow !== undefined) (factsByArrow[f.arrow] = factsByArrow[f.arrow] || []).push(f); });
+          shown.forEach(function (a, i) {
+            var index = s.arrows.indexOf(a), y = top + i * row + row / 2, x1 = center(a.from), x2 = center(a.to), dirn = x2 >= x1 ? 1 : -1;
+            var g = sv("g", {"class": "arrow k-" + a.kind + (a.encrypted ? " enc" : ""), tabindex: "0", "data-i": index});
+            g.appendChild(sv("rect", {"class": "hit", x: Math.min(x1, x2) - 10, y: y - row / 2, width: Math.abs(x2 - x1) + 20, height: row}));
+            g.appendChild(sv("text", {"class": "time", x: 8, y: y + 6}, a.at));
+            if (x1 === x2) {
+              g.appendChild(sv("path", {d: "M" + x1 + " " + (y - 10) + " h40 v20 h-40"}));
+              g.appendChild(sv("text", {"class": "label", x: x1 + 50, y: y + 6, "text-anchor": "start"}, a.label));
+            } else {
+              g.appendChild(sv("line", {x1: x1, y1: y, x2: x2 - dirn * 12, y2: y}));
+              g.appendChild(sv("polygon", {points: x2 + "," + y + " " + (x2 - dirn * 14) + "," + (y - 7) + " " + (x2 - dirn * 14) + "," + (y + 7)}));
+              g.appendChild(sv("text", {"class": "label", x: (x1 + x2) / 2, y: y - 8}, a.label));
+            }
+            var fs = factsByArrow[index] || [];
+            if (fs.length) {
+              var note = sv("text", {"class": "fnote f-" + fs[0].tone, x: left + lane * lanes.length + 12, y: y + 6}, "● ");
+              var more = fs.length > 1 ? " +" + (fs.length - 1) : "";
+              note.appendChild(sv("tspan", {lang: "en"}, fs[0].short.en + more)); note.appendChild(sv("tspan", {lang: "fr"}, fs[0].short.fr + more));
+              g.appendChild(note);
+            }
+            function open() {
+              document.querySelectorAll(".arrow.sel").forEach(function (x) { x.classList.remove("sel"); });
+              g.classList.add("sel");
+              showArrow(a, fs);
+            }
+            g.addEventListener("click", open);
+            g.addEventListener("keydown", function (e) { if (e.key === "Enter") open(); });
+            svg.appendChild(g);
+          });
+          s.svgBox.textContent = "";
+          if (skipped > 0 || (s.info && s.info.omittedArrows)) {
+            var n = skipped + (s.info ? s.info.omittedArrows : 0);
+            s.svgBox.appendChild(el("p", {"class": "legend"}, t({fr: n + " flèches plus anciennes de cette session ne sont pas dessinées.", en: n + " earlier arrows of this session are not drawn."})));
+          }
+          if (shown.length) s.svgBox.appendChild(svg);
+        }
+        function schedule(id) {
+          pending[id] = true;
+          lastEvent[id] = Date.now();
+          if (frame === null) frame = setTimeout(function () {
+            frame = null;
+            Object.keys(pending).forEach(function (k) { drawSession(Number(k)); });
+            pending = {};
+          }, 60);
+        }
+        function drawSummary() {
+          var box = document.getElementById("summary");
+          box.textContent = "";
+          if (!summary) return;
+          var kinds = Object.keys(summary.olderKinds).sort().map(function (k) { return k + " " + summary.olderKinds[k]; }).join(", ");
+          var fr = summary.totalSessions + " session(s) vues, " + summary.totalFacts + " fait(s) rapportés ; les " + summary.limits.sessions + " dernières sont dessinées.";
+          var en = summary.totalSessions + " session(s) seen, " + summary.totalFacts + " fact(s) reported; the last " + summary.limits.sessions + " are drawn.";
+          if (summary.olderSessions) {
+            fr += " Plus anciennes : " + summary.olderSessions + " session(s), " + bytes(summary.olderBytes) + ", " + summary.olderFacts + " fait(s)" + (kinds ? " (" + kinds + ")" : "") + ".";
+            en += " Older: " + summary.olderSessions + " session(s), " + bytes(summary.olderBytes) + ", " + summary.olderFacts + " fact(s)" + (kinds ? " (" + kinds + ")" : "") + ".";
+          }
+          box.appendChild(both(fr, en));
+        }
+        var source = new EventSource("events");
+        source.onopen = function () { setStatus(true); };
+        source.onerror = function () { setStatus(false); };
+        source.addEventListener("hello", function (e) { reset(JSON.parse(e.data)); });
+        source.addEventListener("hosts", function (e) { hosts = JSON.parse(e.data); redrawMap(); });
+        source.addEventListener("summary", function (e) { summary = JSON.parse(e.data); drawSummary(); });
+        source.addEventListener("full", function () {
+          source.close();
+          status.textContent = "";
+          status.appendChild(both("vue pleine : trop de spectateurs", "view full: too many viewers"));
+        });
+        source.addEventListener("session", function (e) {
+          var info = JSON.parse(e.data), id = info.summary.id, s = card(id);
+          var fresh = !s.info;
+          s.info = info;
+          head(id);
+          if (fresh) redrawMap();
+          schedule(id);
+        });
+        source.addEventListener("arrow", function (e) {
+          var d = JSON.parse(e.data), s = card(d.session);
+          s.arrows[d.index] = d.arrow;
+          schedule(d.session);
+        });
+        source.addEventListener("fact", function (e) {
+          var f = JSON.parse(e.data).fact;
+          if (!f.session) {
+            if (agentFacts[f.seq]) return;
+            agentFacts[f.seq] = true;
+            var af = document.getElementById("agentFacts");
+            af.insertBefore(factItem(f), af.firstChild);
+            while (af.childNodes.length > 20) af.removeChild(af.lastChild);
+            return;
+          }
+          var s = card(f.session);
+          if (s.facts[f.seq]) return;
+          s.facts[f.seq] = f;
+          s.factList.appendChild(factItem(f));
+          schedule(f.session);
+        });
+        source.addEventListener("drop", function (e) {
+          var id = JSON.parse(e.data).session, s = sessions[id];
+          if (s && s.node.parentNode) s.node.parentNode.removeChild(s.node);
+          delete sessions[id];
+          order = order.filter(function (x) { return x !== id; });
+        });
+        document.addEventListener("keydown", function (e) {
+          if (e.altKey || e.ctrlKey || e.metaKey) return;
+          switch (e.key) {
+            case "f": case "F": fullScreen(); break;
+            case "l": case "L": toggleLang(); break;
+            case "Escape": document.getElementById("detail").hidden = true; break;
+            default: return;
+          }
+          e.preventDefault();
+        });
+        setStatus(false);
+      }
     })();
     """#
 }
