@@ -20,6 +20,14 @@ struct SessionTimer {
         event = world.scheduler.schedule(at: at, fire)
     }
 
+    /// True when the pending event already fires no later than `deadline`, so that ``arm(for:in:fire:)``
+    /// would do nothing: the caller can skip making the `fire` closure (one allocation per event
+    /// handled by a session, most of them).
+    func covers(_ deadline: Duration?, in world: World) -> Bool {
+        guard let deadline, let current = event, current.isPending else { return false }
+        return current.time <= max(VirtualTime(engineTime: deadline), world.now)
+    }
+
     /// Call first thing when the event fires.
     mutating func fired() { event = nil }
 

@@ -7,14 +7,16 @@ public struct QueueID: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     public init<G: RandomNumberGenerator>(using generator: inout G) {
         let value = generator.next() & 0xF_FFFF_FFFF
-        var digits = [UInt8](repeating: 0, count: 9)
-        let alphabet = Array("0123456789ABCDEF".utf8)
-        var rest = value
-        for index in stride(from: 8, through: 0, by: -1) {
-            digits[index] = alphabet[Int(rest & 0xF)]
-            rest >>= 4
+        // Nine digits fit in a small string: no allocation at all.
+        text = String(unsafeUninitializedCapacity: 9) { digits in
+            var rest = value
+            for index in stride(from: 8, through: 0, by: -1) {
+                let digit = UInt8(truncatingIfNeeded: rest & 0xF)
+                digits[index] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "A") + digit - 10
+                rest >>= 4
+            }
+            return 9
         }
-        text = String(decoding: digits, as: UTF8.self)
     }
 
     public var description: String { text }

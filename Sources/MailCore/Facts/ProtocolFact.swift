@@ -203,8 +203,10 @@ extension FactReporting {
     /// The facts reported since the last call, in order; leaves the engine's list empty.
     public mutating func takeFacts() -> [ProtocolFact] {
         guard !facts.isEmpty else { return [] }
+        // Handed over whole; a new buffer is made only if more facts come (keeping the capacity of
+        // a buffer that is now shared would allocate one at once, for every call).
         let taken = facts
-        facts.removeAll(keepingCapacity: true)
+        facts = []
         return taken
     }
 }

@@ -299,7 +299,14 @@ public enum SMTPCommandParser {
     /// esmtp-param = esmtp-keyword ["=" esmtp-value]
     static func parameters(_ bytes: ArraySlice<UInt8>) -> [(keyword: String, value: ArraySlice<UInt8>?)]? {
         var result: [(keyword: String, value: ArraySlice<UInt8>?)] = []
-        for word in bytes.split(separator: UInt8(ascii: " ")) {
+        // The words between spaces, found in place (no array of slices).
+        var next = bytes.startIndex
+        while next < bytes.endIndex {
+            if bytes[next] == UInt8(ascii: " ") { next += 1; continue }
+            var wordEnd = next
+            while wordEnd < bytes.endIndex && bytes[wordEnd] != UInt8(ascii: " ") { wordEnd += 1 }
+            let word = bytes[next..<wordEnd]
+            next = wordEnd
             let equals = word.firstIndex(of: UInt8(ascii: "="))
             let keyword = word[word.startIndex..<(equals ?? word.endIndex)]
             guard let first = keyword.first, SMTPPathParser.isLetDig(first),
@@ -310,7 +317,13 @@ public enum SMTPCommandParser {
                 // esmtp-value = 1*(%d33-60 / %d62-126)
                 guard let value, !value.isEmpty, value.allSatisfy({ $0 >= 33 && $0 <= 126 && $0 != UInt8(ascii: "=") }) else { return nil }
             }
-            result.append((String(decoding: keyword.map(upper), as: UTF8.self), value))
+            // Upper-cased straight into the string (a short keyword needs no allocation).
+            let name = String(unsafeUninitializedCapacity: keyword.count) { buffer in
+                var count = 0
+                for byte in keyword { buffer[count] = upper(byte); count += 1 }
+                return count
+            }
+            result.append((name, value))
         }
         return result
     }

@@ -61,18 +61,68 @@ public struct EnhancedStatusCode: Hashable, Sendable, Comparable, CustomStringCo
 public struct SMTPReply: Hashable, Sendable, CustomStringConvertible {
     public var code: Int
     public var enhancedCode: EnhancedStatusCode?
-    /// Text of each line, without code, enhanced code or CRLF. Never empty when encoded.
-    public var lines: [String]
+    /// The texts of all lines end to end, in one string (one allocation at most, none for a short
+    /// one-line reply); `ends` says where each line stops, and is empty for a one-line reply
+    /// (the usual case), so that reading and comparing replies builds no array of strings.
+    private(set) var storage: String
+    /// UTF-8 offsets in `storage` where each line ends; empty for a single line.
+    private(set) var ends: [Int]
 
     public init(code: Int, enhancedCode: EnhancedStatusCode? = nil, lines: [String]) {
         self.code = code
         self.enhancedCode = enhancedCode
-        self.lines = lines.isEmpty ? [""] : lines
+        (storage, ends) = Self.pack(lines)
     }
 
     public init(code: Int, _ enhanced: String? = nil, _ text: String) {
-        self.init(code: code, enhancedCode: enhanced.flatMap { EnhancedStatusCode($0) }, lines: [text])
+        self.code = code
+        self.enhancedCode = enhanced.flatMap { EnhancedStatusCode($0) }
+        self.storage = text
+        self.ends = []
     }
+
+    /// A reply from texts already packed (see `storage` and `ends`).
+    init(code: Int, enhancedCode: EnhancedStatusCode?, packed storage: String, ends: [Int]) {
+        self.code = code
+        self.enhancedCode = enhancedCode
+        self.storage = storage
+        self.ends = ends.count > 1 ? ends : []
+    }
+
+    private static func pack(_ lines: [String]) -> (String, [Int]) {
+        if lines.count <= 1 { return (lines.first ?? "", []) }
+        var storage = ""
+        var ends: [Int] = []
+        ends.reserveCapacity(lines.count)
+        var offset = 0
+        for line in lines {
+            storage += line
+            offset += line.utf8.count
+            ends.append(offset)
+        }
+        return (storage, ends)
+    }
+
+    /// Text of each line, without code, enhanced code or CRLF. Never empty.
+    public var lines: [String] {
+        get {
+            if ends.isEmpty { return [storage] }
+            let utf8 = storage.utf8
+            var result: [String] = []
+            result.reserveCapacity(ends.count)
+            var start = 0
+            for end in ends {
+                let from = utf8.index(utf8.startIndex, offsetBy: start), to = utf8.index(utf8.startIndex, offsetBy: end)
+                result.append(String(decoding: utf8[from..<to], as: UTF8.self))
+                start = end
+            }
+            return result
+        }
+        set { (storage, ends) = Self.pack(newValue) }
+    }
+
+    /// Number of lines (at least one).
+    public var lineCount: Int { max(1, ends.count) }
 
     /// 2yz: the command succeeded.
     public var isPositiveCompletion: Bool { code >= 200 && code < 300 }
@@ -84,26 +134,36 @@ public struct SMTPReply: Hashable, Sendable, CustomStringConvertible {
     public var isPermanentFailure: Bool { code >= 500 && code < 600 }
 
     /// The text of all lines joined by a space.
-    public var text: String { lines.joined(separator: " ") }
+    public var text: String {
+        if ends.isEmpty { return storage }
+        return lines.joined(separator: " ")
+    }
 
     /// Encodes the reply (RFC 5321 §4.2.1: `code-` on every line but the last, `code SP` on the last).
     /// CR and LF inside texts are replaced by spaces so a text can never break the framing.
     public func encode(into bytes: inout [UInt8]) {
         let clamped = max(0, min(999, code))
-        for (index, line) in lines.enumerated() {
-            bytes.append(UInt8(ascii: "0") + UInt8(clamped / 100))
-            bytes.append(UInt8(ascii: "0") + UInt8(clamped / 10 % 10))
-            bytes.append(UInt8(ascii: "0") + UInt8(clamped % 10))
-            bytes.append(index == lines.count - 1 ? UInt8(ascii: " ") : UInt8(ascii: "-"))
-            if let enhancedCode {
-                enhancedCode.append(to: &bytes)
-                if !line.isEmpty { bytes.append(UInt8(ascii: " ")) }
+        var copy = storage
+        copy.withUTF8 { utf8 in
+            let count = ends.isEmpty ? 1 : ends.count
+            var start = 0
+            for index in 0..<count {
+                let end = ends.isEmpty ? utf8.count : ends[index]
+                bytes.append(UInt8(ascii: "0") + UInt8(clamped / 100))
+                bytes.append(UInt8(ascii: "0") + UInt8(clamped / 10 % 10))
+                bytes.append(UInt8(ascii: "0") + UInt8(clamped % 10))
+                bytes.append(index == count - 1 ? UInt8(ascii: " ") : UInt8(ascii: "-"))
+                if let enhancedCode {
+                    enhancedCode.append(to: &bytes)
+                    if end > start { bytes.append(UInt8(ascii: " ")) }
+                }
+                for byte in UnsafeBufferPointer(rebasing: utf8[start..<end]) {
+                    bytes.append(byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\n") ? UInt8(ascii: " ") : byte)
+                }
+                bytes.append(UInt8(ascii: "\r"))
+                bytes.append(UInt8(ascii: "\n"))
+                start = end
             }
-            for byte in line.utf8 {
-                bytes.append(byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\n") ? UInt8(ascii: " ") : byte)
-            }
-            bytes.append(UInt8(ascii: "\r"))
-            bytes.append(UInt8(ascii: "\n"))
         }
     }
 
@@ -162,7 +222,14 @@ public struct SMTPReplyParser: Sendable {
                 if separator == UInt8(ascii: "-") { last = false } else if separator != UInt8(ascii: " ") { throw .malformedLine }
                 text = text.dropFirst()
             }
-            if lineEnds.isEmpty { code = lineCode } else if code != lineCode { throw .inconsistentCode }
+            if lineEnds.isEmpty {
+                // A one-line reply (most of them) is built from the framer's line: no copy.
+                if last { return SMTPReplyParser.makeReply(code: lineCode, line: text) }
+                code = lineCode
+                // Room for an EHLO reply at once, rather than growing step by step.
+                if texts.capacity == 0 { texts.reserveCapacity(256) }
+                if lineEnds.capacity == 0 { lineEnds.reserveCapacity(16) }
+            } else if code != lineCode { throw .inconsistentCode }
             texts.append(contentsOf: text)
             lineEnds.append(texts.count)
             guard lineEnds.count <= maxLines else { throw .tooLong }
@@ -180,9 +247,8 @@ public struct SMTPReplyParser: Sendable {
     /// one and its class matches the reply's first digit (RFC 2034 §4).
     /// The lines' texts lie end to end in `bytes`; `lineEnds` says where each one stops.
     static func makeReply(code: Int, texts bytes: [UInt8], lineEnds: [Int]) -> SMTPReply {
+        if lineEnds.count == 1 { return makeReply(code: code, line: bytes[0..<lineEnds[0]]) }
         var enhanced: EnhancedStatusCode?
-        var texts: [String] = []
-        texts.reserveCapacity(lineEnds.count)
         var start = 0
         for (index, end) in lineEnds.enumerated() {
             let line = bytes[start..<end]
@@ -196,18 +262,32 @@ public struct SMTPReplyParser: Sendable {
                 break
             }
         }
+        guard enhanced != nil else {
+            return SMTPReply(code: code, enhancedCode: nil, packed: String(decoding: bytes, as: UTF8.self), ends: lineEnds)
+        }
+        // Every line loses its enhanced code and the spaces after it.
+        var packed: [UInt8] = []
+        packed.reserveCapacity(bytes.count)
+        var ends: [Int] = []
+        ends.reserveCapacity(lineEnds.count)
         start = 0
         for end in lineEnds {
             let line = bytes[start..<end]
             start = end
-            if enhanced != nil {
-                let firstWordEnd = line.firstIndex(of: UInt8(ascii: " ")) ?? line.endIndex
-                let rest = line[firstWordEnd...].drop(while: { $0 == UInt8(ascii: " ") })
-                texts.append(String(decoding: rest, as: UTF8.self))
-            } else {
-                texts.append(String(decoding: line, as: UTF8.self))
-            }
+            let firstWordEnd = line.firstIndex(of: UInt8(ascii: " ")) ?? line.endIndex
+            packed.append(contentsOf: line[firstWordEnd...].drop(while: { $0 == UInt8(ascii: " ") }))
+            ends.append(packed.count)
         }
-        return SMTPReply(code: code, enhancedCode: enhanced, lines: texts)
+        return SMTPReply(code: code, enhancedCode: enhanced, packed: String(decoding: packed, as: UTF8.self), ends: ends)
+    }
+
+    /// A one-line reply straight from the line's text (after `ddd SP`).
+    static func makeReply(code: Int, line: ArraySlice<UInt8>) -> SMTPReply {
+        let firstWordEnd = line.firstIndex(of: UInt8(ascii: " ")) ?? line.endIndex
+        if let candidate = EnhancedStatusCode(line[..<firstWordEnd]), Int(candidate.statusClass) == code / 100 {
+            let rest = line[firstWordEnd...].drop(while: { $0 == UInt8(ascii: " ") })
+            return SMTPReply(code: code, enhancedCode: candidate, packed: String(decoding: rest, as: UTF8.self), ends: [])
+        }
+        return SMTPReply(code: code, enhancedCode: nil, packed: String(decoding: line, as: UTF8.self), ends: [])
     }
 }

@@ -241,7 +241,8 @@ public struct DotStuffer: Sendable {
     public static func stuff<C: Collection>(_ message: C) -> [UInt8] where C.Element == UInt8 {
         var stuffer = DotStuffer()
         var output: [UInt8] = []
-        output.reserveCapacity(message.count + 8)
+        // Room for `feed`'s own reservation, so that it does not allocate a second buffer.
+        output.reserveCapacity(message.count + 16)
         stuffer.feed(message, into: &output)
         stuffer.finish(into: &output)
         return output

@@ -42,6 +42,8 @@ public struct LineFramer: Sendable {
             scanIndex -= readIndex
             readIndex = 0
         }
+        // A first buffer with room for a few commands or replies, not grown step by step.
+        if buffer.capacity == 0 { buffer.reserveCapacity(Swift.max(256, bytes.count)) }
         buffer.append(contentsOf: bytes)
     }
 

@@ -90,8 +90,17 @@ public final class DNSZone {
     /// The same records by owner name, each list in insertion order (every delivery looks up
     /// an MX and an A record).
     private var recordsByName: [String: [DNSRecord]] = [:]
+    /// Answers already given to ``Resolver/mx(_:)`` and ``Resolver/a(_:)``, by the name as asked;
+    /// emptied by every change of the zone (every relayed message asks the same two questions).
+    var mxAnswers: [String: DNSAnswer<MXRecord>] = [:]
+    var aAnswers: [String: DNSAnswer<IPv4Address>] = [:]
 
     public init() {}
+
+    private func zoneChanged() {
+        if !mxAnswers.isEmpty { mxAnswers = [:] }
+        if !aAnswers.isEmpty { aAnswers = [:] }
+    }
 
     static func normalize(_ name: String) -> String {
         // Most names are already lower case without a final dot: no copy for them.
@@ -106,6 +115,7 @@ public final class DNSZone {
 
     public func add(_ record: DNSRecord) {
         guard !(recordsByName[record.name]?.contains(record) ?? false) else { return }
+        zoneChanged()
         records.append(record)
         recordsByName[record.name, default: []].append(record)
     }
@@ -138,6 +148,7 @@ public final class DNSZone {
     /// Removes every record of `type` (or of every type) at `name`.
     public func remove(_ name: String, type: DNSRecordType? = nil) {
         let n = Self.normalize(name)
+        zoneChanged()
         records.removeAll { $0.name == n && (type == nil || $0.data.type == type) }
         recordsByName[n]?.removeAll { type == nil || $0.data.type == type }
         if recordsByName[n]?.isEmpty == true { recordsByName[n] = nil }
@@ -167,6 +178,13 @@ public struct Resolver {
 
     /// MX records sorted by preference, then exchange name (RFC 5321 §5.1).
     public func mx(_ domain: String) -> DNSAnswer<MXRecord> {
+        if let known = zone.mxAnswers[domain] { return known }
+        let answer = lookupMX(domain)
+        if zone.mxAnswers.count < 4096 { zone.mxAnswers[domain] = answer }
+        return answer
+    }
+
+    private func lookupMX(_ domain: String) -> DNSAnswer<MXRecord> {
         map(zone.lookup(domain, type: .mx)) { records in
             records.compactMap { record -> MXRecord? in
                 if case let .mx(preference, exchange) = record.data { return MXRecord(preference: preference, exchange: exchange) }
@@ -177,6 +195,13 @@ public struct Resolver {
 
     /// A records, sorted by address.
     public func a(_ name: String) -> DNSAnswer<IPv4Address> {
+        if let known = zone.aAnswers[name] { return known }
+        let answer = lookupA(name)
+        if zone.aAnswers.count < 4096 { zone.aAnswers[name] = answer }
+        return answer
+    }
+
+    private func lookupA(_ name: String) -> DNSAnswer<IPv4Address> {
         map(zone.lookup(name, type: .a)) { records in
             records.compactMap { record -> IPv4Address? in
                 if case let .a(address) = record.data { return address }

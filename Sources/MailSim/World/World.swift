@@ -75,7 +75,12 @@ public final class World {
     public private(set) var hosts: [Host] = []
     private var hostsByName: [String: Host] = [:]
     private var hostsByAddress: [IPv4Address: Host] = [:]
-    private var linksByKey: [String: Link] = [:]
+    /// Links by their two host names in order (a pair, so that a lookup builds no string).
+    private var linksByKey: [LinkKey: Link] = [:]
+    private struct LinkKey: Hashable {
+        var first: String
+        var second: String
+    }
     private var openFlows: [TCPFlow] = []
     /// Every flow ever made (their ends point to them without owning them).
     private var allFlows: [TCPFlow] = []
@@ -153,11 +158,11 @@ public final class World {
     public func link(_ a: String, _ b: String) -> Link {
         let x = DNSZone.normalize(a), y = DNSZone.normalize(b)
         let (first, second) = x <= y ? (x, y) : (y, x)
+        if let link = linksByKey[LinkKey(first: first, second: second)] { return link }
         let key = first + "|" + second
-        if let link = linksByKey[key] { return link }
         let made = Link(first, second, latency: first == second ? loopbackLatency : defaultLatency,
                         random: random.derive(label: "link:" + key))
-        linksByKey[key] = made
+        linksByKey[LinkKey(first: first, second: second)] = made
         return made
     }
 
