@@ -14,6 +14,9 @@ import Yams
 ///   password: {choose: [secret123, blue-kite-7, sunflower42, mint-tea-19]}
 ///   messages: {number: [2, 5]}
 ///   plain: {base64: "\\0bob\\0{{password}}"}     # `\0` is a NUL octet
+///   cram: {cram-md5: "bob {{password}} PDEyMzQ1QGhvc3Q+"}   # the CRAM-MD5 answer to that challenge
+///   box: {choose: ["[{…}, {…}]", "[{…}, {…}, {…}]"]}
+///   box-size: {follow: [box, [2, 3]]}                # the item at the index `box` drew
 /// ```
 public enum Variants {
     /// `{{name}}` markers are replaced in the whole file before it is parsed; a marker naming no
@@ -34,6 +37,8 @@ public enum Variants {
         }
         var values: [String: String] = [:]
         var order: [String] = []
+        /// The index each `choose` drew, for `follow`.
+        var chosen: [String: Int] = [:]
         for (keyNode, spec) in entries {
             let line = (keyNode.mark?.line ?? 0) + 1
             guard let name = keyNode.scalar?.string, !name.isEmpty,
@@ -53,7 +58,9 @@ public enum Variants {
                 case "choose":
                     let choices = argument.sequence?.compactMap { $0.scalar?.string } ?? []
                     if choices.isEmpty { fail(line, "vars.\(name) : choose attend une liste non vide", "vars.\(name): choose expects a non-empty list") }
-                    value = choices.isEmpty ? nil : choices[first ? 0 : Int(random.next() % UInt64(choices.count))]
+                    let index = choices.isEmpty ? 0 : (first ? 0 : Int(random.next() % UInt64(choices.count)))
+                    value = choices.isEmpty ? nil : choices[index]
+                    chosen[name] = index
                 case "number":
                     let bounds = argument.sequence?.compactMap { $0.scalar.flatMap { Int($0.string) } } ?? []
                     if bounds.count == 2, bounds[0] <= bounds[1] {
@@ -71,8 +78,33 @@ public enum Variants {
                         fail(line, "vars.\(name) : base64 attend un texte", "vars.\(name): base64 expects a text")
                         value = nil
                     }
+                case "cram-md5":
+                    // `{cram-md5: "USER PASSWORD CHALLENGE-BASE64"}`: the answer to a server's CRAM-MD5
+                    // challenge (RFC 2195), for a world whose challenge is fixed by its seed.
+                    let words = argument.scalar.map { substitute($0.string, values).split(separator: " ").map(String.init) } ?? []
+                    if words.count == 3, let challenge = Data(base64Encoded: words[2]) {
+                        value = ReplCore.cramMD5Response(user: words[0], password: words[1], challenge: Array(challenge)).response
+                    } else {
+                        fail(line, "vars.\(name) : cram-md5 attend « UTILISATEUR MOT-DE-PASSE DÉFI-BASE64 »",
+                             "vars.\(name): cram-md5 expects 'USER PASSWORD CHALLENGE-BASE64'")
+                        value = nil
+                    }
+                case "follow":
+                    // `{follow: [VAR, [a, b, c]]}`: the item at the index VAR's `choose` drew (a message list
+                    // and its count, drawn together).
+                    let parts = argument.sequence.map(Array.init) ?? []
+                    let other = parts.first?.scalar?.string ?? ""
+                    let items = parts.count == 2 ? (parts[1].sequence?.compactMap { $0.scalar?.string } ?? []) : []
+                    if let index = chosen[other], index < items.count {
+                        value = items[index]
+                    } else {
+                        fail(line, "vars.\(name) : follow attend [VARIABLE-choose-DÉFINIE-AVANT, [valeurs, une par choix]]",
+                             "vars.\(name): follow expects [CHOOSE-VARIABLE-DEFINED-BEFORE, [values, one per choice]]")
+                        value = nil
+                    }
                 default:
-                    fail(line, "vars.\(name) : « \(kind) » inconnu (choose, number, base64)", "vars.\(name): unknown '\(kind)' (choose, number, base64)")
+                    fail(line, "vars.\(name) : « \(kind) » inconnu (choose, number, base64, cram-md5, follow)",
+                         "vars.\(name): unknown '\(kind)' (choose, number, base64, cram-md5, follow)")
                     value = nil
                 }
             } else {

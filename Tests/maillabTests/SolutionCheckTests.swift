@@ -31,6 +31,22 @@ import Testing
         #expect(!out.contains("the solution does not complete"))
     }
 
+    @Test func anAlternativeSolutionThatDoesNotCompleteFails() throws {
+        let (status, out) = try check("alternative-fails.yaml")
+        #expect(status == 1)
+        #expect(out.hasPrefix(Self.bad + "alternative-fails.yaml:41: task 'submit': this alternative solution does not complete the exercise (AUTH before STARTTLS)"),
+                "\(out)")
+        #expect(!out.contains("alternative-fails.yaml:40:"), "the lowercase alternative completes: \(out)")
+        #expect(!out.contains("the solution does not complete"), "\(out)")
+    }
+
+    @Test func countsListsWhatIsReplayed() throws {
+        let result = try CommandLineTests.run(["check", "--lang", "en", "--counts", Self.bad + "alternative-fails.yaml"],
+                                              environment: ["MAILLAB_CONTENT": CommandLineTests.fixtures])
+        #expect(result.stdout.contains("alternative-fails.yaml  1 task(s), 1 solution(s), 2 alternative(s), 1 counter-example(s)"), "\(result.stdout)")
+        #expect(result.stdout.contains("total"), "\(result.stdout)")
+    }
+
     @Test func aStateGoalHoldingAtTheStartFails() throws {
         let (status, out) = try check("goal-holds-at-start.yaml")
         #expect(status == 1)
