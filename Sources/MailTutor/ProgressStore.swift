@@ -189,6 +189,25 @@ public final class ProgressStore {
         }
     }
 
+    /// How each exercise of a lesson ended, with the hints it cost and the time it took.
+    public struct ExerciseResult: Equatable, Sendable {
+        public var exercise: String
+        public var status: String
+        public var hintsUsed: Int
+        public var seconds: Int
+    }
+
+    public func exerciseResults(learner: String, lesson: String) throws -> [ExerciseResult] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT e.exercise_id, e.status, e.hints_used, e.seconds FROM exercise_result e JOIN learner l ON l.id = e.learner_id
+                WHERE l.name = ? AND e.lesson_id = ? ORDER BY e.exercise_id
+                """, arguments: [learner, lesson]).map { row in
+                ExerciseResult(exercise: row[0] ?? "", status: row[1] ?? "", hintsUsed: row[2] ?? 0, seconds: row[3] ?? 0)
+            }
+        }
+    }
+
     /// Exercise ids of a lesson and how they ended (`completed`, `skipped`).
     public func exerciseStatus(learner: String, lesson: String) throws -> [String: String] {
         try read { db in

@@ -53,7 +53,7 @@ public final class ReplCore {
     private var saslPending = false
 
     public private(set) var language: Language
-    private var env: Environment
+    var env: Environment
     private var world: TutorWorld?
     /// The world the learner works in now (nil before one is made), for `maillab --web`.
     public var liveWorld: TutorWorld? { world }
@@ -944,7 +944,7 @@ public final class ReplCore {
         savePosition(nil, 0)
         do { try env.store?.completeLesson(learner: env.learner, lesson: found.id, at: env.clock()) } catch {}
         let quiz = found.quiz.isEmpty ? "" : t(" Tapez « quiz \(found.id) » pour le quiz.", " Type 'quiz \(found.id)' for the quiz.")
-        return t("Leçon terminée.", "Lesson complete.") + quiz + "\n"
+        return t("Leçon terminée.", "Lesson complete.") + "\n" + lessonSummary(found) + quiz.trimmingCharacters(in: .whitespaces) + (quiz.isEmpty ? "" : "\n")
     }
 
     /// Where the current attempt stands, for `maillab check` (nil when no exercise is under way).

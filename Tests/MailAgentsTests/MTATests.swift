@@ -208,7 +208,7 @@ func text(_ message: StoredMessage) -> String { String(decoding: message.raw, as
         var outcome: SMTPAttempt?
         let job = try #require(SMTPClientJob(from: "promo@spam.example", to: [recipient],
                                              data: Array("Subject: Buy now\r\n\r\nCheap!\r\n".utf8), ehloName: "spam.example"))
-        let session = ClientSession<SMTPClient, SMTPClientAction, SMTPAttempt>(
+        let session = ClientSession<SMTPClient, SMTPDeliveryResult, SMTPAttempt>(
             engine: SMTPClient(job: job), world: mail.world, serverName: "mail.example.com",
             hooks: SMTPClient.sessionHooks) { outcome = $0 }
         session.connect(from: spammer, to: "mail.example.com", port: 25, implicitTLS: false)

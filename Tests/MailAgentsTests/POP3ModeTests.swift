@@ -57,7 +57,8 @@ struct Device {
             for action in actions {
                 switch action {
                 case .send(let bytes): toServer += bytes
-                case .finished(let outcome): result = outcome
+                case .event(.finished(let outcome)): result = outcome
+                case .event(.transactionFinished): Issue.record("a POP3 session has one transaction")
                 case .close: closed = true
                 case .startTLS: break
                 }

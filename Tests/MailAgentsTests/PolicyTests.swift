@@ -15,7 +15,7 @@ func sendRaw(_ mail: MailWorld, from hostName: String, address: String, to serve
     let host = try mail.world.host(hostName) ?? mail.world.addHost(hostName, address: address)
     let job = try #require(SMTPClientJob(from: mailFrom, to: rcptTo, data: data, ehloName: hostName))
     var outcome: SMTPAttempt?
-    let session = ClientSession<SMTPClient, SMTPClientAction, SMTPAttempt>(
+    let session = ClientSession<SMTPClient, SMTPDeliveryResult, SMTPAttempt>(
         engine: SMTPClient(job: job), world: mail.world, serverName: server,
         hooks: SMTPClient.sessionHooks) { outcome = $0 }
     session.connect(from: host, to: server, port: 25, implicitTLS: false)

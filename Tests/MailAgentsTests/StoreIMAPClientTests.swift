@@ -11,8 +11,8 @@ final class IMAPBackToBack {
     var wire: [String] = []
 
     init(_ store: MailStore, clientSeesGreeting: Bool = true) {
-        server = IMAPServer(backend: store, configuration: .plaintextAllowed)
-        let greeting = server.start(now: now)
+        server = IMAPServer(backend: store, configuration: IMAPServerConfiguration.plaintextAllowed.withTestOrigin())
+        let greeting = server.start(now: now.engineTime)
         if clientSeesGreeting {
             _ = deliver(greeting)
         } else {
@@ -41,8 +41,8 @@ final class IMAPBackToBack {
             switch o {
             case .send(let bytes):
                 wire.append("C: " + String(decoding: bytes, as: UTF8.self))
-                out += deliver(server.receive(bytes, now: now))
-            case .response(let r): out.append(r)
+                out += deliver(server.receive(bytes, now: now.engineTime))
+            case .event(let r): out.append(r)
             case .startTLS, .close: break
             }
         }
@@ -149,7 +149,7 @@ final class IMAPBackToBack {
         // Another device flags a message and mail arrives: IDLE pushes, the loop fetches.
         try store.storeFlags(user: "bob", mailbox: "INBOX", uids: [2], operation: .add, flags: [.flagged])
         try store.deliver(to: "bob", bytes: imapCourseMessage(id: "later"), internalDate: imapCourseNow)
-        step = b.feed(b.deliver(b.server.mailboxChanged(now: b.now)))
+        step = b.feed(b.deliver(b.server.mailboxChanged(now: b.now.engineTime)))
         #expect(step == .endIdle)
         step = b.drive(step)
         #expect(step == .wait)
@@ -159,7 +159,7 @@ final class IMAPBackToBack {
         // An expunge elsewhere.
         try store.storeFlags(user: "bob", mailbox: "INBOX", uids: [1], operation: .add, flags: [.deleted])
         try store.expunge(user: "bob", mailbox: "INBOX")
-        _ = b.feed(b.deliver(b.server.mailboxChanged(now: b.now)))
+        _ = b.feed(b.deliver(b.server.mailboxChanged(now: b.now.engineTime)))
         #expect(b.sync.view.uids == [2, 3, 4])
         #expect(b.sync.view.flags[1] == nil)
     }
@@ -180,7 +180,7 @@ final class IMAPBackToBack {
 @Suite struct StoreIMAPClientTLSTests {
     @Test func clientStartTLSThenLogin() throws {
         let store = try imapCourseStore()
-        var server = IMAPServer(backend: store, configuration: IMAPServerConfiguration(requireTLSForAuthentication: true))
+        var server = IMAPServer(backend: store, configuration: IMAPServerConfiguration(requireTLSForAuthentication: true).withTestOrigin())
         var client = IMAPClient()
         func toClient(_ actions: [IMAPServerAction]) -> [IMAPClient.Output] {
             actions.flatMap { a -> [IMAPClient.Output] in
@@ -190,17 +190,17 @@ final class IMAPBackToBack {
         }
         func toServer(_ outputs: [IMAPClient.Output]) -> [IMAPServerAction] {
             outputs.flatMap { o -> [IMAPServerAction] in
-                if case .send(let bytes) = o { return server.receive(bytes, now: imapCourseNow) }
+                if case .send(let bytes) = o { return server.receive(bytes, now: imapCourseNow.engineTime) }
                 return []
             }
         }
-        _ = toClient(server.start(now: imapCourseNow))
+        _ = toClient(server.start(now: imapCourseNow.engineTime))
         #expect(client.capabilities.contains("STARTTLS") && client.capabilities.contains("LOGINDISABLED"))
         let fromServer = toServer(client.send(.startTLS).output)
         #expect(fromServer.last == .startTLS)
         let clientOut = toClient(fromServer)
         #expect(clientOut.contains(.startTLS))
-        _ = server.tlsEstablished(now: imapCourseNow)
+        _ = server.tlsEstablished(now: imapCourseNow.engineTime)
         _ = client.tlsEstablished()
         #expect(client.capabilities.isEmpty)
         _ = toClient(toServer(client.send(.capability).output))

@@ -95,7 +95,7 @@ import MailCore
         s.greet()
         s.send("a LOGIN bob secret123")
         s.send("b STARTTLS")
-        _ = s.server.tlsEstablished(now: s.now)
+        _ = s.server.tlsEstablished(now: s.now.engineTime)
         s.send("c AUTHENTICATE PLAIN AGJvYgBzZWNyZXQxMjM=")
         #expect(s.server.takeFacts() == [
             .session(.greeting),

@@ -110,7 +110,7 @@ import MailCore
         #expect(out == "a OK Begin TLS negotiation\r\n")
         #expect(s.tlsRequested)
         #expect(s.raw(Array("c NOOP\r\n".utf8)) == "") // plaintext before the handshake ends is ignored
-        _ = s.server.tlsEstablished(now: s.now)
+        _ = s.server.tlsEstablished(now: s.now.engineTime)
         #expect(s.send("d CAPABILITY") == "* CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT SPECIAL-USE ESEARCH SORT AUTH=PLAIN AUTH=LOGIN\r\nd OK CAPABILITY completed\r\n")
         #expect(s.send("e STARTTLS") == "e BAD TLS is already active or not available.\r\n")
     }
@@ -136,7 +136,7 @@ import MailCore
         #expect(s.greet().contains("STARTTLS LOGINDISABLED]"))
         #expect(s.send("a LOGIN bob secret123") == "a NO [PRIVACYREQUIRED] Login refused: this connection is not encrypted. Use STARTTLS first, or port 993.\r\n")
         s.send("b STARTTLS")
-        _ = s.server.tlsEstablished(now: s.now)
+        _ = s.server.tlsEstablished(now: s.now.engineTime)
         #expect(s.send("c LOGIN bob secret123").hasPrefix("c OK [CAPABILITY"))
     }
 

@@ -113,8 +113,8 @@ import MailCore
         let s = IMAPTestSession(store)
         s.greet()
         let deadline = try #require(s.server.nextDeadline)
-        #expect(deadline.secondsSince1970 == imapCourseNow.secondsSince1970 + 1800)
-        #expect(s.text(s.server.timerFired(now: IMAPDate(secondsSince1970: deadline.secondsSince1970 - 1))) == "")
+        #expect(deadline == imapCourseNow.engineTime + .seconds(1800))
+        #expect(s.text(s.server.timerFired(now: deadline - .seconds(1))) == "")
         #expect(s.text(s.server.timerFired(now: deadline)) == "* BYE Disconnected for inactivity.\r\n")
         #expect(s.closed)
     }

@@ -9,28 +9,28 @@ final class IMAPTestSession {
     var tlsRequested = false
 
     init(_ store: MailStore, configuration: IMAPServerConfiguration = .plaintextAllowed, now: IMAPDate = imapCourseNow) {
-        server = IMAPServer(backend: store, configuration: configuration)
+        server = IMAPServer(backend: store, configuration: configuration.withTestOrigin(zone: now.utcOffsetMinutes))
         self.now = now
     }
 
     @discardableResult
-    func greet() -> String { text(server.start(now: now)) }
+    func greet() -> String { text(server.start(now: now.engineTime)) }
 
     /// Sends one line (CRLF added) and returns what the server wrote.
     @discardableResult
     func send(_ line: String) -> String { raw(Array((line + "\r\n").utf8)) }
 
     @discardableResult
-    func raw(_ bytes: [UInt8]) -> String { text(server.receive(bytes, now: now)) }
+    func raw(_ bytes: [UInt8]) -> String { text(server.receive(bytes, now: now.engineTime)) }
 
     /// Feeds bytes one at a time, collecting everything.
     func rawByteByByte(_ bytes: [UInt8]) -> String {
         var out = ""
-        for b in bytes { out += text(server.receive([b], now: now)) }
+        for b in bytes { out += text(server.receive([b], now: now.engineTime)) }
         return out
     }
 
-    func changed() -> String { text(server.mailboxChanged(now: now)) }
+    func changed() -> String { text(server.mailboxChanged(now: now.engineTime)) }
 
     func text(_ actions: [IMAPServerAction]) -> String {
         var out = ""
@@ -45,7 +45,21 @@ final class IMAPTestSession {
     }
 }
 
+extension IMAPDate {
+    /// The engine time (`ProtocolEngine`'s one time type) of this date for the test servers,
+    /// whose origin is the Unix epoch (``IMAPServerConfiguration/withTestOrigin(zone:)``).
+    var engineTime: Duration { .seconds(secondsSince1970) }
+}
+
 extension IMAPServerConfiguration {
+    /// Engine time zero is the Unix epoch, in the zone of the test's dates (APPEND without a date
+    /// gets the current date in that zone).
+    func withTestOrigin(zone utcOffsetMinutes: Int = 60) -> IMAPServerConfiguration {
+        var configuration = self
+        configuration.origin = IMAPDate(secondsSince1970: 0, utcOffsetMinutes: utcOffsetMinutes)
+        return configuration
+    }
+
     /// The engine's default refuses plaintext logins before TLS (as Dovecot's
     /// `disable_plaintext_auth`); most tests log in on a plain test connection.
     static var plaintextAllowed: IMAPServerConfiguration { IMAPServerConfiguration(requireTLSForAuthentication: false) }

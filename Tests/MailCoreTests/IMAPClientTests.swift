@@ -12,7 +12,7 @@ import Testing
         _ = c.send(.fetch(.all, [.uid, .flags], uid: true))
         var out = [IMAPResponse]()
         for chunk in chunks {
-            for o in c.receive(chunk) { if case .response(let r) = o { out.append(r) } }
+            for o in c.receive(chunk) { if case .event(let r) = o { out.append(r) } }
         }
         return out
     }

@@ -35,7 +35,8 @@ struct POP3Pair {
                 log += String(decoding: bytes, as: UTF8.self).split(separator: "\r\n").map { "C: " + $0 }
             case .startTLS: clientWantsTLS = true
             case .close: clientClosed = true
-            case .finished(let result): self.result = result
+            case .event(.finished(let result)): self.result = result
+            case .event(.transactionFinished): Issue.record("a POP3 session has one transaction")
             }
         }
     }
@@ -273,7 +274,7 @@ func greetingLog(_ pair: POP3Pair) -> [String] { pair.log }
     }
 
     static func finished(_ actions: [POP3ClientAction]) -> POP3ClientResult? {
-        for case .finished(let result) in actions { return result }
+        for case .event(.finished(let result)) in actions { return result }
         return nil
     }
 

@@ -34,8 +34,8 @@ struct Pipe {
                 case .send(let bytes): toServer += bytes; clientToServer.append(String(decoding: bytes, as: UTF8.self))
                 case .startTLS: clientWantsTLS = true
                 case .close: break
-                case .transactionFinished(let outcome): transactionResults.append(outcome)
-                case .finished(let outcome): result = outcome
+                case .event(.transactionFinished(let outcome)): transactionResults.append(outcome)
+                case .event(.finished(let outcome)): result = outcome
                 }
             }
         }
@@ -264,7 +264,7 @@ func submissionServer(mechanisms: [SASLMechanism] = [.plain, .login, .cramMD5, .
         take(actions)
         #expect(sent == "QUIT\r\n")
         actions = client.receive(bytes("221 Bye\r\n"), now: .seconds(8))
-        guard case .finished(let result)? = actions.last else { Issue.record("\(actions)"); return }
+        guard case .event(.finished(let result))? = actions.last else { Issue.record("\(actions)"); return }
         #expect(result.queueID == "ABC")
         #expect(!result.capabilities.esmtp)
     }
@@ -274,7 +274,7 @@ func submissionServer(mechanisms: [SASLMechanism] = [.plain, .login, .cramMD5, .
         _ = client.start(now: .zero)
         #expect(client.nextDeadline == .seconds(300))
         let actions = client.timerFired(now: .seconds(300))
-        guard case .finished(let result)? = actions.last else { Issue.record("\(actions)"); return }
+        guard case .event(.finished(let result))? = actions.last else { Issue.record("\(actions)"); return }
         #expect(result.sessionFailure == SMTPSessionFailure(stage: .greeting, reason: .timeout))
         #expect(actions.contains(.close))
     }

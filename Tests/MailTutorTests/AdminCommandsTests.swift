@@ -99,3 +99,34 @@ import Testing
         #expect(!view.matches(pattern, learnerHosts: []))
     }
 }
+
+/// Issue 14: a lesson ends with a summary and a score (hints cost points).
+@Suite struct LessonSummaryTests {
+    @Test func pointsRule() {
+        #expect(ReplCore.points(status: "completed", hints: 0) == 10)
+        #expect(ReplCore.points(status: "completed", hints: 2) == 6)
+        #expect(ReplCore.points(status: "completed", hints: 9) == 4)
+        #expect(ReplCore.points(status: "skipped", hints: 0) == 0)
+        #expect(ReplCore.points(status: nil, hints: 0) == 0)
+    }
+
+    @Test func summaryAtTheEndOfALesson() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("maillab-summary-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try ProgressStore(path: dir.appendingPathComponent("p.sqlite").path)
+        let library = AdminCommandsTests.library
+        let lesson = try #require(library.lesson("capstone"))
+        let core = ReplCore(environment: ReplCore.Environment(library: library, driver: SimulatedWorldDriver(), store: store,
+                                                              learner: "t", clock: { Date(timeIntervalSince1970: 0) }),
+                            language: .en)
+        var out = core.evaluate("lesson capstone").text
+        for _ in 0..<(2 * (lesson.sections.count + lesson.exercises.count) + 2) {
+            if out.contains("Lesson complete") { break }
+            out = core.evaluate(out.contains("Exercise ") ? "skip" : "next").text
+        }
+        #expect(out.contains("Lesson complete"), "\(out)")
+        #expect(out.contains("Summary: 0/\(lesson.exercises.count) exercises done"), "\(out)")
+        #expect(out.contains("Score: 0/\(lesson.exercises.count * 10)"), "\(out)")
+    }
+}

@@ -1,39 +1,22 @@
 import MailCore
 import MailSim
 
-/// Runs a sans-IO client engine over a virtual connection it opens itself, and hands the engine's
-/// result to `completion` exactly once — also when the connection is refused, times out or is reset.
-final class ClientSession<Engine, EngineAction, Result> {
-    /// What the session does with one of the engine's actions.
-    enum Action {
-        case send([UInt8])
-        case startTLS
-        case close
-        /// One transaction of several ended; the session goes on.
-        case transactionFinished(Result)
-        case finished(Result)
-    }
-
+/// Runs a sans-IO client engine (a `ProtocolEngine` whose events are `ClientEvent`s: SMTP, POP3)
+/// over a virtual connection it opens itself, and hands the engine's result to `completion`
+/// exactly once — also when the connection is refused, times out or is reset.
+final class ClientSession<Engine: ProtocolEngine, Value, Result> where Engine.Event == ClientEvent<Value> {
     enum Failure {
         case connect(ConnectError)
         case reset(ResetReason)
         case tls(String)
     }
 
+    /// What only the owner knows: how to make its result from the engine's.
     struct Hooks {
-        var start: (inout Engine, Duration, inout [EngineAction]) -> Void
-        var receive: (inout Engine, [UInt8], Duration, inout [EngineAction]) -> Void
-        var tlsEstablished: (inout Engine, Duration, inout [EngineAction]) -> Void
-        var tlsFailed: (inout Engine, Duration, inout [EngineAction]) -> Void
-        var closed: (inout Engine, Duration, inout [EngineAction]) -> Void
-        var timerFired: (inout Engine, Duration, inout [EngineAction]) -> Void
-        /// `inout` only so that reading the deadline does not copy the whole engine.
-        var deadline: (inout Engine) -> Duration?
-        var classify: (EngineAction) -> Action
+        /// The owner's result for one the engine reported.
+        var result: (Value) -> Result
         /// The result to report when the engine never got to finish.
         var failed: (Engine, Failure) -> Result
-        /// The facts the engine reported since the last call (`FactReporting.takeFacts()`).
-        var takeFacts: (inout Engine) -> [ProtocolFact] = { _ in [] }
     }
 
     private(set) var engine: Engine
@@ -42,10 +25,10 @@ final class ClientSession<Engine, EngineAction, Result> {
     private let serverName: String
     private var connection: Connection?
     private var timer = SessionTimer()
-    private var actions: [EngineAction] = []
+    private var actions: [EngineAction<ClientEvent<Value>>] = []
     private var awaitingImplicitTLS = false
     private var completion: ((Result) -> Void)?
-    /// Receives each ``Action/transactionFinished(_:)`` result (sessions that carry several
+    /// Receives each `.transactionFinished` result (sessions that carry several
     /// messages; see ``SMTPClient/enqueue(_:)``).
     var onTransaction: ((Result) -> Void)?
     private(set) var connectionID: Int?
@@ -81,18 +64,18 @@ final class ClientSession<Engine, EngineAction, Result> {
                 connection.startTLS(asClient: serverName)
                 return
             }
-            hooks.start(&engine, now, &actions)
+            engine.start(now: now, into: &actions)
         case .connectFailed(let error):
             complete(hooks.failed(engine, .connect(error)))
             return
         case .data(let bytes):
-            hooks.receive(&engine, bytes, now, &actions)
+            engine.receive(bytes, now: now, into: &actions)
         case .tlsEstablished:
             if awaitingImplicitTLS {
                 awaitingImplicitTLS = false
-                hooks.start(&engine, now, &actions)
+                engine.start(now: now, into: &actions)
             } else {
-                hooks.tlsEstablished(&engine, now, &actions)
+                engine.tlsEstablished(now: now, into: &actions)
             }
         case .reset(let reason):
             if case .tlsFailed(let message) = reason {
@@ -100,22 +83,22 @@ final class ClientSession<Engine, EngineAction, Result> {
                     complete(hooks.failed(engine, .tls(message)))
                     return
                 }
-                hooks.tlsFailed(&engine, now, &actions)
+                engine.tlsFailed(now: now, into: &actions)
             } else {
-                hooks.closed(&engine, now, &actions)
+                engine.connectionClosed(now: now, into: &actions)
             }
             perform()
             if completion != nil { complete(hooks.failed(engine, .reset(reason))) }
             return
         case .endOfStream, .closed:
-            hooks.closed(&engine, now, &actions)
+            engine.connectionClosed(now: now, into: &actions)
         }
         perform()
     }
 
     private func perform() {
         if let connection {
-            let facts = hooks.takeFacts(&engine)
+            let facts = engine.takeFacts()
             if !facts.isEmpty {
                 let context = world.factContext(for: connection, role: .client)
                 for fact in facts { world.record(fact, context: context) }
@@ -123,19 +106,19 @@ final class ClientSession<Engine, EngineAction, Result> {
         }
         var index = 0
         while index < actions.count, let connection {
-            switch hooks.classify(actions[index]) {
+            switch actions[index] {
             case .send(let bytes):
                 connection.write(bytes)
             case .startTLS:
                 connection.startTLS(asClient: serverName)
             case .close:
                 connection.close()
-            case .transactionFinished(let result):
-                onTransaction?(result)
-            case .finished(let result):
+            case .event(.transactionFinished(let value)):
+                onTransaction?(hooks.result(value))
+            case .event(.finished(let value)):
                 actions.removeAll(keepingCapacity: true)
                 connection.close()
-                complete(result)
+                complete(hooks.result(value))
                 return
             }
             index += 1
@@ -145,18 +128,18 @@ final class ClientSession<Engine, EngineAction, Result> {
     }
 
     private func rearmTimer() {
-        let deadline = completion != nil ? hooks.deadline(&engine) : nil
+        let deadline = completion != nil ? engine.nextDeadline : nil
         timer.arm(for: deadline, in: world) { [self] in self.timerDue() }
     }
 
     private func timerDue() {
         timer.fired()
         guard completion != nil else { return }
-        guard SessionTimer.isDue(hooks.deadline(&engine), now: world.now) else {
+        guard SessionTimer.isDue(engine.nextDeadline, now: world.now) else {
             rearmTimer()
             return
         }
-        hooks.timerFired(&engine, world.now.engineTime, &actions)
+        engine.timerFired(now: world.now.engineTime, into: &actions)
         perform()
     }
 

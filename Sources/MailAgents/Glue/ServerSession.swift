@@ -6,46 +6,27 @@ protocol DetachableSession: AnyObject {
     func detach()
 }
 
-/// Runs a sans-IO server engine on the server end of a virtual connection: the connection's
-/// events go into the engine, the engine's actions go out to the connection, and its deadline
-/// becomes a scheduler event. One instance per accepted connection.
-final class ServerSession<Engine, EngineAction>: DetachableSession {
-    /// What the session does with one of the engine's actions.
-    enum Action {
-        case send([UInt8])
-        case startTLS
-        case close
-    }
-
-    struct Hooks {
-        var start: (inout Engine, Duration, inout [EngineAction]) -> Void
-        var receive: (inout Engine, [UInt8], Duration, inout [EngineAction]) -> Void
-        var tlsEstablished: (inout Engine, Duration, inout [EngineAction]) -> Void
-        var timerFired: (inout Engine, Duration, inout [EngineAction]) -> Void
-        /// `inout` only so that reading the deadline does not copy the whole engine.
-        var deadline: (inout Engine) -> Duration?
-        var classify: (EngineAction) -> Action
-        var closed: (inout Engine) -> Void = { _ in }
-        /// The facts the engine reported since the last call (`FactReporting.takeFacts()`).
-        var takeFacts: (inout Engine) -> [ProtocolFact] = { _ in [] }
-    }
-
+/// Runs a sans-IO server engine (any `ProtocolEngine` without events: SMTP, POP3, IMAP) on the
+/// server end of a virtual connection: the connection's events go into the engine through the
+/// contract, the engine's actions go out to the connection, its facts go to the world's journal,
+/// and its deadline becomes a scheduler event. One instance per accepted connection.
+final class ServerSession<Engine: ProtocolEngine>: DetachableSession where Engine.Event == Never {
     private(set) var engine: Engine
     let connection: Connection
     private let world: World
-    private let hooks: Hooks
     private let tlsIdentity: () -> TLSServerIdentity?
     private var timer = SessionTimer()
-    private var actions: [EngineAction] = []
+    private var actions: [EngineAction<Never>] = []
     private var finished = false
     var onFinish: (() -> Void)?
+    /// Called before every call into the engine (the MDA keeps its store's clock in step).
+    var willDrive: (() -> Void)?
 
-    init(engine: Engine, connection: Connection, world: World, hooks: Hooks,
+    init(engine: Engine, connection: Connection, world: World,
          tlsIdentity: @escaping () -> TLSServerIdentity?) {
         self.engine = engine
         self.connection = connection
         self.world = world
-        self.hooks = hooks
         self.tlsIdentity = tlsIdentity
     }
 
@@ -60,13 +41,14 @@ final class ServerSession<Engine, EngineAction>: DetachableSession {
             awaitingImplicitTLS = true
             connection.startTLS(asServer: identity)
         } else {
-            hooks.start(&engine, world.now.engineTime, &actions)
+            willDrive?()
+            engine.start(now: world.now.engineTime, into: &actions)
             perform()
         }
     }
 
     /// Lets the owner poke the engine from outside (a mailbox changed during IMAP IDLE, …).
-    func drive(_ body: (inout Engine, Duration, inout [EngineAction]) -> Void) {
+    func drive(_ body: (inout Engine, Duration, inout [EngineAction<Never>]) -> Void) {
         guard !finished else { return }
         body(&engine, world.now.engineTime, &actions)
         perform()
@@ -80,13 +62,15 @@ final class ServerSession<Engine, EngineAction>: DetachableSession {
         let now = world.now.engineTime
         switch event {
         case .data(let bytes):
-            hooks.receive(&engine, bytes, now, &actions)
+            willDrive?()
+            engine.receive(bytes, now: now, into: &actions)
         case .tlsEstablished:
+            willDrive?()
             if awaitingImplicitTLS {
                 awaitingImplicitTLS = false
-                hooks.start(&engine, now, &actions)
+                engine.start(now: now, into: &actions)
             } else {
-                hooks.tlsEstablished(&engine, now, &actions)
+                engine.tlsEstablished(now: now, into: &actions)
             }
         case .endOfStream:
             finish(close: true)
@@ -102,7 +86,7 @@ final class ServerSession<Engine, EngineAction>: DetachableSession {
 
     /// Moves the engine's facts to the world's journal, with where and when they happened.
     private func journalFacts() {
-        let facts = hooks.takeFacts(&engine)
+        let facts = engine.takeFacts()
         guard !facts.isEmpty else { return }
         let context = world.factContext(for: connection, role: .server)
         for fact in facts { world.record(fact, context: context) }
@@ -112,7 +96,7 @@ final class ServerSession<Engine, EngineAction>: DetachableSession {
         journalFacts()
         var index = 0
         while index < actions.count {
-            switch hooks.classify(actions[index]) {
+            switch actions[index] {
             case .send(let bytes):
                 connection.write(bytes)
             case .startTLS:
@@ -136,18 +120,19 @@ final class ServerSession<Engine, EngineAction>: DetachableSession {
     }
 
     private func rearmTimer() {
-        let deadline = !finished ? hooks.deadline(&engine) : nil
+        let deadline = !finished ? engine.nextDeadline : nil
         timer.arm(for: deadline, in: world) { [unowned self] in timerDue() }
     }
 
     private func timerDue() {
         timer.fired()
         guard !finished else { return }
-        guard SessionTimer.isDue(hooks.deadline(&engine), now: world.now) else {
+        guard SessionTimer.isDue(engine.nextDeadline, now: world.now) else {
             rearmTimer()
             return
         }
-        hooks.timerFired(&engine, world.now.engineTime, &actions)
+        willDrive?()
+        engine.timerFired(now: world.now.engineTime, into: &actions)
         perform()
     }
 
@@ -164,7 +149,8 @@ final class ServerSession<Engine, EngineAction>: DetachableSession {
         guard !finished else { return }
         finished = true
         timer.cancel()
-        hooks.closed(&engine)
+        var ignored: [EngineAction<Never>] = []
+        engine.connectionClosed(now: world.now.engineTime, into: &ignored)
         journalFacts()
         world.record(.session(.closed), context: world.factContext(for: connection, role: .server))
         if close { connection.close() }

@@ -37,8 +37,8 @@ public final class MDA {
     public let store: MailStore
     public private(set) var configuration: MDAConfiguration
 
-    private typealias IMAPSession = ServerSession<IMAPServer, IMAPServerAction>
-    private typealias POP3Session = ServerSession<POP3Server, POP3Action>
+    private typealias IMAPSession = ServerSession<IMAPServer>
+    private typealias POP3Session = ServerSession<POP3Server>
     /// Open sessions by a counter, so that notifications go out in a reproducible order.
     private var imapSessions: [UInt64: IMAPSession] = [:]
     private var pop3Sessions: [UInt64: POP3Session] = [:]
@@ -92,7 +92,7 @@ public final class MDA {
             plaintextLoginRequiresTLS: configuration.plaintextLoginRequiresTLS, apop: true)
         let engine = POP3Server(configuration: config, backend: store,
                                 sessionID: UInt64(world.unixSeconds) &* 1000 &+ sessionCounter)
-        let session = POP3Session(engine: engine, connection: connection, world: world, hooks: Self.pop3Hooks,
+        let session = POP3Session(engine: engine, connection: connection, world: world,
                                   tlsIdentity: tlsIdentity)
         let key = sessionCounter
         pop3Sessions[key] = session
@@ -101,62 +101,23 @@ public final class MDA {
         session.start(implicitTLS: false)
     }
 
-    private static let pop3Hooks = POP3Session.Hooks(
-        start: { engine, now, out in out += engine.start(now: now) },
-        receive: { engine, bytes, now, out in out += engine.receive(bytes, now: now) },
-        tlsEstablished: { engine, now, out in out += engine.tlsEstablished(now: now) },
-        timerFired: { engine, now, out in out += engine.timerFired(now: now) },
-        deadline: { $0.nextDeadline },
-        classify: { action in
-            switch action {
-            case .send(let bytes): return .send(bytes)
-            case .startTLS: return .startTLS
-            case .close: return .close
-            }
-        },
-        closed: { engine in engine.connectionClosed() },
-        takeFacts: { engine in engine.takeFacts() })
-
     // MARK: IMAP
 
     private func acceptIMAP(_ connection: Connection, implicitTLS: Bool) {
         let config = IMAPServerConfiguration(
             greeting: configuration.imapGreeting, tlsAvailable: true, implicitTLS: implicitTLS,
-            requireTLSForAuthentication: configuration.plaintextLoginRequiresTLS)
+            requireTLSForAuthentication: configuration.plaintextLoginRequiresTLS,
+            origin: IMAPDate(secondsSince1970: world.epochUnixSeconds, utcOffsetMinutes: 60))
         let engine = IMAPServer(backend: store, configuration: config)
-        let session = IMAPSession(engine: engine, connection: connection, world: world, hooks: imapHooks(),
-                                  tlsIdentity: tlsIdentity)
+        let session = IMAPSession(engine: engine, connection: connection, world: world, tlsIdentity: tlsIdentity)
+        // The store seeds new UIDVALIDITY values from its clock, which follows the IMAP sessions.
+        let (world, store) = (self.world, self.store)
+        session.willDrive = { store.now = world.imapDate() }
         sessionCounter += 1
         let key = sessionCounter
         imapSessions[key] = session
         session.onFinish = { [weak self] in self?.imapSessions[key] = nil }
         session.start(implicitTLS: implicitTLS)
-    }
-
-    /// IMAP engines count time as calendar dates; the sessions count virtual time since world start.
-    private func imapHooks() -> IMAPSession.Hooks {
-        let epoch = world.epochUnixSeconds
-        let store = self.store
-        func date(_ now: Duration) -> IMAPDate {
-            let current = IMAPDate(secondsSince1970: epoch + now.components.seconds, utcOffsetMinutes: 60)
-            store.now = current
-            return current
-        }
-        return IMAPSession.Hooks(
-            start: { engine, now, out in out += engine.start(now: date(now)) },
-            receive: { engine, bytes, now, out in out += engine.receive(bytes, now: date(now)) },
-            tlsEstablished: { engine, now, out in out += engine.tlsEstablished(now: date(now)) },
-            timerFired: { engine, now, out in out += engine.timerFired(now: date(now)) },
-            deadline: { engine in engine.nextDeadline.map { .seconds($0.secondsSince1970 - epoch) } },
-            classify: { action in
-                switch action {
-                case .send(let bytes): return .send(bytes)
-                case .startTLS: return .startTLS
-                case .close: return .close
-                }
-            },
-            closed: { engine in engine.connectionClosed() },
-            takeFacts: { engine in engine.takeFacts() })
     }
 
     /// A change in the store: sessions in IDLE hear about it at once (RFC 2177); the others at
@@ -167,11 +128,10 @@ public final class MDA {
         world.scheduler.schedule(after: .zero) { [weak self] in
             guard let self else { return }
             self.notifyScheduled = false
-            let epoch = self.world.epochUnixSeconds
             for key in self.imapSessions.keys.sorted() {
                 guard let session = self.imapSessions[key], session.engine.isIdling else { continue }
                 session.drive { engine, now, out in
-                    out += engine.mailboxChanged(now: IMAPDate(secondsSince1970: epoch + now.components.seconds, utcOffsetMinutes: 60))
+                    engine.mailboxChanged(now: now, into: &out)
                 }
             }
         }

@@ -33,7 +33,7 @@ struct SMTPAttempt {
 /// A relay session that further messages may join, and who waits for each of its messages
 /// (the current one first).
 final class RelaySession {
-    var session: ClientSession<SMTPClient, SMTPClientAction, SMTPAttempt>?
+    var session: ClientSession<SMTPClient, SMTPDeliveryResult, SMTPAttempt>?
     var waiting: [(job: SMTPClientJob, completion: (SMTPAttempt) -> Void)] = []
 }
 
@@ -278,7 +278,7 @@ extension MTA {
         }
         let relay = RelaySession()
         relay.waiting = [(job, completion)]
-        let session = ClientSession<SMTPClient, SMTPClientAction, SMTPAttempt>(
+        let session = ClientSession<SMTPClient, SMTPDeliveryResult, SMTPAttempt>(
             engine: SMTPClient(job: job), world: world, serverName: exchange,
             hooks: SMTPClient.sessionHooks) { [weak self] attempt in
             self?.relaySessionEnded(relay, key: key, attempt: attempt, address: address, exchange: exchange)
@@ -310,7 +310,7 @@ extension MTA {
     /// Runs one SMTP client session from this host.
     func runClient(_ job: SMTPClientJob, to target: String, serverName: String, port: UInt16, implicitTLS: Bool,
                    completion: @escaping (SMTPAttempt) -> Void) {
-        let session = ClientSession<SMTPClient, SMTPClientAction, SMTPAttempt>(
+        let session = ClientSession<SMTPClient, SMTPDeliveryResult, SMTPAttempt>(
             engine: SMTPClient(job: job), world: world, serverName: serverName,
             hooks: SMTPClient.sessionHooks, completion: completion)
         session.connect(from: host, to: target, port: port, implicitTLS: implicitTLS)
@@ -354,31 +354,15 @@ extension MTA {
 }
 
 extension SMTPClient {
-    static let sessionHooks = ClientSession<SMTPClient, SMTPClientAction, SMTPAttempt>.Hooks(
-        start: { engine, now, out in engine.start(now: now, into: &out) },
-        receive: { engine, bytes, now, out in engine.receive(bytes, now: now, into: &out) },
-        tlsEstablished: { engine, now, out in engine.tlsEstablished(now: now, into: &out) },
-        tlsFailed: { engine, now, out in engine.tlsFailed(now: now, into: &out) },
-        closed: { engine, now, out in engine.connectionClosed(now: now, into: &out) },
-        timerFired: { engine, now, out in engine.timerFired(now: now, into: &out) },
-        deadline: { $0.nextDeadline },
-        classify: { action in
-            switch action {
-            case .send(let bytes): return .send(bytes)
-            case .startTLS: return .startTLS
-            case .close: return .close
-            case .transactionFinished(let result): return .transactionFinished(SMTPAttempt(result: result, transportError: nil))
-            case .finished(let result): return .finished(SMTPAttempt(result: result, transportError: nil))
-            }
-        },
+    static let sessionHooks = ClientSession<SMTPClient, SMTPDeliveryResult, SMTPAttempt>.Hooks(
+        result: { SMTPAttempt(result: $0, transportError: nil) },
         failed: { engine, failure in
             switch failure {
             case .connect(let error): return SMTPAttempt(result: engine.result, transportError: error.description.capitalizedFirst)
             case .reset(let why): return SMTPAttempt(result: engine.result, transportError: why.description.capitalizedFirst)
             case .tls(let message): return SMTPAttempt(result: engine.result, transportError: "TLS handshake failed: \(message)")
             }
-        },
-        takeFacts: { engine in engine.takeFacts() })
+        })
 }
 
 extension String {

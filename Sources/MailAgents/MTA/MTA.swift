@@ -129,29 +129,14 @@ public final class MTA {
         let policy = MTAPolicy(mta: self, listener: listener)
         let engine = SMTPServer(configuration: serverConfiguration(for: listener), policy: policy,
                                 clientAddress: clientAddress.description, clientHostname: clientName)
-        let session = ServerSession<SMTPServer<MTAPolicy>, SMTPServerAction>(
-            engine: engine, connection: connection, world: world, hooks: Self.serverHooks,
+        let session = ServerSession<SMTPServer<MTAPolicy>>(
+            engine: engine, connection: connection, world: world,
             tlsIdentity: { [weak self] in self.flatMap { try? $0.world.certificateAuthority.serverIdentity(for: $0.configuration.hostname) } })
         let key = ObjectIdentifier(session)
         sessions[key] = session
         session.onFinish = { [weak self] in self?.sessions[key] = nil }
         session.start(implicitTLS: listener.kind == .implicitTLS)
     }
-
-    static let serverHooks = ServerSession<SMTPServer<MTAPolicy>, SMTPServerAction>.Hooks(
-        start: { engine, now, out in engine.start(now: now, into: &out) },
-        receive: { engine, bytes, now, out in engine.receive(bytes, now: now, into: &out) },
-        tlsEstablished: { engine, now, out in engine.tlsEstablished(now: now, into: &out) },
-        timerFired: { engine, now, out in engine.timerFired(now: now, into: &out) },
-        deadline: { $0.nextDeadline },
-        classify: { action in
-            switch action {
-            case .send(let bytes): return .send(bytes)
-            case .startTLS: return .startTLS
-            case .close: return .close
-            }
-        },
-        takeFacts: { engine in engine.takeFacts() })
 
     /// Whether this client may send to foreign domains through us.
     func mayRelay(session: SMTPSessionInfo) -> Bool {

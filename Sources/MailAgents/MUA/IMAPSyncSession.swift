@@ -102,7 +102,7 @@ public final class IMAPSyncSession {
             case .send(let bytes): connection?.write(bytes)
             case .startTLS: connection?.startTLS(asClient: account.incomingHost)
             case .close: connection?.close(); finish()
-            case .response(let response): received(response)
+            case .event(let response): received(response)
             }
         }
     }

@@ -40,7 +40,7 @@ extension MUA {
         let now = world.now.engineTime
         let job = pop3State.job(POP3ClientJob(user: account.login, password: account.password, tls: tls),
                                 mode: pop3Mode, now: now)
-        let session = ClientSession<POP3Client, POP3ClientAction, FetchResult>(
+        let session = ClientSession<POP3Client, POP3ClientResult, FetchResult>(
             engine: POP3Client(job: job), world: world, serverName: account.incomingHost,
             hooks: POP3Client.sessionHooks) { [weak self] outcome in
             guard let self else { return }
@@ -61,22 +61,8 @@ extension MUA {
 }
 
 extension POP3Client {
-    static let sessionHooks = ClientSession<POP3Client, POP3ClientAction, FetchResult>.Hooks(
-        start: { engine, now, out in out += engine.start(now: now) },
-        receive: { engine, bytes, now, out in out += engine.receive(bytes, now: now) },
-        tlsEstablished: { engine, now, out in out += engine.tlsEstablished(now: now) },
-        tlsFailed: { engine, _, out in out += engine.connectionClosed() },
-        closed: { engine, _, out in out += engine.connectionClosed() },
-        timerFired: { engine, now, out in out += engine.timerFired(now: now) },
-        deadline: { $0.nextDeadline },
-        classify: { action in
-            switch action {
-            case .send(let bytes): return .send(bytes)
-            case .startTLS: return .startTLS
-            case .close: return .close
-            case .finished(let result): return .finished(FetchResult(result: result, transportError: nil, newMessages: 0))
-            }
-        },
+    static let sessionHooks = ClientSession<POP3Client, POP3ClientResult, FetchResult>.Hooks(
+        result: { FetchResult(result: $0, transportError: nil, newMessages: 0) },
         failed: { engine, failure in
             let text: String
             switch failure {
@@ -85,6 +71,5 @@ extension POP3Client {
             case .tls(let message): text = "TLS handshake failed: \(message)"
             }
             return FetchResult(result: engine.result, transportError: text, newMessages: 0)
-        },
-        takeFacts: { engine in engine.takeFacts() })
+        })
 }

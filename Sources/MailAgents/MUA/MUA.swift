@@ -117,7 +117,7 @@ public final class MUA {
             completion?(failed)
             return
         }
-        let session = ClientSession<SMTPClient, SMTPClientAction, SMTPAttempt>(
+        let session = ClientSession<SMTPClient, SMTPDeliveryResult, SMTPAttempt>(
             engine: SMTPClient(job: job), world: world, serverName: account.smtpHost,
             hooks: SMTPClient.sessionHooks) { [self] attempt in
             // Strong: the session (kept by its connection) keeps the client until it reports.
@@ -169,7 +169,7 @@ public final class MUA {
             if keepResult { sent.append(result) }
             completion?(result)
         }
-        let session = ClientSession<SMTPClient, SMTPClientAction, SMTPAttempt>(
+        let session = ClientSession<SMTPClient, SMTPDeliveryResult, SMTPAttempt>(
             engine: engine, world: world, serverName: account.smtpHost,
             hooks: SMTPClient.sessionHooks) { [weak self] attempt in
             report(attempt)

@@ -5,7 +5,7 @@
 ///
 /// ```
 /// var client = IMAPClient()
-/// client.receive(greeting)                     // → [.response(.untaggedStatus(.ok, …))]
+/// client.receive(greeting)                     // → [.event(.untaggedStatus(.ok, …))]
 /// let (tag, out) = client.send(.login(user: "bob", password: "secret123"))
 /// ```
 public struct IMAPClient: FactReporting {
@@ -15,12 +15,9 @@ public struct IMAPClient: FactReporting {
         case logout
     }
 
-    public enum Output: Hashable, Sendable {
-        case send([UInt8])
-        case startTLS
-        case close
-        case response(IMAPResponse)
-    }
+    /// The engines' shared ``EngineAction``; each parsed response comes as `.event(response)`,
+    /// in order with the transport actions.
+    public typealias Output = EngineAction<IMAPResponse>
 
     public private(set) var state = State.awaitingGreeting
     /// Capabilities from the greeting, CAPABILITY, or a `[CAPABILITY …]` code.
@@ -86,6 +83,15 @@ public struct IMAPClient: FactReporting {
         return []
     }
 
+    /// The connection ended (either side): no reply will come for what is pending.
+    public mutating func connectionEnded() {
+        state = .logout
+        pending.removeAll()
+        waiting.removeAll()
+        idleTag = nil
+        isIdling = false
+    }
+
     /// Bytes from the server.
     public mutating func receive<C: Collection>(_ bytes: C) -> [Output] where C.Element == UInt8 {
         framer.append(bytes)
@@ -106,7 +112,7 @@ public struct IMAPClient: FactReporting {
     }
 
     private mutating func handle(_ response: IMAPResponse) -> [Output] {
-        var out: [Output] = [.response(response)]
+        var out: [Output] = [.event(response)]
         switch response {
         case .untaggedStatus(let status, let code, _):
             if let code { learn(code) }

@@ -103,8 +103,7 @@ extension IMAPServer {
             }
             return
         }
-        let until = IMAPDate(secondsSince1970: lastActivity.secondsSince1970 + configuration.authFailureDelaySeconds,
-                             utcOffsetMinutes: lastActivity.utcOffsetMinutes)
+        let until = lastActivity + .seconds(configuration.authFailureDelaySeconds)
         mode = .authDelay(until: until, reply: reply, disconnect: disconnect)
     }
 

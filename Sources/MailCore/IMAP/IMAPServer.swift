@@ -26,12 +26,17 @@ public struct IMAPServerConfiguration: Sendable {
     public var authFailureDelaySeconds: Int64
     /// Failed attempts after which the server says `* BYE` and closes.
     public var maxAuthFailures: Int
+    /// The calendar date of engine time zero (the engines count time as a `Duration` since an
+    /// origin, see `ProtocolEngine`): APPEND without a date gets origin + now as INTERNALDATE.
+    public var origin: IMAPDate
 
     public init(greeting: String = "Dovecot ready.", tlsAvailable: Bool = true, implicitTLS: Bool = false,
                 requireTLSForAuthentication: Bool = true, limits: IMAPFramer.Limits = .init(maxLine: 65536),
                 preLoginMaxLiteral: Int = 8192,
                 maxSearchDepth: Int = 16, autologoutSeconds: Int64 = 1800, maxInvalidCommands: Int = 20,
-                authFailuresBeforeDelay: Int = 2, authFailureDelaySeconds: Int64 = 2, maxAuthFailures: Int = 3) {
+                authFailuresBeforeDelay: Int = 2, authFailureDelaySeconds: Int64 = 2, maxAuthFailures: Int = 3,
+                origin: IMAPDate = IMAPDate(secondsSince1970: 0)) {
+        self.origin = origin
         self.greeting = greeting; self.tlsAvailable = tlsAvailable; self.implicitTLS = implicitTLS
         self.requireTLSForAuthentication = requireTLSForAuthentication; self.limits = limits
         self.preLoginMaxLiteral = preLoginMaxLiteral
@@ -42,15 +47,9 @@ public struct IMAPServerConfiguration: Sendable {
     }
 }
 
-/// What the host must do for the server engine.
-public enum IMAPServerAction: Hashable, Sendable {
-    /// Write these bytes to the peer.
-    case send([UInt8])
-    /// Start the TLS handshake now (after the `OK` was written); call ``IMAPServer/tlsEstablished(now:)`` when done.
-    case startTLS
-    /// Close the connection.
-    case close
-}
+/// What the host must do for the server engine: the engines' shared ``EngineAction`` (a server
+/// has no events). After `.startTLS` (sent after the `OK`), call ``IMAPServer/tlsEstablished(now:)``.
+public typealias IMAPServerAction = EngineAction<Never>
 
 /// The server side of an IMAP4rev1 session (RFC 3501) with IDLE, UIDPLUS, LITERAL+, NAMESPACE,
 /// MOVE, UNSELECT, ID, ENABLE, SPECIAL-USE, ESEARCH, SORT, SASL-IR and AUTHENTICATE PLAIN/LOGIN.
@@ -85,7 +84,7 @@ public struct IMAPServer: FactReporting {
         case awaitingTLS
         /// A failed login waits for ``IMAPServerConfiguration/authFailureDelaySeconds``: input is
         /// held (bounded) and the `NO` (and `BYE` at the limit) goes out when the timer fires.
-        case authDelay(until: IMAPDate, reply: String, disconnect: Bool)
+        case authDelay(until: Duration, reply: String, disconnect: Bool)
         case closed
     }
 
@@ -125,7 +124,8 @@ public struct IMAPServer: FactReporting {
     var view: View?
     var output: [UInt8] = []
     var actions: [IMAPServerAction] = []
-    var lastActivity = IMAPDate(secondsSince1970: 0)
+    /// Engine time of the last input, in whole seconds (IMAP counts its timeouts in seconds).
+    var lastActivity = Duration.zero
     var invalidCommands = 0
     var authFailures = 0
     /// What happened, for the tutor (see `ProtocolFact`); the host drains it with `takeFacts()`.
@@ -169,17 +169,26 @@ public struct IMAPServer: FactReporting {
     public var selectedMailbox: String? { view?.name }
 
     /// When ``timerFired(now:)`` should be called next (autologout), or nil once closed.
-    public var nextDeadline: IMAPDate? {
+    public var nextDeadline: Duration? {
         if case .closed = mode { return nil }
         if case .authDelay(let until, _, _) = mode { return until }
-        return IMAPDate(secondsSince1970: lastActivity.secondsSince1970 + configuration.autologoutSeconds)
+        return lastActivity + .seconds(configuration.autologoutSeconds)
+    }
+
+    /// `now` cut to whole seconds: the engine's timeouts, like its dates, count whole seconds.
+    static func wholeSeconds(_ now: Duration) -> Duration { .seconds(now.components.seconds) }
+
+    /// The calendar date of engine time `now` (``IMAPServerConfiguration/origin`` + `now`).
+    func calendarDate(_ now: Duration) -> IMAPDate {
+        IMAPDate(secondsSince1970: configuration.origin.secondsSince1970 + now.components.seconds,
+                 utcOffsetMinutes: configuration.origin.utcOffsetMinutes)
     }
 
     // MARK: events
 
     /// The connection opened: send the greeting.
-    public mutating func start(now: IMAPDate) -> [IMAPServerAction] {
-        lastActivity = now
+    public mutating func start(now: Duration) -> [IMAPServerAction] {
+        lastActivity = Self.wholeSeconds(now)
         if configuration.implicitTLS { report(.tlsEstablished) }
         report(.greeting)
         line("* OK [CAPABILITY \(capabilities)] \(configuration.greeting)")
@@ -187,7 +196,7 @@ public struct IMAPServer: FactReporting {
     }
 
     /// Bytes arrived from the client.
-    public mutating func receive<C: Collection>(_ bytes: C, now: IMAPDate) -> [IMAPServerAction] where C.Element == UInt8 {
+    public mutating func receive<C: Collection>(_ bytes: C, now: Duration) -> [IMAPServerAction] where C.Element == UInt8 {
         switch mode {
         case .closed, .awaitingTLS: return []
         case .authDelay:
@@ -200,14 +209,14 @@ public struct IMAPServer: FactReporting {
             return flush()
         case .commands, .idle, .authenticate, .authenticateLogin: break
         }
-        lastActivity = now
+        lastActivity = Self.wholeSeconds(now)
         framer.append(bytes)
         processFrames(now: now)
         return flush()
     }
 
     /// Handles every complete frame buffered, as the current mode wants.
-    mutating func processFrames(now: IMAPDate) {
+    mutating func processFrames(now: Duration) {
         frames: while let frame = framer.next() {
             switch mode {
             case .closed, .awaitingTLS, .authDelay:
@@ -253,9 +262,9 @@ public struct IMAPServer: FactReporting {
     }
 
     /// The TLS handshake requested by `.startTLS` completed.
-    public mutating func tlsEstablished(now: IMAPDate) -> [IMAPServerAction] {
+    public mutating func tlsEstablished(now: Duration) -> [IMAPServerAction] {
         tlsActive = true
-        lastActivity = now
+        lastActivity = Self.wholeSeconds(now)
         report(.tlsEstablished)
         framer.discardBuffered()
         if case .awaitingTLS = mode { mode = .commands }
@@ -263,7 +272,8 @@ public struct IMAPServer: FactReporting {
     }
 
     /// A timer set for ``nextDeadline`` fired.
-    public mutating func timerFired(now: IMAPDate) -> [IMAPServerAction] {
+    public mutating func timerFired(now: Duration) -> [IMAPServerAction] {
+        let now = Self.wholeSeconds(now)
         guard let deadline = nextDeadline, now >= deadline else { return [] }
         if case .authDelay(_, let reply, let disconnect) = mode {
             mode = .commands
@@ -284,7 +294,7 @@ public struct IMAPServer: FactReporting {
 
     /// The store changed a mailbox; during IDLE the session reports it at once (RFC 2177),
     /// otherwise the news waits for the next command.
-    public mutating func mailboxChanged(now: IMAPDate) -> [IMAPServerAction] {
+    public mutating func mailboxChanged(now: Duration) -> [IMAPServerAction] {
         guard case .idle = mode else { return [] }
         sync(allowExpunge: true)
         return flush()
@@ -348,7 +358,7 @@ public struct IMAPServer: FactReporting {
 
     // MARK: commands
 
-    mutating func command(_ bytes: [UInt8], now: IMAPDate) {
+    mutating func command(_ bytes: [UInt8], now: Duration) {
         currentCommand = ""
         if bytes.isEmpty {
             line("* BAD Empty command line.")
@@ -436,7 +446,7 @@ public struct IMAPServer: FactReporting {
         }
     }
 
-    mutating func execute(_ cmd: IMAPCommand, tag: String, now: IMAPDate) {
+    mutating func execute(_ cmd: IMAPCommand, tag: String, now: Duration) {
         let user = self.user ?? ""
         switch cmd {
         case .capability:
@@ -555,7 +565,7 @@ public struct IMAPServer: FactReporting {
         case .append(let name, let flags, let date, let message):
             do {
                 let r = try backend.append(user: user, mailbox: name, message: message, flags: Set(flags),
-                                           internalDate: date ?? now)
+                                           internalDate: date ?? calendarDate(now))
                 report(.appended(mailbox: name, uid: r.uid))
                 if view != nil { sync(allowExpunge: true) }
                 line("\(tag) OK [APPENDUID \(r.uidValidity) \(r.uid)] APPEND completed")

@@ -168,7 +168,7 @@ public struct POP3Client: FactReporting {
         if case .finished = state { return [] }
         result.errors.append(POP3ClientError(kind: .connectionClosed, command: currentCommand?.redactedLine, reply: nil))
         state = .finished
-        return [.finished(result)]
+        return [.event(.finished(result))]
     }
 
     // MARK: - Replies
@@ -421,7 +421,7 @@ public struct POP3Client: FactReporting {
     private mutating func finish(into actions: inout [POP3ClientAction]) {
         state = .finished
         actions.append(.close)
-        actions.append(.finished(result))
+        actions.append(.event(.finished(result)))
     }
 
     /// The APOP timestamp in a greeting text: `<...@...>` (RFC 1939 §7).

@@ -180,12 +180,6 @@ public struct POP3ClientResult: Equatable, Sendable {
     public init() {}
 }
 
-/// What the client engine asks its driver to do.
-public enum POP3ClientAction: Equatable, Sendable {
-    case send([UInt8])
-    case startTLS
-    case close
-    /// The session is over; this is its result. Comes once, after `.close` or when the connection
-    /// was closed.
-    case finished(POP3ClientResult)
-}
+/// What the client engine asks its driver to do: the engines' shared ``EngineAction``. The one
+/// event, `.finished(result)`, comes once, after `.close` or when the connection was closed.
+public typealias POP3ClientAction = EngineAction<ClientEvent<POP3ClientResult>>

@@ -60,15 +60,9 @@ public struct POP3ServerConfiguration: Sendable {
     }
 }
 
-/// What a protocol engine asks its driver to do.
-public enum POP3Action: Equatable, Sendable {
-    /// Write these octets to the peer.
-    case send([UInt8])
-    /// Start the TLS handshake now, then call `tlsEstablished(now:)`.
-    case startTLS
-    /// Close the connection.
-    case close
-}
+/// What a POP3 server engine asks its driver to do: the engines' shared ``EngineAction``
+/// (a server has no events).
+public typealias POP3Action = EngineAction<Never>
 
 /// The server side of a POP3 session (RFC 1939), sans-IO: octets and the current time in,
 /// actions out.

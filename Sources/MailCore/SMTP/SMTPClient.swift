@@ -81,7 +81,7 @@ public struct SMTPClient: FactReporting {
     /// cached connection: RFC 5321 §3.3 lets a client run several mail transactions in one
     /// session. The next transaction starts with MAIL right after the server's reply to the
     /// previous message; each finished transaction but the last is reported with
-    /// ``SMTPClientAction/transactionFinished(_:)``, the last one with `.finished`.
+    /// `.event(.transactionFinished(_:))`, the last one with `.event(.finished(_:))`.
     ///
     /// The job must be for the same server with the same EHLO name, TLS and authentication as
     /// the first. Returns false, and keeps nothing, once the session is ending (QUIT sent, or a
@@ -173,39 +173,11 @@ public struct SMTPClient: FactReporting {
         finish(into: &actions)
     }
 
-    public mutating func start(now: Duration) -> [SMTPClientAction] {
-        var actions: [SMTPClientAction] = []
-        start(now: now, into: &actions)
-        return actions
-    }
-
-    public mutating func receive<C: Collection>(_ bytes: C, now: Duration) -> [SMTPClientAction] where C.Element == UInt8 {
-        var actions: [SMTPClientAction] = []
-        receive(bytes, now: now, into: &actions)
-        return actions
-    }
-
-    public mutating func tlsEstablished(now: Duration) -> [SMTPClientAction] {
-        var actions: [SMTPClientAction] = []
-        tlsEstablished(now: now, into: &actions)
-        return actions
-    }
-
-    public mutating func tlsFailed(now: Duration) -> [SMTPClientAction] {
-        var actions: [SMTPClientAction] = []
-        tlsFailed(now: now, into: &actions)
-        return actions
-    }
-
+    // The forms that return the actions come from `ProtocolEngine`; this one too, since
+    // `connectionClosed` has no convenience there (the servers' forms return nothing).
     public mutating func connectionClosed(now: Duration) -> [SMTPClientAction] {
         var actions: [SMTPClientAction] = []
         connectionClosed(now: now, into: &actions)
-        return actions
-    }
-
-    public mutating func timerFired(now: Duration) -> [SMTPClientAction] {
-        var actions: [SMTPClientAction] = []
-        timerFired(now: now, into: &actions)
         return actions
     }
 
@@ -266,7 +238,7 @@ public struct SMTPClient: FactReporting {
         deadline = nil
         flush(into: &actions)
         if closeConnection { actions.append(.close) }
-        actions.append(.finished(result))
+        actions.append(.event(.finished(result)))
     }
 
     /// The result as known now.
@@ -377,7 +349,7 @@ public struct SMTPClient: FactReporting {
             if queuedJobs.isEmpty {
                 sendQuit()
             } else {
-                actions.append(.transactionFinished(result))
+                actions.append(.event(.transactionFinished(result)))
                 startNextJob(now: now)
             }
         case .quit:

@@ -241,15 +241,8 @@ public struct SMTPDeliveryResult: Hashable, Sendable {
     }
 }
 
-/// What the caller of an `SMTPClient` must do, in order.
-public enum SMTPClientAction: Hashable, Sendable {
-    case send([UInt8])
-    /// Start the TLS handshake, then call `tlsEstablished(now:)` or `tlsFailed(now:)`.
-    case startTLS
-    case close
-    /// A transaction ended and the session goes on with a queued job (``SMTPClient/enqueue(_:)``);
-    /// this is the finished transaction's result.
-    case transactionFinished(SMTPDeliveryResult)
-    /// The session is over; this is its result.
-    case finished(SMTPDeliveryResult)
-}
+/// What the caller of an `SMTPClient` must do, in order: the engines' shared ``EngineAction``.
+/// `.startTLS` is followed by `tlsEstablished(now:into:)` or `tlsFailed(now:into:)`; the events
+/// are `.transactionFinished(result)` when a transaction ends and the session goes on with a
+/// queued job (``SMTPClient/enqueue(_:)``), and `.finished(result)` once the session is over.
+public typealias SMTPClientAction = EngineAction<ClientEvent<SMTPDeliveryResult>>

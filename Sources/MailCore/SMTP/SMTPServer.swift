@@ -1,13 +1,7 @@
-/// What the caller of an `SMTPServer` must do, in order.
-public enum SMTPServerAction: Hashable, Sendable {
-    /// Write these bytes to the client.
-    case send([UInt8])
-    /// Start the TLS handshake (after the `220 2.0.0 Ready to start TLS` just sent), then call
-    /// `tlsEstablished(now:)`. Bytes received until then are discarded (RFC 3207 §4).
-    case startTLS
-    /// Close the connection (after sending what came before).
-    case close
-}
+/// What the caller of an `SMTPServer` must do, in order (the engines' shared ``EngineAction``;
+/// a server has no events). `.startTLS` follows the `220 2.0.0 Ready to start TLS` just sent;
+/// bytes received until `tlsEstablished(now:into:)` are discarded (RFC 3207 §4).
+public typealias SMTPServerAction = EngineAction<Never>
 
 /// An SMTP server session, sans-IO (RFC 5321 with RFC 1870, 1985, 2034, 2920, 3207, 3461, 4954, 6152).
 ///
@@ -214,30 +208,7 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
         output.removeAll()
     }
 
-    /// Convenience forms that return the actions.
-    public mutating func start(now: Duration) -> [SMTPServerAction] {
-        var actions: [SMTPServerAction] = []
-        start(now: now, into: &actions)
-        return actions
-    }
-
-    public mutating func receive<C: Collection>(_ bytes: C, now: Duration) -> [SMTPServerAction] where C.Element == UInt8 {
-        var actions: [SMTPServerAction] = []
-        receive(bytes, now: now, into: &actions)
-        return actions
-    }
-
-    public mutating func tlsEstablished(now: Duration) -> [SMTPServerAction] {
-        var actions: [SMTPServerAction] = []
-        tlsEstablished(now: now, into: &actions)
-        return actions
-    }
-
-    public mutating func timerFired(now: Duration) -> [SMTPServerAction] {
-        var actions: [SMTPServerAction] = []
-        timerFired(now: now, into: &actions)
-        return actions
-    }
+    // The forms that return the actions come from `ProtocolEngine` (Engine/ProtocolEngine.swift).
 
     // MARK: - Output
 
