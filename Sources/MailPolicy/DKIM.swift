@@ -200,9 +200,26 @@ public struct DKIMSigner {
         return HeaderField(name: "DKIM-Signature", rawValue: raw)
     }
 
-    /// The message with its DKIM-Signature field prepended.
+    /// The message with its DKIM-Signature field prepended. A message whose first line starts with
+    /// white space (a continuation line before any field) is not signed: the prepended field would
+    /// take that line as its own continuation, and its `b=` value would no longer verify.
     public func sign(message: [UInt8], time: Int64) throws -> [UInt8] {
-        Array(try signatureField(for: message, time: time).wireFormat.utf8) + message
+        if let first = message.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") {
+            throw DKIMSigningError.leadingContinuationLine
+        }
+        return Array(try signatureField(for: message, time: time).wireFormat.utf8) + message
+    }
+}
+
+/// Why ``DKIMSigner`` refused to sign a message.
+public enum DKIMSigningError: Error, Equatable, CustomStringConvertible {
+    /// The message starts with white space: a folded line that belongs to no field.
+    case leadingContinuationLine
+
+    public var description: String {
+        switch self {
+        case .leadingContinuationLine: return "the message starts with a continuation line (white space before any field)"
+        }
     }
 }
 
