@@ -20,7 +20,9 @@ import Testing
             let header = lines.removeFirst()
             let expected = Int(header.split(separator: " ").last ?? "") ?? -1
             let data = try CommandLineTests.tempDir()
-            let result = try CommandLineTests.run(["--data-dir", data.path, "--lang", "en", "--no-color"],
+            // One named learner, so the exercises with variants per learner (vars:) give the
+            // scripts' passwords: lesson-script draws kiwi-lune-27 for alice, maple-stone-17 for bob.
+            let result = try CommandLineTests.run(["--data-dir", data.path, "--lang", "en", "--no-color", "--learner", "lesson-script"],
                                                   stdin: lines.joined(separator: "\n"),
                                                   environment: ["MAILLAB_CONTENT": CommandLineTests.repository])
             let completed = result.stdout.components(separatedBy: "Exercise complete!").count - 1
