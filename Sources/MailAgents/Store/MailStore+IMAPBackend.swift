@@ -1,4 +1,5 @@
 import MailCore
+import MailMessage
 
 /// The store serves the IMAP engine directly: most requirements are the store's own public
 /// methods (their ``MailStoreError`` converts to ``IMAPBackendError``); the rest are here.
@@ -16,6 +17,8 @@ extension MailStore: IMAPBackend {
     public func messageStructure(user: String, mailbox: String, uid: UInt32) -> IMAPMessageStructure? {
         structure(user: user, mailbox: mailbox, uid: uid)
     }
+
+    public func decodedHeaderText(_ value: String) -> String { EncodedWord.decode(value).text }
 
     public func append(user: String, mailbox: String, message: [UInt8], flags: Set<IMAPFlag>,
                        internalDate: IMAPDate) throws -> (uidValidity: UInt32, uid: UInt32) {

@@ -136,4 +136,12 @@ public protocol IMAPBackend: AnyObject {
     /// Appends a message; returns (UIDVALIDITY, UID) for `APPENDUID`.
     func append(user: String, mailbox: String, message: [UInt8], flags: Set<IMAPFlag>,
                 internalDate: IMAPDate) throws -> (uidValidity: UInt32, uid: UInt32)
+    /// A header value with its RFC 2047 encoded words decoded, for SEARCH (RFC 3501 §6.4.4:
+    /// `SUBJECT café` finds `Subject: =?utf-8?q?caf=C3=A9?=`, as Dovecot does).
+    func decodedHeaderText(_ value: String) -> String
+}
+
+extension IMAPBackend {
+    /// Without a MIME decoder, a backend searches header values as written.
+    public func decodedHeaderText(_ value: String) -> String { value }
 }

@@ -128,8 +128,21 @@ extension IMAPServer {
         var summaries = [UInt32: IMAPMessageSummary]()
         for m in snapshot?.messages ?? [] { summaries[m.uid] = m }
         var returned = [UInt32](), seenSet = [UInt32]()
+        var expungeIssued = false
         for (seq, u) in targets {
-            guard let summary = summaries[u] else { continue }
+            guard let summary = summaries[u] else {
+                // Expunged by another session and not announced yet (no EXPUNGE during FETCH,
+                // §7.4.1): what the session's view knows is still answered, as Dovecot does;
+                // anything else ends in NO [EXPUNGEISSUED] (RFC 5530).
+                let known = items.allSatisfy { $0 == .uid || ($0 == .flags && v.flags[u] != nil) }
+                if known {
+                    let parts = items.map { $0 == .uid ? "UID \(u)" : "FLAGS \(flagText(v.flags[u] ?? [], recent: v.recent.contains(u)))" }
+                    output += Array("* \(seq) FETCH (\(parts.joined(separator: " ")))\r\n".utf8)
+                } else {
+                    expungeIssued = true
+                }
+                continue
+            }
             returned.append(u)
             var flags = summary.flags
             var addFlags = false
@@ -202,7 +215,11 @@ extension IMAPServer {
             }
         }
         report(.fetched(mailbox: v.name, uids: returned, items: items.map(\.text), peek: peek, seenSet: seenSet, byUID: uid))
-        line("\(tag) OK \(uid ? "UID FETCH" : "FETCH") completed")
+        if expungeIssued {
+            line("\(tag) NO [EXPUNGEISSUED] Some of the requested messages no longer exist.")
+        } else {
+            line("\(tag) OK \(uid ? "UID FETCH" : "FETCH") completed")
+        }
     }
 
     func clamp(_ r: Range<Int>, _ count: Int) -> Range<Int> {

@@ -116,7 +116,10 @@ extension IMAPServer {
             if let name = a.name { forms.append(name) }
             if let m = a.mailbox { forms.append(a.host.map { "\(m)@\($0)" } ?? m) }
             if let name = a.name, let m = a.mailbox, let h = a.host { forms.append("\(name) <\(m)@\(h)>") }
-            return forms.contains { IMAPMessageText.contains(Array($0.utf8), n) }
+            return forms.contains { form in
+                IMAPMessageText.contains(Array(form.utf8), n)
+                    || (form.contains("=?") && backend.decodedHeaderText(form).lowercased().contains(needle.lowercased()))
+            }
         }
     }
 
@@ -137,7 +140,12 @@ extension IMAPServer {
     func headerContains(_ ctx: inout SearchContext, _ field: String, _ needle: String, user: String, mailbox: String) -> Bool {
         let values = IMAPMessageText.values(header(&ctx, user: user, mailbox: mailbox), named: field)
         if needle.isEmpty { return !values.isEmpty }
-        return values.contains { IMAPMessageText.contains(Array($0.utf8), Array(needle.utf8)) }
+        return values.contains { value in
+            if IMAPMessageText.contains(Array(value.utf8), Array(needle.utf8)) { return true }
+            // Encoded words (RFC 2047) are matched decoded, case-insensitively beyond ASCII too.
+            guard value.contains("=?") else { return false }
+            return backend.decodedHeaderText(value).lowercased().contains(needle.lowercased())
+        }
     }
 
     func sentDay(_ ctx: inout SearchContext, user: String, mailbox: String) -> Int64? {
