@@ -40,6 +40,12 @@ public struct Question: Equatable, Sendable {
     public var kind: Kind
     public var explanation: LocalizedText
     public var line: Int
+    /// `also-accept:` of a short or predict question: other right answers, accepted but never
+    /// shown as "the" answer (a second code as right as the world's, « nom d'utilisateur »).
+    public var alsoAccept: [String] = []
+    /// `why:` of a choice (single, multiple), by its index in the file: why this wrong option is
+    /// wrong, shown when a learner picks it and in the review.
+    public var choiceWhy: [Int: LocalizedText] = [:]
 
     public enum Kind: Equatable, Sendable {
         /// One right choice (index from 0 in the file, shown from 1).

@@ -63,8 +63,8 @@ enum QuestionParser {
 
     static func parse(_ node: Node, reader r: NodeReader) -> Question? {
         guard let f = r.mapping(node, what: "question",
-                                allowed: ["id", "covers", "kind", "question", "choices", "answer", "accept", "tolerance",
-                                          "items", "scenario", "session", "prefix", "explanation"],
+                                allowed: ["id", "covers", "kind", "question", "choices", "answer", "accept", "also-accept",
+                                          "tolerance", "items", "scenario", "session", "prefix", "explanation"],
                                 required: ["id", "kind", "question", "explanation"]) else { return nil }
         let id = f["id"].flatMap { ContentID.read($0, what: "question id", reader: r) }
         let covers = f["covers"].flatMap { r.strings($0, what: "covers") } ?? []
@@ -85,10 +85,12 @@ enum QuestionParser {
             }
         }
         let kind: Question.Kind?
+        var choiceWhy: [Int: LocalizedText] = [:]
+        var alsoAccept: [String] = []
         switch kindName {
         case "single", "multiple":
-            forbid(["accept", "tolerance", "items", "scenario", "session", "prefix"])
-            let choices = (require("choices").flatMap { r.sequence($0, what: "choices") } ?? []).compactMap { r.text($0, what: "choice") }
+            forbid(["accept", "also-accept", "tolerance", "items", "scenario", "session", "prefix"])
+            let (choices, whys) = QuizContent.choices(require("choices"), reader: r)
             if choices.count < 2, let c = f["choices"] { r.error(c, fr: "au moins deux choix", en: "at least two choices") }
             guard let answerNode = require("answer") else { kind = nil; break }
             let answers = answerNode.sequence != nil
@@ -105,8 +107,17 @@ enum QuestionParser {
                 if answers.isEmpty { r.error(answerNode, fr: "au moins une réponse", en: "expected at least one answer"); kind = nil; break }
                 kind = .multiple(choices: choices, answers: answers.map { $0 - 1 }.sorted())
             }
+            for (index, (whyNode, why)) in whys.sorted(by: { $0.key < $1.key }) {
+                if answers.contains(index + 1) {
+                    r.error(whyNode, fr: "choix \(index + 1) : « why » explique un choix faux ; le bon choix s'explique dans « explanation »",
+                            en: "choice \(index + 1): 'why' explains a wrong choice; the right one is explained by 'explanation'")
+                } else {
+                    choiceWhy[index] = why
+                }
+            }
         case "short":
             forbid(["choices", "answer", "tolerance", "items", "scenario", "session", "prefix"])
+            alsoAccept = QuizContent.alsoAccept(f["also-accept"], codes: false, reader: r)
             guard let accept = require("accept"), let m = r.mapping(accept, what: "accept", allowed: ["fr", "en"], required: ["fr", "en"]) else {
                 kind = nil
                 break
@@ -115,7 +126,7 @@ enum QuestionParser {
             let en = m["en"].flatMap { r.strings($0, what: "accept.en") } ?? []
             kind = .short(accepted: fr + en)
         case "numeric":
-            forbid(["choices", "accept", "items", "scenario", "session", "prefix"])
+            forbid(["choices", "accept", "also-accept", "items", "scenario", "session", "prefix"])
             guard let answerNode = require("answer") else { kind = nil; break }
             guard let text = r.string(answerNode, what: "answer"), let value = Double(text) else {
                 r.error(answerNode, fr: "answer : un nombre est attendu", en: "answer: expected a number")
@@ -125,7 +136,7 @@ enum QuestionParser {
             let tolerance = f["tolerance"].flatMap { r.string($0, what: "tolerance") }.flatMap(Double.init) ?? 0
             kind = .numeric(answer: value, tolerance: tolerance)
         case "ordering":
-            forbid(["choices", "answer", "accept", "tolerance", "scenario", "session", "prefix"])
+            forbid(["choices", "answer", "accept", "also-accept", "tolerance", "scenario", "session", "prefix"])
             // Each item is a text the same in both languages (EHLO, TCP 25) or {fr: …, en: …}.
             let items: [LocalizedText] = require("items").flatMap { r.sequence($0, what: "items") }?.compactMap { item in
                 item.scalar != nil ? r.string(item, what: "items").map { LocalizedText(fr: $0, en: $0) } : r.text(item, what: "items")
@@ -138,6 +149,7 @@ enum QuestionParser {
             kind = .ordering(items: items)
         case "predict":
             forbid(["choices", "answer", "accept", "tolerance", "items"])
+            alsoAccept = QuizContent.alsoAccept(f["also-accept"], codes: true, reader: r)
             var target: SessionTarget?
             if let s = require("session").flatMap({ r.mapping($0, what: "session", allowed: ["host", "port", "tls"], required: ["host", "port"]) }),
                let host = s["host"].flatMap({ r.nonEmptyString($0, what: "host") }),
@@ -154,6 +166,7 @@ enum QuestionParser {
             kind = nil
         }
         guard let id, let prompt, let explanation, let kind else { return nil }
-        return Question(id: id, covers: covers, prompt: prompt, kind: kind, explanation: explanation, line: r.line(node))
+        return Question(id: id, covers: covers, prompt: prompt, kind: kind, explanation: explanation, line: r.line(node),
+                        alsoAccept: alsoAccept, choiceWhy: choiceWhy)
     }
 }

@@ -139,6 +139,9 @@ public struct Grade: Equatable, Sendable {
     /// The right answer, written for the learner.
     public var expected: String
     public var explanation: LocalizedText
+    /// The wrong options the answer picked (single, multiple), by their index in the file: the
+    /// review shows their `why:`.
+    public var wrongChoices: [Int] = []
 }
 
 /// An answer that cannot be graded: out of range, not a number, a helper. The quiz asks again.
@@ -363,6 +366,23 @@ public enum QuizGrader {
         return indices.count == names.count ? indices : nil
     }
 
+    /// The `why:` of each wrong option the answer picked, numbered as the learner saw it:
+    /// "Choice 2: …". Empty when the answer was right or the options have no `why:`.
+    public static func whyNot(_ question: Question, _ grade: Grade, language: Language, order: [Int]? = nil) -> [String] {
+        guard !grade.correct else { return [] }
+        let shown: [Int]
+        switch question.kind {
+        case let .single(choices, _), let .multiple(choices, _): shown = order ?? Array(choices.indices)
+        default: return []
+        }
+        return grade.wrongChoices.compactMap { index -> (Int, String)? in
+            guard let why = question.choiceWhy[index] else { return nil }
+            return ((shown.firstIndex(of: index) ?? index) + 1, why[language])
+        }.sorted { $0.0 < $1.0 }.map { position, why in
+            language == .fr ? "Choix \(position) : \(why)" : "Choice \(position): \(why)"
+        }
+    }
+
     /// True when `given` is one of `accepted`, written loosely, or the full command whose verb
     /// is the accepted answer (`TOP 1 0` for TOP, `a1 STATUS INBOX (UNSEEN)` for STATUS).
     static func shortAnswerMatches(_ given: String, accepted: [String]) -> Bool {
@@ -375,6 +395,10 @@ public enum QuizGrader {
             let command = AnswerNormalizer.command(answer)
             if command.count > 1, command == givenCommand { return true }
             if AnswerNormalizer.isVerb(answer), command.count == 1, command[0] == givenVerb, givenCommand.count > 1 { return true }
+            // A verb of several words (`UID MOVE`, `UID FETCH`) followed by its arguments.
+            let words = answer.split(separator: " ").map(String.init)
+            if words.count > 1, words.allSatisfy(AnswerNormalizer.isVerb), givenCommand.count > command.count,
+               Array(givenCommand.prefix(command.count)) == command { return true }
         }
         return false
     }
@@ -396,7 +420,7 @@ public enum QuizGrader {
                 chosen = choiceNamed(trimmed, choices: choices)
             }
             return Grade(correct: chosen == answerIndex, expected: "\(position). \(choices[answerIndex][language])",
-                         explanation: question.explanation)
+                         explanation: question.explanation, wrongChoices: chosen.map { $0 == answerIndex ? [] : [$0] } ?? [])
         case let .multiple(choices, answers):
             let shown = order ?? Array(choices.indices)
             var given: [Int]?
@@ -408,9 +432,10 @@ public enum QuizGrader {
             }
             let expected = answers.map { index in ((shown.firstIndex(of: index) ?? index) + 1, index) }.sorted { $0.0 < $1.0 }
                 .map { "\($0.0). \(choices[$0.1][language])" }.joined(separator: "; ")
-            return Grade(correct: given == answers.sorted(), expected: expected, explanation: question.explanation)
+            return Grade(correct: given == answers.sorted(), expected: expected, explanation: question.explanation,
+                         wrongChoices: (given ?? []).filter { !answers.contains($0) })
         case let .short(accepted):
-            let correct = shortAnswerMatches(trimmed, accepted: accepted + alsoAccept)
+            let correct = shortAnswerMatches(trimmed, accepted: accepted + question.alsoAccept + alsoAccept)
             return Grade(correct: correct, expected: accepted.first ?? "", explanation: question.explanation)
         case let .numeric(value, tolerance):
             let given = AnswerNormalizer.number(trimmed)
@@ -430,8 +455,10 @@ public enum QuizGrader {
         case .predict:
             let expected = predicted ?? "?"
             let first = trimmed.split(separator: " ").first.map { String($0).uppercased() } ?? ""
-            let right = predicted != nil && (first == expected.uppercased() || alsoAccept.contains { $0.uppercased() == first })
-            return Grade(correct: right, expected: expected, explanation: question.explanation)
+            let others = (question.alsoAccept + alsoAccept).filter { $0.uppercased() != expected.uppercased() }
+            let right = predicted != nil && (first == expected.uppercased() || others.contains { $0.uppercased() == first })
+            let shown = others.isEmpty ? expected : expected + (language == .fr ? " (ou " : " (or ") + others.joined(separator: ", ") + ")"
+            return Grade(correct: right, expected: shown, explanation: question.explanation)
         }
     }
 }

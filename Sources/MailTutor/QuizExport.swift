@@ -76,27 +76,28 @@ public enum QuizExport {
     }
 
     static func moodleQuestion(_ question: Question, lessonID: String, language: Language, predicted: (Question) -> String?) -> String {
-        func answer(_ fraction: String, _ text: String) -> String {
-            "    <answer fraction=\"\(fraction)\" format=\"plain_text\"><text>\(xml(text))</text><feedback><text></text></feedback></answer>\n"
+        func answer(_ fraction: String, _ text: String, feedback: String = "") -> String {
+            "    <answer fraction=\"\(fraction)\" format=\"plain_text\"><text>\(xml(text))</text><feedback><text>\(xml(feedback))</text></feedback></answer>\n"
         }
+        func why(_ index: Int) -> String { question.choiceWhy[index]?[language] ?? "" }
         let type: String
         var body = ""
         switch question.kind {
         case let .single(choices, right):
             type = "multichoice"
             body += "    <single>true</single>\n    <shuffleanswers>1</shuffleanswers>\n    <answernumbering>123</answernumbering>\n"
-            for (index, choice) in choices.enumerated() { body += answer(index == right ? "100" : "0", choice[language]) }
+            for (index, choice) in choices.enumerated() { body += answer(index == right ? "100" : "0", choice[language], feedback: why(index)) }
         case let .multiple(choices, rights):
             type = "multichoice"
             body += "    <single>false</single>\n    <shuffleanswers>1</shuffleanswers>\n    <answernumbering>123</answernumbering>\n"
             let wrong = choices.count - rights.count
             for (index, choice) in choices.enumerated() {
-                body += answer(rights.contains(index) ? share(rights.count) : "-" + share(wrong), choice[language])
+                body += answer(rights.contains(index) ? share(rights.count) : "-" + share(wrong), choice[language], feedback: why(index))
             }
         case let .short(accepted):
             type = "shortanswer"
             body += "    <usecase>0</usecase>\n"
-            for text in Array(NSOrderedSet(array: accepted)).compactMap({ $0 as? String }) { body += answer("100", text) }
+            for text in Array(NSOrderedSet(array: accepted + question.alsoAccept)).compactMap({ $0 as? String }) { body += answer("100", text) }
         case let .numeric(value, tolerance):
             type = "numerical"
             let shown = value == value.rounded() ? String(Int(value)) : String(value)
@@ -110,7 +111,9 @@ public enum QuizExport {
             }
         case .predict:
             type = "shortanswer"
-            body += "    <usecase>0</usecase>\n" + answer("100", predicted(question) ?? "?")
+            let code = predicted(question) ?? "?"
+            body += "    <usecase>0</usecase>\n" + answer("100", code)
+            for other in question.alsoAccept where other.uppercased() != code.uppercased() { body += answer("100", other) }
         }
         return "  <question type=\"\(type)\">\n"
             + "    <name><text>\(xml(lessonID))/\(xml(question.id))</text></name>\n"
@@ -141,25 +144,30 @@ public enum QuizExport {
         for lesson in lessons {
             out += "$CATEGORY: $course$/MailLab/\(lesson.title[language].replacingOccurrences(of: "\n", with: " "))\n\n"
             for question in lesson.quiz {
+                func feedback(_ index: Int) -> String { question.choiceWhy[index].map { "#" + gift($0[language]) } ?? "" }
                 let head = "// \(lesson.id)/\(question.id)\n::\(gift(lesson.id + "/" + question.id))::[plain]\(gift(prompt(question, language)))"
                 let answers: String
                 switch question.kind {
                 case let .single(choices, right):
-                    answers = choices.enumerated().map { ($0.offset == right ? "=" : "~") + gift($0.element[language]) }.joined(separator: " ")
+                    answers = choices.enumerated().map { ($0.offset == right ? "=" : "~") + gift($0.element[language]) + feedback($0.offset) }
+                        .joined(separator: " ")
                 case let .multiple(choices, rights):
                     let wrong = choices.count - rights.count
                     answers = choices.enumerated().map { index, choice in
-                        (rights.contains(index) ? "~%\(share(rights.count))%" : "~%-\(share(wrong))%") + gift(choice[language])
+                        (rights.contains(index) ? "~%\(share(rights.count))%" : "~%-\(share(wrong))%") + gift(choice[language]) + feedback(index)
                     }.joined(separator: " ")
                 case let .short(accepted):
-                    answers = Array(NSOrderedSet(array: accepted)).compactMap { $0 as? String }.map { "=" + gift($0) }.joined(separator: " ")
+                    answers = Array(NSOrderedSet(array: accepted + question.alsoAccept)).compactMap { $0 as? String }.map { "=" + gift($0) }
+                        .joined(separator: " ")
                 case let .numeric(value, tolerance):
                     let shown = value == value.rounded() ? String(Int(value)) : String(value)
                     answers = "#\(shown):\(tolerance == tolerance.rounded() ? String(Int(tolerance)) : String(tolerance))"
                 case let .ordering(items):
                     answers = items.enumerated().map { "=\($0.offset + 1) -> \(gift($0.element[language]))" }.joined(separator: " ")
                 case .predict:
-                    answers = "=" + gift(predicted(question) ?? "?")
+                    let code = predicted(question) ?? "?"
+                    answers = ([code] + question.alsoAccept.filter { $0.uppercased() != code.uppercased() }).map { "=" + gift($0) }
+                        .joined(separator: " ")
                 }
                 out += head + " {\(answers)####\(gift(question.explanation[language]))}\n\n"
             }

@@ -97,6 +97,8 @@ public final class ReplCore {
         /// Seeds the order of the choices: the learner and the attempt's number, so that two
         /// learners (or two attempts) see the right answer at different places, reproducibly.
         var seed: String
+        /// First wrong answers, for the review at the end: what was typed and the code the world gave.
+        var firstMisses: [String: (answer: String, predicted: String?)] = [:]
     }
 
     private struct ActiveTask {
@@ -1223,6 +1225,8 @@ public final class ReplCore {
     private func finishQuiz(_ state: QuizState, early: Bool) -> String {
         let run = state.run
         let total = early ? run.asked : run.total
+        out += QuizGrader.whyNot(question, grade, language: language, order: order.isEmpty ? nil : order).map { "» \($0)\n" }.joined()
+        if !grade.correct, !state.run.isRetry(question.id) { state.firstMisses[question.id] = (answer, predicted) }
         lastQuizScore = (run.score, total)
         if let attempt = state.attempt {
             try? env.store?.finishQuiz(attempt: attempt, score: run.score, total: total, at: env.clock())
@@ -1236,7 +1240,17 @@ public final class ReplCore {
         if !run.missed.isEmpty {
             let prompts = run.missed.compactMap { id in state.lesson.quiz.first { $0.id == id } }.map { question -> String in
                 let text = t(question.prompt)
-                return "  - " + (text.count > 90 ? String(text.prefix(89)) + "…" : text)
+                var entry = "  - " + (text.count > 90 ? String(text.prefix(89)) + "…" : text)
+                // In the review: what was answered, the right answer, and why the option picked is wrong.
+                if let miss = state.firstMisses[question.id] {
+                    let order = choiceOrder(question, state)
+                    let grade = QuizGrader.grade(question, answer: miss.answer, predicted: miss.predicted, language: language,
+                                                 order: order.isEmpty ? nil : order)
+                    entry += "\n    " + t("vous : \(miss.answer) ; réponse : \(grade.expected)", "you: \(miss.answer); answer: \(grade.expected)")
+                    entry += QuizGrader.whyNot(question, grade, language: language, order: order.isEmpty ? nil : order)
+                        .map { "\n    " + $0 }.joined()
+                }
+                return entry
             }
             out += t("À revoir (manquées du premier coup, elles reviendront en tête au prochain quiz) :\n",
                      "To review (missed the first time; they come first in the next quiz):\n") + prompts.joined(separator: "\n") + "\n"

@@ -28,7 +28,7 @@ enum FrenchHelp {
         "Learner name (default: the user name).": "Nom de l'apprenant (par défaut : le nom d'utilisateur).",
         "No colours (also when NO_COLOR is set).": "Pas de couleurs (aussi quand NO_COLOR est défini).",
         // Subcommands.
-        "List the lessons, id first.": "Liste les leçons, identifiant d'abord.",
+        "List the lessons in course order, id first.": "Liste les leçons dans l'ordre du cours, identifiant d'abord.",
         "List the scenarios, id first.": "Liste les scénarios, identifiant d'abord.",
         "Start a lesson in the REPL.": "Commence une leçon dans le tuteur interactif.",
         "Lesson id.": "Identifiant de la leçon.",

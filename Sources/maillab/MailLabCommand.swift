@@ -86,12 +86,13 @@ struct MailLabCommand: ParsableCommand {
 
 extension MailLabCommand {
     struct Lessons: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the lessons, id first.")
+        static let configuration = CommandConfiguration(abstract: "List the lessons in course order, id first.")
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
             let library = try ContentLocator.library(global)
-            for lesson in library.lessonIndex.sorted(by: { $0.id < $1.id }) {
+            // Course order: the files' order (01-architecture.yaml, 02-smtp.yaml…), not the ids'.
+            for lesson in library.lessonIndex {
                 Output.print("\(lesson.id)\t\(lesson.title[global.language])\n")
             }
             if !library.diagnostics.isEmpty { throw ExitCode(2) }
@@ -307,7 +308,8 @@ extension MailLabCommand {
                     let path = URL(fileURLWithPath: file).standardizedFileURL.path
                     return files.contains { path == $0 || path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
                 }
-                for warning in SolutionCheck.hintWarnings(library: library, including: included) {
+                for warning in SolutionCheck.hintWarnings(library: library, including: included)
+                    + QuizBalance.warnings(library: library, including: included) {
                     Output.error((global.language == .fr ? "avertissement : " : "warning: ") + warning.render(global.language))
                 }
                 var replayed = SolutionCheck.run(library: library, driver: WorldFactory.driver(), including: included)
