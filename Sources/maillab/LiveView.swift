@@ -85,3 +85,16 @@ extension MailLabCommand.Serve {
         return LocalizedText(fr: "le monde du cours", en: "the course's world")
     }
 }
+
+extension LiveView {
+    /// `--web N` after `serve`: ArgumentParser gives it to the root command (`maillab --web`, the
+    /// REPL's live view), whose options are accepted after a subcommand's name too; `serve` reads
+    /// it back from the arguments.
+    static func rootWebOption(_ arguments: [String]) -> Int? {
+        for (index, argument) in arguments.enumerated() {
+            if argument == "--web", index + 1 < arguments.count { return Int(arguments[index + 1]) }
+            if argument.hasPrefix("--web=") { return Int(argument.dropFirst("--web=".count)) }
+        }
+        return nil
+    }
+}

@@ -175,7 +175,7 @@ extension MailLabCommand {
                 }
             }
             var live: LiveWebServer?
-            if let web {
+            if let web = web ?? LiveView.rootWebOption(CommandLine.arguments) {
                 do {
                     (live, autoconfigLine) = try LiveView.serve(bridge: bridge, port: web, host: webListen, title: Self.worldTitle(scenario, global),
                                                                 language: global.language, lines: autoconfigLine)
