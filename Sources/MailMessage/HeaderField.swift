@@ -24,15 +24,45 @@ public struct HeaderField: Sendable, Equatable, Hashable {
     /// The unfolded value (RFC 5322 §2.2.3): line breaks followed by white space are removed, and the
     /// single leading space after the colon is dropped.
     public var value: String {
-        var text = rawValue.replacingOccurrences(of: "\r\n", with: "").replacingOccurrences(of: "\n", with: "")
+        var text = Self.unfolded(rawValue)
         while let first = text.first, first == " " || first == "\t" { text.removeFirst() }
         while let last = text.last, last == " " || last == "\t" { text.removeLast() }
         return text
     }
 
+    /// `text` without its CRLF pairs, then without its remaining LFs (a bare CR stays), as
+    /// removing every "\r\n" and then every "\n" would do, in one pass over the bytes and
+    /// without a copy when there is no line break (most fields).
+    static func unfolded(_ text: String) -> String {
+        let utf8 = text.utf8
+        guard utf8.contains(UInt8(ascii: "\n")) else { return text }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(utf8.count)
+        var iterator = utf8.makeIterator()
+        var pending = iterator.next()
+        while let byte = pending {
+            pending = iterator.next()
+            if byte == UInt8(ascii: "\r"), pending == UInt8(ascii: "\n") {
+                pending = iterator.next()
+                continue
+            }
+            if byte == UInt8(ascii: "\n") { continue }
+            bytes.append(byte)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// Case-insensitive comparison of the field name.
     public func hasName(_ other: String) -> Bool {
-        Bytes.lowercasedASCII(name) == Bytes.lowercasedASCII(other)
+        let a = name.utf8, b = other.utf8
+        // ASCII names (all parsed ones): compared byte by byte, A-Z folded, no string made.
+        if a.count == b.count, a.allSatisfy({ $0 < 0x80 }), b.allSatisfy({ $0 < 0x80 }) {
+            return zip(a, b).allSatisfy { x, y in
+                x == y || (x | 0x20 == y | 0x20 && (x | 0x20) >= UInt8(ascii: "a") && (x | 0x20) <= UInt8(ascii: "z"))
+            }
+        }
+        if a.count != b.count, a.allSatisfy({ $0 < 0x80 }), b.allSatisfy({ $0 < 0x80 }) { return false }
+        return Bytes.lowercasedASCII(name) == Bytes.lowercasedASCII(other)
     }
 
     /// The field as it goes on the wire: `Name:` + raw value + CR LF.

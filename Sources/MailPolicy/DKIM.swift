@@ -274,7 +274,12 @@ public struct DKIMVerifier {
     /// Verifies every DKIM-Signature field of the message, top first. `now` (virtual seconds) enables
     /// the `x=` expiry check.
     public func verify(_ message: [UInt8], now: Int64? = nil) -> [DKIMVerification] {
-        let parsed = Message(parsing: message)
+        verify(parsed: Message(parsing: message), now: now)
+    }
+
+    /// ``verify(_:now:)`` on a message the caller has parsed already (the inbound checks parse it
+    /// once for DKIM and DMARC).
+    public func verify(parsed: Message, now: Int64? = nil) -> [DKIMVerification] {
         let fields = parsed.headers.fields
         let body = parsed.raw[parsed.root.bodyRange]
         return fields.filter { $0.hasName("DKIM-Signature") }.map { verify(signature: $0, fields: fields, body: body, now: now) }

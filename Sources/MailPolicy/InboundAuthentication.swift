@@ -21,8 +21,8 @@ public struct InboundAuthentication: Sendable, Equatable {
                                 receiver: String, dns: any DNSLookup, now: Int64, draw: Double) -> InboundAuthentication {
         let request = SPFRequest(clientIP: clientIP, mailFrom: mailFrom, helo: helo)
         let spf = SPFEvaluator(dns: dns).check(request)
-        let dkim = DKIMVerifier(dns: dns).verify(message, now: now)
         let parsed = Message(parsing: message)
+        let dkim = DKIMVerifier(dns: dns).verify(parsed: parsed, now: now)
         let fromDomain = parsed.from.first?.domain.lowercased() ?? ""
         let dmarc = DMARCEvaluator(dns: dns).evaluate(
             fromDomain: fromDomain, spf: (spf.result, request.senderDomain),

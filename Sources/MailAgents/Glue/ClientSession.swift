@@ -129,6 +129,7 @@ final class ClientSession<Engine: ProtocolEngine, Value, Result> where Engine.Ev
 
     private func rearmTimer() {
         let deadline = completion != nil ? engine.nextDeadline : nil
+        if timer.covers(deadline, in: world) { return }
         timer.arm(for: deadline, in: world) { [self] in self.timerDue() }
     }
 

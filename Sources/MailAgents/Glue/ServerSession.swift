@@ -121,6 +121,7 @@ final class ServerSession<Engine: ProtocolEngine>: DetachableSession where Engin
 
     private func rearmTimer() {
         let deadline = !finished ? engine.nextDeadline : nil
+        if timer.covers(deadline, in: world) { return }
         timer.arm(for: deadline, in: world) { [unowned self] in timerDue() }
     }
 

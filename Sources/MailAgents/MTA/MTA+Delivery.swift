@@ -75,7 +75,8 @@ extension MTA {
         var byDomain: [String: [String]] = [:]
         var order: [String] = []
         var outcomes: [(String, DeliveryOutcome)] = []
-        for address in entry.pendingRecipients {
+        for recipient in entry.recipients where recipient.state == .pending {
+            let address = recipient.address
             // Queued recipients passed RCPT: the domain follows the last "@".
             let domain = address.lastIndex(of: "@").map { address[address.index(after: $0)...].lowercased() } ?? ""
             if isLocal(domain: domain) {
@@ -137,7 +138,13 @@ extension MTA {
         guard let store, let account = localAccount(address) else {
             return .permanentFailure(status: "5.1.1", diagnostic: "550 5.1.1 <\(address)>: User unknown", remoteMTA: nil)
         }
-        var bytes = Array("Return-Path: <\(entry.sender)>\r\nDelivered-To: \(address)\r\n".utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(entry.data.count + entry.sender.utf8.count + address.utf8.count + 32)
+        bytes += "Return-Path: <".utf8
+        bytes += entry.sender.utf8
+        bytes += ">\r\nDelivered-To: ".utf8
+        bytes += address.utf8
+        bytes += "\r\n".utf8
         bytes += entry.data
         do {
             let date = world.imapDate(offsetMinutes: configuration.zoneOffsetMinutes)
@@ -174,7 +181,7 @@ extension MTA {
         case .answer(let records):
             let me = configuration.hostname.lowercased()  // exchanges come from the zone in lower case
             let mine = records.first { $0.exchange == me }
-            let usable = records.filter { mine == nil || $0.preference < mine!.preference }
+            let usable = mine == nil ? records : records.filter { $0.preference < mine!.preference }
             if usable.isEmpty {
                 return .unusable(.temporaryFailure("mail for \(domain) loops back to myself"))
             }
@@ -373,6 +380,13 @@ extension String {
 extension SMTPReply {
     /// `550 5.1.1 <x@y>: Recipient address rejected: …` on one line, as logs and reports write it.
     var oneLine: String {
-        ([String(code)] + (enhancedCode.map { [$0.description] } ?? []) + [text]).joined(separator: " ")
+        var line = String(code)
+        if let enhancedCode {
+            line += " "
+            line += enhancedCode.description
+        }
+        line += " "
+        line += text
+        return line
     }
 }

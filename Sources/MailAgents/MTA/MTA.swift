@@ -164,7 +164,7 @@ public final class MTA {
         let recipients = envelope.recipients.map(\.path.address)
         var queued = receivedHeader(session: session, id: id, recipients: recipients, room: data.count + 128)
         let added = session.listener != .relay ? missingSubmissionHeaders(data, id: id) : []
-        if session.authenticatedUser != nil {
+        if session.authenticatedUser != nil && !configuration.dkimSigning.isEmpty {
             queued += dkimSign(added + data, id: id)
         } else {
             queued += added

@@ -274,14 +274,28 @@ public struct SMTPClient: FactReporting {
 
     /// The word after `queued as ` in a reply text (Postfix, Exim and others say it that way).
     static func queueID(in text: String) -> String? {
-        let bytes = Array(text.utf8)
-        let marker = Array("queued as ".utf8)
-        guard bytes.count > marker.count else { return nil }
-        for start in 0...(bytes.count - marker.count) where bytes[start..<(start + marker.count)].elementsEqual(marker) {
-            let rest = bytes[(start + marker.count)...].prefix(while: { $0 != UInt8(ascii: " ") })
-            return rest.isEmpty ? nil : String(decoding: rest, as: UTF8.self)
+        var text = text
+        return text.withUTF8 { bytes -> String? in
+            let marker: StaticString = "queued as "
+            let markerCount = marker.utf8CodeUnitCount
+            guard bytes.count > markerCount else { return nil }
+            let first = marker.utf8Start[0]
+            var start = 0
+            while start <= bytes.count - markerCount {
+                if bytes[start] == first {
+                    var offset = 1
+                    while offset < markerCount && bytes[start + offset] == marker.utf8Start[offset] { offset += 1 }
+                    if offset == markerCount {
+                        var end = start + markerCount
+                        while end < bytes.count && bytes[end] != UInt8(ascii: " ") { end += 1 }
+                        let from = start + markerCount
+                        return end == from ? nil : String(decoding: UnsafeBufferPointer(rebasing: bytes[from..<end]), as: UTF8.self)
+                    }
+                }
+                start += 1
+            }
+            return nil
         }
-        return nil
     }
 
     // MARK: - Replies
@@ -560,7 +574,12 @@ public struct SMTPClient: FactReporting {
         case .data:
             if reply.code == 354 {
                 if mailAccepted && acceptedRecipients > 0 {
-                    output.append(contentsOf: DotStuffer.stuff(job.data))
+                    if output.isEmpty {
+                        // The usual case: the message is the whole write, sent as stuffed (no copy).
+                        actions.append(.send(DotStuffer.stuff(job.data)))
+                    } else {
+                        output.append(contentsOf: DotStuffer.stuff(job.data))
+                    }
                     state = .messageEnd(discarded: false)
                 } else {
                     // RFC 2920 §3.1: the server took DATA although nothing is valid; end it empty.

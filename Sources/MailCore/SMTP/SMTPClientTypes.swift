@@ -93,8 +93,14 @@ public struct SMTPClientTimeouts: Hashable, Sendable {
 public struct SMTPServerCapabilities: Hashable, Sendable {
     /// The known extensions the server advertised.
     public var extensions: SMTPExtensions = []
-    /// Every extension line as sent (keyword and arguments), for display.
-    public var lines: [String] = []
+    /// Every extension line as sent (keyword and arguments), for display: made from the EHLO
+    /// reply when asked, not for every session.
+    public var lines: [String] {
+        get { ehlo.map { Array($0.lines.dropFirst()) } ?? [] }
+        set { ehlo = SMTPReply(code: 250, lines: [""] + newValue) }
+    }
+    /// The EHLO reply the extension lines come from (its first line is the server's name).
+    private var ehlo: SMTPReply?
     /// Mechanisms from `AUTH` (and `AUTH=`) lines, upper case.
     public var authMechanisms: [String] = []
     /// The `SIZE n` limit, if announced (0 means none).
@@ -103,6 +109,19 @@ public struct SMTPServerCapabilities: Hashable, Sendable {
     public var esmtp = false
 
     public init() {}
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.extensions == b.extensions && a.authMechanisms == b.authMechanisms && a.sizeLimit == b.sizeLimit
+            && a.esmtp == b.esmtp && a.lines == b.lines
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(extensions)
+        hasher.combine(authMechanisms)
+        hasher.combine(sizeLimit)
+        hasher.combine(esmtp)
+        hasher.combine(lines)
+    }
 
     /// True if the server advertised `keyword` (case-insensitive), known extension or not.
     public func has(_ keyword: String) -> Bool {
@@ -116,9 +135,13 @@ public struct SMTPServerCapabilities: Hashable, Sendable {
     /// Reads an EHLO reply (RFC 5321 §4.1.1.1: the first line is the server's name).
     public init(ehloReply reply: SMTPReply) {
         esmtp = true
-        lines = Array(reply.lines.dropFirst())
-        for line in lines {
-            let utf8 = line.utf8
+        ehlo = reply
+        let storage = reply.storage.utf8
+        let ends = reply.ends
+        // The lines after the first, read in place in the reply's text.
+        for lineIndex in ends.indices.dropFirst() {
+            let utf8 = storage[storage.index(storage.startIndex, offsetBy: ends[lineIndex - 1])
+                               ..< storage.index(storage.startIndex, offsetBy: ends[lineIndex])]
             let keywordEnd = utf8.firstIndex(where: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "=") }) ?? utf8.endIndex
             let keyword = utf8[..<keywordEnd]
             let arguments = keywordEnd < utf8.endIndex ? utf8[utf8.index(after: keywordEnd)...] : utf8[utf8.endIndex...]

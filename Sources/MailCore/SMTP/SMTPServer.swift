@@ -116,7 +116,11 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
         if configuration.kind == .implicitTLS { facts.append(.session(.tlsEstablished)) }
         switch policy.connectionOpened(session: session) {
         case .accept:
-            reply(220, nil, configuration.hostname + " " + configuration.greetingText)
+            replyStart(220, nil)
+            output.append(contentsOf: configuration.hostname.utf8)
+            output.append(UInt8(ascii: " "))
+            output.append(contentsOf: configuration.greetingText.utf8)
+            output.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
             state = .commands
             facts.append(.session(.greeting))
         case .acceptWith(let reply):
