@@ -11,6 +11,10 @@ import MailCore
 ///   when the command continues over lines (SASL responses, literals).
 ///
 /// Hidden text becomes `****`; everything else stays as typed.
+///
+/// It reads the dialogue only to know which bytes of the log to hide (a byte log has no facts in
+/// it). What the session *did* (a login, a message accepted) comes from the engines' facts: the
+/// bridge learns logins from the world's journal (`LoopbackBridge.noteLogins()`).
 public struct CredentialRedactor: Sendable {
     public static let mask = "****"
 
@@ -26,12 +30,6 @@ public struct CredentialRedactor: Sendable {
 
     public let mailProtocol: MailProtocol?
     private(set) var state: State = .normal
-    /// True once the server accepted a login (SMTP `235`, POP3 `+OK` to `PASS`/`APOP`/`AUTH`,
-    /// IMAP tagged `OK` to `LOGIN`/`AUTHENTICATE`, or a `PREAUTH` greeting): the bridge gives
-    /// connections that never logged in shorter idle timeouts.
-    public private(set) var authenticated = false
-    /// The command whose reply tells whether a login succeeded (POP3: `PASS`/`APOP`, IMAP: its tag).
-    private var loginReply: String?
     /// SMTP: DATA was sent; a `354` reply starts the message.
     private var dataSent = false
 
@@ -65,7 +63,6 @@ public struct CredentialRedactor: Sendable {
                 state = .saslExchange
                 return words.count == 3 ? "\(words[0]) \(words[1]) \(Self.mask)" : line
             }
-            if mailProtocol == .pop3 && (verb == "PASS" || verb == "APOP") { loginReply = verb }
             if mailProtocol == .pop3 && verb == "PASS" && words.count >= 2 {
                 return "\(words[0]) \(Self.mask)"
             }
@@ -78,7 +75,6 @@ public struct CredentialRedactor: Sendable {
             let tag = words[0], command = words[1].uppercased()
             let rest = words.count == 3 ? words[2] : ""
             let continues = Self.endsWithLiteral(line)
-            if command == "LOGIN" || command == "AUTHENTICATE" { loginReply = tag }
             switch command {
             case "LOGIN":
                 if continues { state = .secretUntilTagged(tag) }
@@ -99,7 +95,6 @@ public struct CredentialRedactor: Sendable {
 
     /// Follows a server line (ends secret exchanges).
     public mutating func serverLine(_ line: String) {
-        if !authenticated { followLogin(line) }
         if dataSent {
             dataSent = false
             if line.hasPrefix("354") { state = .messageBody }
@@ -109,31 +104,9 @@ public struct CredentialRedactor: Sendable {
             return
         case .saslExchange:
             let continuation = mailProtocol == .smtp ? line.hasPrefix("334") : (line == "+" || line.hasPrefix("+ "))
-            if !continuation {
-                state = .normal
-                if mailProtocol == .smtp ? line.hasPrefix("235") : line.hasPrefix("+OK") { authenticated = true }
-            }
+            if !continuation { state = .normal }
         case let .secretUntilTagged(tag):
             if line.hasPrefix(tag + " ") { state = .normal }
-        }
-    }
-
-    /// Notes a successful login from a server line (the SASL exchanges are followed in ``serverLine(_:)``).
-    private mutating func followLogin(_ line: String) {
-        switch mailProtocol {
-        case .pop3:
-            if loginReply != nil, line.hasPrefix("+OK") || line.hasPrefix("-ERR") {
-                authenticated = line.hasPrefix("+OK")
-                loginReply = nil
-            }
-        case .imap:
-            if line.hasPrefix("* PREAUTH") { authenticated = true }
-            if let tag = loginReply, line.hasPrefix(tag + " ") {
-                authenticated = line.dropFirst(tag.count + 1).uppercased().hasPrefix("OK")
-                loginReply = nil
-            }
-        default:
-            break
         }
     }
 

@@ -441,8 +441,32 @@ public final class LoopbackBridge: @unchecked Sendable {
         openCounts[realPort, default: 0] * 4 >= configuration.maxConnectionsPerPort * 3
     }
 
+    /// Where ``noteLogins()`` stopped reading the world's fact journal.
+    private var factCursor = 0
+
+    /// Marks the sessions whose server engine reported a successful login (`authSucceeded`, or an
+    /// IMAP `PREAUTH` greeting as the state `authenticated`): facts from the engines, not the
+    /// dialogue re-read. A connection id is shared by both ends of a virtual connection.
+    private func noteLogins() {
+        let journal = mailWorld.world.journal
+        let records = journal.records(since: factCursor)
+        factCursor = journal.nextSequence
+        var ids: Set<Int> = []
+        for record in records where record.context.role == .server {
+            switch record.fact {
+            case .session(.authSucceeded), .imap(.state(.authenticated)): ids.insert(record.context.session)
+            default: break
+            }
+        }
+        guard !ids.isEmpty else { return }
+        for session in sessions where !session.authenticated {
+            if let id = session.virtual?.id, ids.contains(id) { session.authenticated = true }
+        }
+    }
+
     /// Closes connections that never logged in and whose client is silent for too long.
     private func closeIdleSessions() {
+        noteLogins()
         let now = NIODeadline.now()
         for session in sessions where !session.isReleased && !session.authenticated {
             let idle = now - session.lastInput
@@ -459,6 +483,7 @@ public final class LoopbackBridge: @unchecked Sendable {
     /// On a full port, closes the connection that never logged in and is idle the longest, if
     /// it is idle for at least ``BridgeConfiguration/busyIdleTimeout``. Returns whether one was closed.
     private func makeRoom(on realPort: Int) -> Bool {
+        noteLogins()
         let now = NIODeadline.now()
         let candidates = sessions.filter {
             $0.port.realPort == realPort && !$0.isReleased && !$0.authenticated
@@ -557,7 +582,9 @@ final class BridgeSession {
     }
 
     var isFinished: Bool { channelClosed && (virtualEnded || virtual?.state == .closed) }
-    var authenticated: Bool { log?.authenticated ?? false }
+    /// True once the server engine reported a login on this connection (``LoopbackBridge/noteLogins()``):
+    /// the bridge gives connections that never logged in shorter idle timeouts.
+    var authenticated = false
 
     // From the simulated server.
     func virtualEvent(_ event: ConnectionEvent) {

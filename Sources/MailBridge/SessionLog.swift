@@ -28,9 +28,6 @@ public final class SessionLog {
         self.redactor = CredentialRedactor(mailProtocol: mailProtocol)
     }
 
-    /// True once the dialogue shows a successful login (see ``CredentialRedactor/authenticated``).
-    public var authenticated: Bool { redactor.authenticated }
-
     /// Lines for the tap events recorded since the previous call.
     public func renderNew() -> [String] {
         var out: [String] = []
