@@ -41,7 +41,11 @@ enum Programs {
         while process.isRunning && Date() < deadline { usleep(20_000) }
         var note = ""
         if process.isRunning {
+            // SIGTERM first; a fetchmail daemon in IDLE may not end on it, so SIGKILL follows.
             process.terminate()
+            let grace = Date().addingTimeInterval(3)
+            while process.isRunning && Date() < grace { usleep(20_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             note = "\n(killed after \(Int(timeout)) s)"
         }
         process.waitUntilExit()
@@ -217,6 +221,38 @@ enum Programs {
         }
         #expect(try Programs.inbox(fixture).isEmpty, "nokeep expunged all three")
     }
+
+    /// fetchmail as a daemon with `idle`: it waits in IMAP IDLE, the server pushes `* 2 EXISTS`
+    /// when a message arrives, fetchmail sends DONE and fetches it without polling.
+    @Test(.enabled(if: Programs.fetchmail != nil && Programs.python != nil, "fetchmail or python3 is not installed (apt-get install fetchmail)"))
+    func fetchmailIdleGetsTheNewMailPushed() throws {
+        let fetchmail = try #require(Programs.fetchmail)
+        let fixture = try BridgeFixture()
+        defer { fixture.stop() }
+        #expect(try Programs.sendToBob(fixture, subject: "before idle"))
+        #expect(fixture.waitForBob(count: 1), "offset \(fixture.offset)")
+        let mbox = fixture.folder.appendingPathComponent("idle.mbox").path
+        let rc = try fetchmailConfig(fixture, protocolName: "imap", port: fixture.port(143, host: 1), keep: true,
+                                     mda: "/bin/sh -c 'cat >> \(mbox)'")
+        try Programs.write(try String(contentsOf: rc, encoding: .utf8).replacingOccurrences(of: "  keep\n", with: "  keep\n  idle\n"),
+                           to: rc, mode: 0o600)
+        let sent = SentFlag()
+        DispatchQueue.global().asyncAfter(deadline: .now() + 6) {
+            sent.ok = (try? Programs.sendToBob(fixture, subject: "pushed during idle")) ?? false
+        }
+        // A daemon does not end by itself: it is stopped after 16 s, by then it fetched both.
+        let result = try Programs.run(fetchmail, ["-f", rc.path, "-d", "300", "-N", "-v", "--nosyslog"],
+                                      environment: ["FETCHMAILHOME": fixture.folder.path], timeout: 16)
+        #expect(sent.ok)
+        let log = result.output
+        #expect(log.contains("IMAP< + idling"), "\(log)")
+        let afterIdle = log.components(separatedBy: "IMAP< + idling").dropFirst().first ?? ""
+        #expect(afterIdle.contains("IMAP< * 2 EXISTS") && afterIdle.contains("IMAP> DONE"), "\(log)")
+        let fetched = (try? String(contentsOfFile: mbox, encoding: .utf8)) ?? ""
+        #expect(fetched.contains("Subject: before idle") && fetched.contains("Subject: pushed during idle"), "\(log)")
+    }
+
+    final class SentFlag: @unchecked Sendable { var ok = false }
 
     // MARK: mbsync
 
