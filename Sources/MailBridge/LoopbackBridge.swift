@@ -121,10 +121,6 @@ public final class LoopbackBridge: @unchecked Sendable {
     private var virtualOrigin: VirtualTime = .zero
     private var wakeup: Scheduled<Void>?
     private var wakeupDeadline: NIODeadline?
-    /// The pending write of the log's new lines: at most one every ``logFlushDelay``, rather than
-    /// one write per pump (a busy port pumps thousands of times a second).
-    private var logFlush: Scheduled<Void>?
-    static let logFlushDelay: TimeAmount = .milliseconds(20)
     private var housekeeping: RepeatedTask?
     private var pumping = false
     private var stopped = false
@@ -256,8 +252,6 @@ public final class LoopbackBridge: @unchecked Sendable {
                 futures.append(session.channel.close())
             }
             self.renderLogs(final: true)
-            self.logFlush?.cancel()
-            self.logFlush = nil
             self.flushLog?()
             return futures
         }.wait()) ?? []
@@ -422,14 +416,7 @@ public final class LoopbackBridge: @unchecked Sendable {
             // Logged connections leave the world's tables but a window of recent ones.
             mailWorld.world.forgetFinishedConnections(keepingLast: configuration.finishedConnectionsKept)
         }
-        if wrote, !final, flushLog != nil, logFlush == nil {
-            logFlush = eventLoop.scheduleTask(in: Self.logFlushDelay) { [self] in
-                logFlush = nil
-                flushLog?()
-            }
-        } else if wrote, final {
-            flushLog?()
-        }
+        if wrote { flushLog?() }
     }
 
     // MARK: limits (on the loop)
