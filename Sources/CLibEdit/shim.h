@@ -42,6 +42,16 @@ static inline void *maillab_el_get_clientdata(EditLine *el) {
     return data;
 }
 
+/* A character-read function of our own (the REPL polls its input, to print what a server
+   pushes while the learner sits at the prompt), and a full redraw of prompt and line. */
+static inline int maillab_el_set_getcfn(EditLine *el, int (*fn)(EditLine *, wchar_t *)) {
+    return el_set(el, EL_GETCFN, fn);
+}
+
+static inline int maillab_el_refresh(EditLine *el) {
+    return el_set(el, EL_REFRESH);
+}
+
 static inline int maillab_history_set_size(History *h, HistEvent *ev, int size) {
     return history(h, ev, H_SETSIZE, size);
 }

@@ -242,6 +242,29 @@ public final class ReplCore {
     /// Longest message body `send` composes, in lines.
     public static let maximumBodyLines = 2000
 
+    /// Longest stretch of virtual time one call of ``timePassed(seconds:)`` runs (a terminal
+    /// suspended for an hour does not replay the hour in one go).
+    public static let maximumWaitStep = 60
+
+    /// At a terminal, while the learner sits at a session's prompt, virtual time follows the wall
+    /// clock: the line editor calls this with the whole seconds waited. The world runs that long
+    /// (a backup MX retries, a timer fires) and what the server pushed meanwhile (IDLE's
+    /// `* n EXISTS`, a `421` or `* BYE` after a timeout) is returned to print at once, with the
+    /// goals it met. Nil when nothing is to be shown, or outside a session (at the tutor's own
+    /// prompt, in a message being composed or in a quiz, time stands still). Piped input never
+    /// calls it, so transcripts stay deterministic.
+    public func timePassed(seconds: Int) -> String? {
+        guard seconds > 0, case let .session(open) = context, !open.session.isClosed, let world else { return nil }
+        _ = try? world.perform(.advance(seconds: min(seconds, Self.maximumWaitStep)))
+        var out = open.session.takeUnsolicited().map { "S: \(Printable.escape($0))\n" }.joined()
+        if open.session.isClosed {
+            context = .top
+            out += t("Connexion fermée par le serveur.\n", "Connection closed by the server.\n")
+        }
+        let text = layout(afterCommand(out))
+        return text.isEmpty ? nil : text
+    }
+
     private var isCompose: Bool {
         if case .compose = context { return true }
         return false
@@ -1202,6 +1225,8 @@ public final class ReplCore {
                                      order: order.isEmpty ? nil : order)
         out += grade.correct ? t("Exact !\n", "Right!\n") : t("Pas tout à fait. Réponse : \(grade.expected)\n", "Not quite. Answer: \(grade.expected)\n")
         out += "» \(t(grade.explanation))\n"
+        out += QuizGrader.whyNot(question, grade, language: language, order: order.isEmpty ? nil : order).map { "» \($0)\n" }.joined()
+        if !grade.correct, !state.run.isRetry(question.id) { state.firstMisses[question.id] = (answer, predicted) }
         if let attempt = state.attempt {
             do {
                 try env.store?.recordAnswer(attempt: attempt, learner: env.learner, lesson: state.lesson.id, question: question.id,
@@ -1225,8 +1250,6 @@ public final class ReplCore {
     private func finishQuiz(_ state: QuizState, early: Bool) -> String {
         let run = state.run
         let total = early ? run.asked : run.total
-        out += QuizGrader.whyNot(question, grade, language: language, order: order.isEmpty ? nil : order).map { "» \($0)\n" }.joined()
-        if !grade.correct, !state.run.isRetry(question.id) { state.firstMisses[question.id] = (answer, predicted) }
         lastQuizScore = (run.score, total)
         if let attempt = state.attempt {
             try? env.store?.finishQuiz(attempt: attempt, score: run.score, total: total, at: env.clock())

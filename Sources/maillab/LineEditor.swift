@@ -11,6 +11,15 @@ final class LineEditor {
     private let completer: (String) -> [String]
     fileprivate var promptBuffer: UnsafeMutablePointer<CChar>?
 
+    /// Called while the learner waits at the prompt, with the whole seconds waited since the
+    /// last call (or since the prompt appeared); returns text to print above the prompt and the
+    /// prompt to show again, or nil. The REPL lets virtual time run there (`ReplCore.timePassed`).
+    var whileWaiting: ((Int) -> (text: String, prompt: String)?)?
+    /// How often the input is polled for `whileWaiting`, in milliseconds.
+    static let pollInterval: Int32 = 100
+    /// Monotonic nanoseconds up to which waiting was already handed to `whileWaiting`.
+    private var waitedUpTo: UInt64 = 0
+
     /// The editor whose callbacks libedit calls (one REPL per process).
     fileprivate nonisolated(unsafe) static var current: LineEditor?
 
@@ -38,6 +47,10 @@ final class LineEditor {
             return editor.complete(el)
         })
         _ = maillab_el_bind(el, "^I", "maillab-complete")
+        _ = maillab_el_set_getcfn(el) { _, character in
+            guard let character, let editor = LineEditor.current else { return -1 }
+            return editor.readCharacter(into: character)
+        }
         installInterruptHandler()
     }
 
@@ -86,6 +99,7 @@ final class LineEditor {
         free(promptBuffer)
         promptBuffer = strdup(prompt)
         interrupted = 0
+        waitedUpTo = Self.monotonicNanoseconds()
         var count: Int32 = 0
         let raw = el_gets(editLine, &count)
         if interrupted != 0 {
@@ -101,6 +115,86 @@ final class LineEditor {
             save()
         }
         return .line(line)
+    }
+
+    /// libedit's character-read function (EL_GETCFN): polls standard input every
+    /// `pollInterval` ms and, while no key comes, hands the time waited to `whileWaiting`; then
+    /// reads one byte at a time and decodes the locale's multi-byte characters, as libedit's own
+    /// function does. Returns 1 with a character, 0 at end of input, -1 on error or Ctrl-C
+    /// (libedit then ends `el_gets` and `readLine` reports `.interrupted`).
+    fileprivate func readCharacter(into character: UnsafeMutablePointer<wchar_t>) -> Int32 {
+        var state = mbstate_t()
+        while true {
+            // Ctrl-C may come while `whileWaiting` runs, outside poll(): it ends the line too.
+            if interrupted != 0 {
+                character.pointee = 0
+                return -1
+            }
+            var poller = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, whileWaiting == nil ? -1 : Self.pollInterval)
+            if ready < 0 {
+                // A resize (SIGWINCH) interrupts the wait too: only Ctrl-C ends the line.
+                if errno == EINTR && interrupted == 0 { continue }
+                character.pointee = 0
+                return -1
+            }
+            if ready == 0 {
+                showWhatHappenedMeanwhile()
+                continue
+            }
+            var byte: UInt8 = 0
+            let count = read(STDIN_FILENO, &byte, 1)
+            if count < 0 {
+                if (errno == EINTR && interrupted == 0) || errno == EAGAIN { continue }
+                character.pointee = 0
+                return -1
+            }
+            if count == 0 {
+                character.pointee = 0
+                return 0
+            }
+            var wide: wchar_t = 0
+            let result = withUnsafePointer(to: &byte) { pointer in
+                pointer.withMemoryRebound(to: CChar.self, capacity: 1) { mbrtowc(&wide, $0, 1, &state) }
+            }
+            switch result {
+            case -2:
+                continue  // a multi-byte character goes on
+            case -1:
+                // Not a character of the locale: the byte as is (libedit's own function does so).
+                character.pointee = wchar_t(byte)
+                return 1
+            default:
+                character.pointee = wide
+                return 1
+            }
+        }
+    }
+
+    /// Hands the whole seconds waited to `whileWaiting`; what it returns is printed on a fresh
+    /// line in place of the prompt, then the prompt and the partly typed line are drawn again.
+    private func showWhatHappenedMeanwhile() {
+        guard let whileWaiting else { return }
+        let now = Self.monotonicNanoseconds()
+        guard now > waitedUpTo else { return }
+        let seconds = Int((now - waitedUpTo) / 1_000_000_000)
+        guard seconds > 0 else { return }
+        waitedUpTo += UInt64(seconds) * 1_000_000_000
+        guard let update = whileWaiting(seconds) else { return }
+        var text = update.text
+        if !text.hasSuffix("\n") { text += "\n" }
+        // The terminal is in libedit's raw mode: each line ends with CR LF.
+        let shown = "\r\u{1B}[K" + text.replacingOccurrences(of: "\n", with: "\r\n")
+        FileHandle.standardOutput.write(Data(shown.utf8))
+        free(promptBuffer)
+        promptBuffer = strdup(update.prompt)
+        _ = maillab_el_refresh(editLine)
+    }
+
+    static func monotonicNanoseconds() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 
     /// Columns of the terminal (TIOCGWINSZ), else `COLUMNS`, else nil.

@@ -371,6 +371,8 @@ final class REPLSession {
         if interactive {
             try? FileManager.default.createDirectory(atPath: global.dataDirectory, withIntermediateDirectories: true)
             editor = LineEditor(historyPath: global.historyPath) { [core] line in core.completions(for: line) }
+            // At a session's prompt virtual time follows the wall clock; pushes show at once.
+            editor?.whileWaiting = { [core] seconds in core.timePassed(seconds: seconds).map { ($0, core.prompt) } }
         }
         while true {
             if stopWhenQuizEnds, !core.isQuizActive { return }

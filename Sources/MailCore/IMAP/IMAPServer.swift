@@ -210,6 +210,14 @@ public struct IMAPServer: FactReporting {
         case .commands, .idle, .authenticate, .authenticateLogin: break
         }
         lastActivity = Self.wholeSeconds(now)
+        if case .commands = mode, framer.bufferedCount == 0, let first = bytes.first, first == 0x16 || first >= 0x80 {
+            // Not IMAP at all (a TLS ClientHello sent to 143): one BYE and the close, whatever
+            // the bytes that follow, so the transcript never depends on the handshake's random bytes.
+            currentCommand = ""
+            line("* BYE This is not IMAP (a TLS handshake on a plaintext port?), closing the connection.")
+            close()
+            return flush()
+        }
         framer.append(bytes)
         processFrames(now: now)
         return flush()

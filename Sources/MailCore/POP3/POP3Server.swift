@@ -227,6 +227,17 @@ public struct POP3Server: FactReporting {
             break
         }
         lastActivity = now
+        if holdUntil == nil, framer.bufferedCount == 0, let first = octets.first, Self.startsNonPOP3Input(first) {
+            // Not POP3 at all (a TLS ClientHello sent to 110): one -ERR and the close, whatever
+            // the bytes that follow, so the transcript never depends on the handshake's random bytes.
+            var output = POP3Output()
+            output.send(.err("This is not POP3 (a TLS handshake on a plaintext port?), closing the connection"))
+            releaseLock()
+            state = .closed
+            output.close()
+            facts += output.facts
+            return output.actions
+        }
         let lines = framer.append(octets)
         if holdUntil != nil {
             pendingLines += lines
@@ -246,6 +257,12 @@ public struct POP3Server: FactReporting {
         answer(lines, now: now, into: &output)
         facts += output.facts
         return output.actions
+    }
+
+    /// True for a first byte that starts another protocol: a TLS handshake record (0x16) or a
+    /// byte above 0x7F (an SSLv2 hello, a binary client). A command line never starts so.
+    static func startsNonPOP3Input(_ byte: UInt8) -> Bool {
+        byte == 0x16 || byte >= 0x80
     }
 
     /// Answers complete lines in order until one fails a login that must wait (the rest then
