@@ -355,9 +355,9 @@ public struct ReplayHTML {
         func both(_ text: Text) -> String { "<span lang=\"en\">\(escape(text.en))</span><span lang=\"fr\">\(escape(text.fr))</span>" }
         var html = "<!DOCTYPE html>\n<html lang=\"\(language.rawValue)\">\n<head>\n<meta charset=\"utf-8\">\n"
         html += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        html += "<title>MailLab — \(escape(language == .fr ? "en direct" : "live"))</title>\n<style>\n\(css)\n</style>\n</head>\n"
+        html += "<title>MailLab — \(escape(language == .fr ? "en direct : " + page.fr : "live: " + page.en))</title>\n<style>\n\(css)\n</style>\n</head>\n"
         html += "<body data-lang=\"\(language.rawValue)\">\n"
-        html += "<header id=\"top\"><div class=\"title\">MailLab · \(both(page))</div><div id=\"stepTitle\" aria-live=\"polite\"></div>"
+        html += "<header id=\"top\"><div class=\"title\">MailLab · \(both(Text("vue en direct", "live view")))</div><div id=\"stepTitle\" aria-live=\"polite\"></div>"
         html += "<span id=\"liveStatus\" class=\"off\"></span>"
         html += "<nav><button id=\"lang\">FR / EN</button><button id=\"full\" title=\"F\">\(both(Text("Plein écran", "Full screen")))</button></nav></header>\n"
         html += "<main>\n<section id=\"mapPanel\"><h2>\(both(Text("Le réseau", "The network")))</h2>\n<svg class=\"map\" id=\"map\" viewBox=\"0 0 1400 330\" role=\"img\"></svg></section>\n"
