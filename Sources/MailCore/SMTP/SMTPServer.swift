@@ -21,7 +21,8 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
         case notStarted
         /// Greeting refused with 554: everything but QUIT gets 503 (RFC 5321 §3.1).
         case refusing
-        case commands
+        /// Commands; `transaction` once MAIL was accepted.
+        case commands(Transaction?)
         /// AUTH LOGIN, waiting for the user name.
         case authLoginUser
         /// AUTH LOGIN, waiting for the password.
@@ -33,9 +34,25 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
         case authXOAuth2
         /// XOAUTH2 token refused: the error challenge was sent, waiting for the client's empty line.
         case authXOAuth2Failed
-        case data
+        /// DATA answered 354: the message's octets until the final dot.
+        case data(Transaction, DataReception)
         case awaitingTLS
         case closed
+    }
+
+    /// The mail transaction in progress (RFC 5321 §3.3): from an accepted MAIL to the end of the
+    /// message, RSET, HELO/EHLO or STARTTLS. It lives only in `.commands` and `.data`, so a
+    /// transaction in an AUTH exchange or during the TLS handshake cannot be represented.
+    struct Transaction {
+        var envelope: SMTPEnvelope
+        /// RCPT commands refused in this transaction.
+        var refusedRecipients = 0
+    }
+
+    /// The message being received after DATA.
+    struct DataReception {
+        var unstuffer: DotUnstuffer
+        var body: [UInt8]
     }
 
     public private(set) var configuration: SMTPServerConfiguration
@@ -46,12 +63,31 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
     var state: State = .notStarted
     var framer: LineFramer
     var output: [UInt8] = []
-    /// The transaction in progress, if MAIL was accepted.
-    var envelope: SMTPEnvelope?
-    /// RCPT commands refused in this transaction.
-    var refusedRecipients = 0
-    var unstuffer = DotUnstuffer()
-    var body: [UInt8] = []
+    /// The transaction of the current state (`.commands` or `.data`); setting it elsewhere is a
+    /// programming error, except `nil`, which leaves such a state as it is.
+    var transaction: Transaction? {
+        get {
+            switch state {
+            case .commands(let transaction): return transaction
+            case .data(let transaction, _): return transaction
+            case .notStarted, .refusing, .authLoginUser, .authLoginPassword, .authPlain, .authCramMD5, .authXOAuth2,
+                 .authXOAuth2Failed, .awaitingTLS, .closed:
+                return nil
+            }
+        }
+        set {
+            switch state {
+            case .commands: state = .commands(newValue)
+            case .data(_, let reception):
+                if let newValue { state = .data(newValue, reception) } else { state = .commands(nil) }
+            case .notStarted, .refusing, .authLoginUser, .authLoginPassword, .authPlain, .authCramMD5, .authXOAuth2,
+                 .authXOAuth2Failed, .awaitingTLS, .closed:
+                assert(newValue == nil, "SMTPServer: a transaction outside the command and data states")
+            }
+        }
+    }
+    /// The envelope of the transaction in progress, if MAIL was accepted.
+    var envelope: SMTPEnvelope? { transaction?.envelope }
     var unknownCommands = 0
     var authExchanges: UInt64 = 0
     /// Failed AUTH attempts in this session (`maxAuthFailures`).
@@ -121,11 +157,11 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
             output.append(UInt8(ascii: " "))
             output.append(contentsOf: configuration.greetingText.utf8)
             output.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
-            state = .commands
+            state = .commands(nil)
             facts.append(.session(.greeting))
         case .acceptWith(let reply):
             send(reply)
-            state = .commands
+            state = .commands(nil)
             facts.append(.session(.greeting))
         case .reject(let reply):
             send(reply)
@@ -175,9 +211,7 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
         session.usedEHLO = false
         session.authenticatedUser = nil
         session.authenticationMechanism = nil
-        envelope = nil
-        refusedRecipients = 0
-        state = .commands
+        state = .commands(nil)  // no transaction survives the handshake
         facts.append(.session(.tlsEstablished))
     }
 
@@ -205,10 +239,8 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
     /// The client went away: the transaction in progress (and any partial message) is dropped,
     /// nothing is handed to the policy.
     public mutating func connectionClosed(now: Duration) {
-        state = .closed
+        state = .closed  // drops the transaction and any partial message
         framer.discardBuffered()
-        resetTransaction()
-        body.removeAll()
         output.removeAll()
     }
 
@@ -283,10 +315,14 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
                 // RFC 3207 §4: anything pipelined after STARTTLS is thrown away.
                 framer.discardBuffered()
                 break loop
-            case .data:
+            case .data(let transaction, var reception):
                 let chunk = framer.buffered
                 if chunk.isEmpty { break loop }
-                if let consumed = unstuffer.feed(chunk, into: &body) {
+                // The state lets go of the buffer while it grows, so that appending never copies it.
+                state = .closed
+                let consumed = reception.unstuffer.feed(chunk, into: &reception.body)
+                state = .data(transaction, reception)
+                if let consumed {
                     framer.consume(consumed)
                     finishData()
                 } else {
@@ -308,7 +344,7 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
                 guard let event = framer.nextLine() else { break loop }
                 switch event {
                 case .tooLong:
-                    if isInAuthExchange { state = .commands }
+                    if isInAuthExchange { state = .commands(nil) }
                     reply(500, "5.5.2", "Error: line too long")
                 case .line(let line, _):
                     handleLine(line, now: now, into: &actions)
@@ -392,8 +428,7 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
     // MARK: - Commands
 
     mutating func resetTransaction() {
-        envelope = nil
-        refusedRecipients = 0
+        transaction = nil
     }
 
     mutating func handle(_ command: SMTPCommand, now: Duration, into actions: inout [SMTPServerAction]) {
@@ -415,12 +450,13 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
         case .rcpt(let path, let parameters):
             handleRcpt(path, parameters)
         case .data:
-            guard envelope != nil else {
+            guard let transaction else {
                 reply(503, "5.5.1", "Error: need MAIL command")
                 return
             }
-            guard let envelope, !envelope.recipients.isEmpty else {
-                if refusedRecipients > 0 {
+            let envelope = transaction.envelope
+            guard !envelope.recipients.isEmpty else {
+                if transaction.refusedRecipients > 0 {
                     reply(554, "5.5.1", "Error: no valid recipients")
                 } else {
                     reply(503, "5.5.1", "Error: need RCPT command")
@@ -430,13 +466,13 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
             reply(354, nil, "End data with <CR><LF>.<CR><LF>")
             // The message may not make the transaction store more than maxTransactionOctets.
             let perCopy = configuration.maxTransactionOctets / max(1, envelope.recipients.count)
-            unstuffer = DotUnstuffer(storageLimit: min(configuration.maxMessageSize, perCopy),
-                                     normalizeBareLineEndings: configuration.bareLineEndings == .normalize)
+            let unstuffer = DotUnstuffer(storageLimit: min(configuration.maxMessageSize, perCopy),
+                                         normalizeBareLineEndings: configuration.bareLineEndings == .normalize)
             // Room for the size the client announced (RFC 1870), within reason; the buffer
             // still grows past it for a client that announced too little.
-            body = []
+            var body: [UInt8] = []
             body.reserveCapacity(min(envelope.mailParameters.size ?? 4096, 1 << 20) + 64)
-            state = .data
+            state = .data(transaction, DataReception(unstuffer: unstuffer, body: body))
         case .rset:
             facts.append(.smtp(.reset(hadTransaction: envelope != nil)))
             resetTransaction()
@@ -571,8 +607,7 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
             return
         }
         facts.append(.smtp(.mailAccepted(from: path.address)))
-        envelope = SMTPEnvelope(reversePath: path, mailParameters: parameters)
-        refusedRecipients = 0
+        transaction = Transaction(envelope: SMTPEnvelope(reversePath: path, mailParameters: parameters))
     }
 
     mutating func handleRcpt(_ path: SMTPPath, _ parameters: SMTPRecipientParameters) {
@@ -598,7 +633,7 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
             send(positive)
         case .reject(let refusal):
             send(refusal)
-            refusedRecipients += 1
+            transaction?.refusedRecipients += 1
             facts.append(.smtp(.rcptRefused(to: path.address, code: refusal.code,
                                             enhanced: refusal.enhancedCode?.description)))
             return
@@ -606,12 +641,17 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
         facts.append(.smtp(.rcptAccepted(to: path.address)))
         // The same recipient twice is accepted but kept once: one stored copy per distinct
         // recipient, as Postfix's cleanup does.
-        if !duplicate { envelope?.recipients.append(SMTPEnvelopeRecipient(path: path, parameters: parameters)) }
+        if !duplicate { transaction?.envelope.recipients.append(SMTPEnvelopeRecipient(path: path, parameters: parameters)) }
     }
 
     mutating func finishData() {
-        state = .commands
-        guard let envelope else { return }
+        guard case .data(let transaction, let reception) = state else {
+            assertionFailure("SMTPServer.finishData outside the data state")
+            return
+        }
+        state = .commands(nil)  // the transaction ends with the message, whatever the reply
+        let envelope = transaction.envelope
+        let (unstuffer, body) = (reception.unstuffer, reception.body)
         if unstuffer.exceededStorageLimit, unstuffer.contentLength <= configuration.maxMessageSize {
             // The message alone would fit; its copies for every recipient would not.
             reply(552, "5.3.4", "Error: message too big for this many recipients")
@@ -637,8 +677,6 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
                 facts.append(.smtp(.messageRefused(code: refusal.code, enhanced: refusal.enhancedCode?.description)))
             }
         }
-        body = []  // the policy may keep the message: hand it over, do not reuse its storage
-        resetTransaction()
     }
 
     // MARK: - AUTH (RFC 4954)
@@ -722,7 +760,7 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
 
     mutating func handleSASLResponse(_ line: ArraySlice<UInt8>) {
         let current = state
-        state = .commands
+        state = .commands(nil)  // AUTH is refused during a transaction (RFC 4954 §4)
         if case .authXOAuth2Failed = current {
             authenticationFailed()
             return
