@@ -332,6 +332,10 @@ public struct LearnerTask: Equatable, Sendable {
     public var hints: [LocalizedText]
     /// The lines a learner would type (shown after the last hint; `maillab check` replays them).
     public var solution: [String]?
+    /// Other valid ways a competent learner would type (`also-solutions:`): lowercase, another
+    /// mechanism or port the task allows, UID forms, PEEK… `maillab check` replays each one and
+    /// requires it to complete the task, as the solution does.
+    public var alternatives: [AlternativeSolution] = []
     /// Wrong ways that must not complete the task (`maillab check` proves they fail).
     public var counterExamples: [CounterExample] = []
     /// Advice shown when a reply with this code (or code prefix) arrives during the task.
@@ -366,25 +370,9 @@ public struct SessionTarget: Equatable, Sendable {
     public init(host: String, port: Int, tls: Bool) {
         self.host = host
         self.port = port
-    /// Other valid ways a competent learner would type (`also-solutions:`): lowercase, another
-    /// mechanism or port the task allows, UID forms, PEEK… `maillab check` replays each one and
-    /// requires it to complete the task, as the solution does.
-    public var alternatives: [AlternativeSolution] = []
         self.tls = tls
     }
 }
-/// Another valid solution: the lines, and (optionally) what makes it another way.
-public struct AlternativeSolution: Equatable, Sendable {
-    public var why: LocalizedText?
-    public var lines: [String]
-    public var line: Int
-    public init(why: LocalizedText?, lines: [String], line: Int) {
-        self.why = why
-        self.lines = lines
-        self.line = line
-    }
-}
-
 
 public struct ReplyAdvice: Equatable, Sendable {
     /// A reply code or its start: `530`, `5.7`, `-ERR`, `NO`.

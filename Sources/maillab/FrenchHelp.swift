@@ -49,6 +49,8 @@ enum FrenchHelp {
         "A class: every progress.sqlite under this folder (one per learner or group); a summary per learner, or with --export all their rows.":
             "Une classe : chaque progress.sqlite sous ce dossier (un par apprenant ou groupe) ; un résumé par apprenant, ou avec --export toutes leurs lignes.",
         "Report syllabus coverage.": "Rend compte de la couverture du programme.",
+        "Print, per file, how many tasks, solutions, alternative solutions and counter-examples are replayed.":
+            "Écrit, par fichier, combien de tâches, de solutions, d'autres solutions et de contre-exemples sont rejoués.",
         "Replay a scenario step by step (→/Enter next, ←/b back, r run, p pause, t transcript/diagram, l language, q quit).":
             "Rejoue un scénario pas à pas (→/Entrée suivant, ←/b retour, r tout jouer, p pause, t transcription/diagramme, l langue, q quitter).",
         "Scenario id.": "Identifiant du scénario.",
@@ -77,8 +79,6 @@ enum FrenchHelp {
         "Size of each message in octets.": "Taille de chaque message en octets.",
         "Messages each client sends per submission session (its outbox).": "Messages envoyés par client à chaque session de soumission (sa boîte d'envoi).",
     ]
-        "Print, per file, how many tasks, solutions, alternative solutions and counter-examples are replayed.":
-            "Écrit, par fichier, combien de tâches, de solutions, d'autres solutions et de contre-exemples sont rejoués.",
 
     /// True when the arguments ask for help and the language is French.
     static func wanted(_ arguments: [String], environment: [String: String]) -> Bool {
