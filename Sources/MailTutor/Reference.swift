@@ -176,7 +176,7 @@ public enum Reference {
     public static func glossaryText(_ name: String?, language: Language) -> String {
         let french = language == .fr
         guard let name, !name.isEmpty else {
-            let names = glossary.map { $0.names[0] }.joined(separator: ", ")
+            let names = glossary.map { displayName($0, french: french) }.joined(separator: ", ")
             return (french ? "Glossaire : " : "Glossary: ") + names + "\n"
                 + (french ? "(« glossary TERME » pour la définition)\n" : "('glossary TERM' for the definition)\n")
         }
@@ -189,13 +189,26 @@ public enum Reference {
             }
             return out + (french ? " Tapez « glossary » pour la liste.\n" : " Type 'glossary' for the list.\n")
         }
-        return "\(term.names[0]) — \(term.title[language])\n» \(term.definition[language])\n"
+        return "\(displayName(term, french: french)) — \(term.title[language])\n» \(term.definition[language])\n"
     }
+
+    /// The name a term is listed under: in French, its French name when it has one, with the
+    /// English word the protocols and tools use after it (« enveloppe », « rebond (bounce) »).
+    static func displayName(_ term: Term, french: Bool) -> String {
+        let first = term.names[0]
+        guard french, let local = frenchNames[first] else { return first }
+        return local
+    }
+
+    static let frenchNames: [String: String] = [
+        "envelope": "enveloppe", "bounce": "rebond (bounce)", "open relay": "relais ouvert",
+        "flags": "drapeaux (flags)", "queue": "file d'attente (queue)", "dot-stuffing": "transparence (dot-stuffing)",
+    ]
 
     public static func glossaryMarkdown(language: Language) -> String {
         var out = language == .fr ? "# Glossaire de la messagerie\n\n" : "# E-mail glossary\n\n"
         for term in glossary {
-            out += "**\(term.names[0])** — \(term.title[language])  \n\(term.definition[language])\n\n"
+            out += "**\(displayName(term, french: language == .fr))** — \(term.title[language])  \n\(term.definition[language])\n\n"
         }
         return out
     }

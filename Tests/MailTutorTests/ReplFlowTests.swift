@@ -121,6 +121,10 @@ import Testing
         #expect(en.evaluate("glossary dkim selector").text.contains("_domainkey"))
         #expect(en.evaluate("glossary UIDVALIDTY").text.contains("Did you mean 'UIDVALIDITY'?"))
         #expect(fr.evaluate("glossary").text.hasPrefix("Glossaire : MUA, MSA, MTA, MDA, MX"))
+        let frenchList = fr.evaluate("glossary").text
+        #expect(frenchList.contains("enveloppe") && frenchList.contains("relais ouvert") && frenchList.contains("file d'attente"))
+        #expect(!frenchList.contains(" envelope,") && !frenchList.contains(" open relay,"), "\(frenchList)")
+        #expect(en.evaluate("glossary").text.contains("envelope, bounce, open relay"))
         for term in Reference.glossary {
             #expect(!term.definition.fr.isEmpty && !term.definition.en.isEmpty && term.definition.fr != term.definition.en, "\(term.names)")
         }
