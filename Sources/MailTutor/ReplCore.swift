@@ -1301,7 +1301,9 @@ public enum ProgressTable {
         let fr = language == .fr
         var out = fr ? "leçon                     état       objectifs  indices  quiz    à revoir\n"
             : "lesson                    state      goals      hints    quiz    to review\n"
-        let ids = Array(Set(library.lessonIndex.map(\.id) + rows.map(\.lesson))).sorted()
+        // Course order (the files' order), then any lesson with progress but no file any more.
+        let known = library.lessonIndex.map(\.id)
+        let ids = known + Array(Set(rows.map(\.lesson)).subtracting(known)).sorted()
         for id in ids {
             let row = rows.first { $0.lesson == id }
             let state = row.map { $0.completed ? (fr ? "terminée" : "completed") : (fr ? "commencée" : "started") } ?? (fr ? "à faire" : "not begun")

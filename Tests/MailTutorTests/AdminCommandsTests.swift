@@ -110,6 +110,15 @@ import Testing
         #expect(ReplCore.points(status: nil, hints: 0) == 0)
     }
 
+    /// Issue 15: `progress` lists the lessons in course order, as `maillab lessons` does.
+    @Test func progressTableInCourseOrder() {
+        let library = AdminCommandsTests.library
+        let table = ProgressTable.render([], library: library, language: .en)
+        let ids = table.split(separator: "\n").dropFirst().map { String($0.split(separator: " ")[0]) }
+        #expect(ids == library.lessonIndex.map(\.id))
+        #expect(ids.first == "architecture" && ids.last == "capstone", "\(ids)")
+    }
+
     @Test func summaryAtTheEndOfALesson() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("maillab-summary-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
