@@ -14,16 +14,7 @@ extension SimulatedWorld {
         return world.dns.records.compactMap { record -> DNSAnswer? in
             let owner = Self.dnsName(record.name)
             guard owner == apex || owner.hasSuffix("." + apex) else { return nil }
-            switch record.data {
-            case let .a(address):
-                return DNSAnswer(name: owner, type: .A, value: address.description, ttl: Int(record.ttl))
-            case let .mx(preference, exchange):
-                return DNSAnswer(name: owner, type: .MX, value: Self.dnsName(exchange) + ".", preference: Int(preference), ttl: Int(record.ttl))
-            case let .txt(strings):
-                return DNSAnswer(name: owner, type: .TXT, value: strings.joined(), ttl: Int(record.ttl))
-            default:
-                return nil
-            }
+            return Self.answer(record, owner: owner)
         }
     }
 
@@ -58,12 +49,7 @@ extension SimulatedWorld {
             return LocalizedText(fr: "Publié : \(owner). \(type.rawValue) \(shown)", en: "Published: \(owner). \(type.rawValue) \(shown)")
         case let .remove(name, type, value):
             let owner = try administeredName(name)
-            let recordType: DNSRecordType
-            switch type {
-            case .A: recordType = .a
-            case .MX: recordType = .mx
-            case .TXT: recordType = .txt
-            }
+            let recordType = Self.recordType(type)
             let existing = world.dns.records.filter { Self.dnsName($0.name) == owner && $0.data.type == recordType }
             let doomed = existing.filter { record in
                 guard let value else { return true }

@@ -368,36 +368,41 @@ public final class SimulatedWorld: TutorWorld {
     }
 
     public func dig(name: String, type: DNSType) -> DigResult {
-        let recordType: DNSRecordType
-        switch type {
-        case .A: recordType = .a
-        case .MX: recordType = .mx
-        case .TXT: recordType = .txt
-        }
         let owner = Self.dnsName(name)
-        switch world.dns.lookup(name, type: recordType) {
+        switch world.dns.lookup(name, type: Self.recordType(type)) {
         case .nxdomain: return DigResult(status: .nxDomain, answers: [])
         case .noData: return DigResult(status: .noError, answers: [])
         case let .answer(records):
-            var answers: [DNSAnswer] = records.compactMap { record in
-                switch record.data {
-                case let .a(address):
-                    return DNSAnswer(name: owner, type: .A, value: address.description, ttl: Int(record.ttl))
-                case let .mx(preference, exchange):
-                    return DNSAnswer(name: owner, type: .MX, value: exchange.hasSuffix(".") ? exchange : exchange + ".",
-                                     preference: Int(preference), ttl: Int(record.ttl))
-                case let .txt(strings):
-                    return DNSAnswer(name: owner, type: .TXT, value: strings.joined(), ttl: Int(record.ttl))
-                default:
-                    return nil
-                }
-            }
+            var answers = records.compactMap { Self.answer($0, owner: owner) }
             switch type {
             case .MX: answers.sort { ($0.preference ?? 0, $0.value) < ($1.preference ?? 0, $1.value) }
             case .A: answers.sort { (IPv4Address($0.value) ?? IPv4Address(0)) < (IPv4Address($1.value) ?? IPv4Address(0)) }
             case .TXT: break
             }
             return DigResult(status: .noError, answers: answers)
+        }
+    }
+
+    static func recordType(_ type: DNSType) -> DNSRecordType {
+        switch type {
+        case .A: return .a
+        case .MX: return .mx
+        case .TXT: return .txt
+        }
+    }
+
+    /// A zone record as `dig` and `dns list` show it (A, MX, TXT; nil for the other types).
+    static func answer(_ record: DNSRecord, owner: String) -> DNSAnswer? {
+        switch record.data {
+        case let .a(address):
+            return DNSAnswer(name: owner, type: .A, value: address.description, ttl: Int(record.ttl))
+        case let .mx(preference, exchange):
+            return DNSAnswer(name: owner, type: .MX, value: exchange.hasSuffix(".") ? exchange : exchange + ".",
+                             preference: Int(preference), ttl: Int(record.ttl))
+        case let .txt(strings):
+            return DNSAnswer(name: owner, type: .TXT, value: strings.joined(), ttl: Int(record.ttl))
+        default:
+            return nil
         }
     }
 
