@@ -186,7 +186,8 @@ extension ReplayHTML {
                           "Message \(queueID) delivered to <\(recipient)>: \(user)'s \(folder), UID \(uid).", "livré \(user)", "delivered \(user)")
             case let .checked(_, from, fromDomain, spf, dkim, dmarc, action):
                 let summary = "spf=\(spf) dkim=\(dkim.isEmpty ? "none" : dkim.joined(separator: ",")) dmarc=\(dmarc)"
-                let body = (fr: "Contrôles du message de <\(from)> (From: \(fromDomain)) : \(summary) ; \(action).",
+                let actionFR = ["delivered": "livré", "quarantined": "mis en quarantaine (Junk)", "rejected": "refusé"][action] ?? action
+                let body = (fr: "Contrôles du message de <\(from)> (From: \(fromDomain)) : \(summary) ; \(actionFR).",
                             en: "Checks of the message from <\(from)> (From: \(fromDomain)): \(summary); \(action).")
                 return dmarc == "fail" ? ko(body.fr, body.en, summary, summary) : ok(body.fr, body.en, summary, summary)
             }
