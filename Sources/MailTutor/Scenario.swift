@@ -132,6 +132,14 @@ public enum RelayPolicy: String, CaseIterable, Sendable {
     case mynetworks
 }
 
+/// A SASL mechanism an MTA offers on its submission ports (`auth-mechanisms:`).
+public enum AuthMechanism: String, CaseIterable, Sendable {
+    case plain = "PLAIN"
+    case login = "LOGIN"
+    /// RFC 2195 challenge-response: the server keeps the user's password in clear to check it.
+    case cramMD5 = "CRAM-MD5"
+}
+
 /// Settings of a transfer agent (MTA) on a host.
 public struct MTASpec: Equatable, Sendable {
     public var relay: RelayPolicy = .authenticated
@@ -153,6 +161,9 @@ public struct MTASpec: Equatable, Sendable {
     /// Postfix's on-demand connection cache (`connection-cache`, default true): at the
     /// concurrency limit, messages join open sessions. False: a session per message, no limit.
     public var connectionCache: Bool?
+    /// The SASL mechanisms of AUTH, in the order EHLO lists them (`auth-mechanisms`, default
+    /// PLAIN and LOGIN).
+    public var authMechanisms: [AuthMechanism]?
 }
 
 /// Settings of a delivery agent (MDA) on a host.

@@ -106,7 +106,8 @@ public enum ScenarioParser {
     static func parseMTA(_ node: Node, reader r: NodeReader) -> MTASpec? {
         guard let m = r.mapping(node, what: "mta", allowed: ["relay", "mynetworks", "domains", "require-tls-auth", "retry",
                                                              "warn-after", "bounce-after", "backup-for",
-                                                             "destination-concurrency", "connection-cache", "blocklists"]) else { return nil }
+                                                             "destination-concurrency", "connection-cache", "blocklists",
+                                                             "auth-mechanisms"]) else { return nil }
         var mta = MTASpec()
         if let relay = m["relay"].flatMap({ r.choice($0, what: "relay", as: RelayPolicy.self) }) { mta.relay = relay }
         mta.mynetworks = m["mynetworks"].flatMap { r.strings($0, what: "mynetworks") } ?? []
@@ -121,6 +122,21 @@ public enum ScenarioParser {
             r.int($0, what: "destination-concurrency", range: 1...1000)
         }
         mta.connectionCache = m["connection-cache"].flatMap { r.bool($0, what: "connection-cache") }
+        if let node = m["auth-mechanisms"], let items = r.sequence(node, what: "auth-mechanisms") {
+            var mechanisms: [AuthMechanism] = []
+            for item in items {
+                guard let mechanism = r.choice(item, what: "auth-mechanisms", as: AuthMechanism.self) else { continue }
+                if mechanisms.contains(mechanism) {
+                    r.error(item, fr: "auth-mechanisms : \(mechanism.rawValue) donné deux fois", en: "auth-mechanisms: \(mechanism.rawValue) given twice")
+                } else {
+                    mechanisms.append(mechanism)
+                }
+            }
+            if items.isEmpty {
+                r.error(node, fr: "auth-mechanisms : au moins un mécanisme", en: "auth-mechanisms: at least one mechanism")
+            }
+            mta.authMechanisms = mechanisms
+        }
         return mta
     }
 

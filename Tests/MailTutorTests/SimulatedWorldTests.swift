@@ -636,6 +636,34 @@ import Testing
     }
 }
 
+/// `mta: {auth-mechanisms: [...]}`: a scenario world chooses the SASL mechanisms of its
+/// submission ports (CRAM-MD5 for lesson 2's exercise); mistakes are errors at their line.
+@Suite struct AuthMechanismsSettingTests {
+    static func mechanisms(_ mta: String) throws -> [SASLMechanism] {
+        let library = Fixtures.library([("Scenarios/cache-test.yaml", ConnectionCacheSettingTests.text(mta))])
+        #expect(library.diagnostics.isEmpty, "\(library.diagnostics.map { $0.render(.en) })")
+        let host = try #require(library.scenario("cache-test")?.world.hosts.first)
+        return try SimulatedWorld.configuration(host: host, mta: try #require(host.mta)).submissionMechanisms
+    }
+
+    @Test func theMechanismsReachTheConfigurationInTheirOrder() throws {
+        #expect(try Self.mechanisms("{domains: [example.com], auth-mechanisms: [CRAM-MD5, PLAIN]}") == [.cramMD5, .plain])
+        #expect(try Self.mechanisms("{domains: [example.com]}") == [.plain, .login], "the default")
+    }
+
+    @Test(arguments: [
+        ("{auth-mechanisms: [PLAIN, SCRAM-SHA-1]}", "unknown value 'SCRAM-SHA-1'"),
+        ("{auth-mechanisms: [PLAIN, PLAIN]}", "PLAIN given twice"),
+        ("{auth-mechanisms: []}", "at least one mechanism"),
+        ("{auth-mechanisms: CRAM-MD5}", "expected a list"),
+    ])
+    func aWrongListIsAnErrorAtItsLine(mta: String, message: String) {
+        let library = Fixtures.library([("Scenarios/cache-test.yaml", ConnectionCacheSettingTests.text(mta))])
+        let rendered = library.diagnostics.map { $0.render(.en) }
+        #expect(rendered.contains { $0.hasPrefix("Scenarios/cache-test.yaml:5:") && $0.contains(message) }, "\(rendered)")
+    }
+}
+
 @Suite struct MessageQuotaScenarioTests {
     static let text = """
     id: quota-test

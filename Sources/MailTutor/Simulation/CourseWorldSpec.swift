@@ -16,6 +16,7 @@ enum CourseWorldSpec {
             mta.domains = server.localDomains
             mta.backupFor = server.relayDomains
             mta.requireTLSForAuth = true
+            mta.authMechanisms = CourseWorld.mechanisms.compactMap { AuthMechanism(rawValue: $0.rawValue) }
             let smtp: [ServiceKind] = [.smtp, .submission, .smtps]
             let mda = server.mailboxDomain.map { MDASpec(domains: [$0], quotaMessages: nil, requireTLSForAuth: true) }
             return HostSpec(name: server.name, address: addresses[server.name] ?? "", 

@@ -202,6 +202,9 @@ public final class SimulatedWorld: TutorWorld {
         configuration.retry = retrySchedule(delays: mta.retry, warnAfter: mta.warnAfter, bounceAfter: mta.bounceAfter)
         if let limit = mta.destinationConcurrency { configuration.destinationConcurrencyLimit = limit }
         if let cache = mta.connectionCache { configuration.reusesConnections = cache }
+        if let mechanisms = mta.authMechanisms {
+            configuration.submissionMechanisms = mechanisms.compactMap { SASLMechanism(rawValue: $0.rawValue) }
+        }
         configuration.blocklists = mta.blocklists.map { dnsName($0) }
         return configuration
     }
