@@ -195,6 +195,73 @@ import Testing
         #expect(counts.count >= 2, "\(counts)")
     }
 
+    /// Lesson 2's CRAM-MD5 exercise (issue 14 item 7) runs in Scenarios/cram-md5.yaml, whose
+    /// password and world seed are drawn per learner: two learners see different passwords,
+    /// challenges (read from the server's 334) and expected answers, and each one's solution
+    /// completes the exercise only in their own world.
+    @Test func theCRAMMD5ExerciseDiffersPerLearnerAndItsAnswerDoesNotTravel() throws {
+        struct Learner {
+            var library: ContentLibrary
+            var index: Int
+            var solution: [String]
+            var password: String
+            var worldSeed: UInt64
+            var challenge: String
+            var answer: String
+        }
+        func core(_ library: ContentLibrary, _ index: Int) -> (ReplCore, String) {
+            let core = ReplCore(environment: ReplCore.Environment(library: library, driver: SimulatedWorldDriver(), store: nil, learner: "t",
+                                                                  clock: { Date(timeIntervalSince1970: 0) }), language: .en)
+            return (core, core.openExercise(lesson: "smtp", index: index))
+        }
+        func learner(_ seed: String) throws -> Learner {
+            let library = Self.course(seed)
+            #expect(library.diagnostics.isEmpty, "\(library.diagnostics.map { $0.render(.en) })")
+            let lesson = try #require(library.lessons.first { $0.id == "smtp" })
+            let index = try #require(lesson.exercises.firstIndex { $0.task.id == "cram-md5" })
+            let exercise = lesson.exercises[index]
+            #expect(exercise.scenario == "cram-md5")
+            let scenario = try #require(library.scenarios.first { $0.id == "cram-md5" })
+            let password = try #require(scenario.world.users.first { $0.address == "alice@example.com" }?.password)
+            #expect(exercise.task.instructions.en.contains("'\(password)'"), "the task names the learner's password")
+            // The challenge the server really sends in this learner's world.
+            let (repl, _) = core(library, index)
+            var out = ""
+            for line in ["EHLO pc", "STARTTLS", "EHLO pc", "AUTH CRAM-MD5"] { out += repl.evaluate(line).text }
+            let line = try #require(out.split(separator: "\n").last { $0.contains("334 ") }, "\(out)")
+            let challenge = String(try #require(line.split(separator: " ").last))
+            let bytes = try #require(Data(base64Encoded: challenge))
+            let answer = ReplCore.cramMD5Response(user: "alice", password: password, challenge: Array(bytes)).response
+            let solution = try #require(exercise.task.solution)
+            #expect(solution.contains(answer), "the solution sends the answer to this world's challenge: \(solution)")
+            #expect(solution.contains("!cram-md5 alice \(password) \(challenge)"))
+            return Learner(library: library, index: index, solution: solution, password: password, worldSeed: scenario.seed,
+                           challenge: challenge, answer: answer)
+        }
+        func completes(_ lines: [String], in learner: Learner) -> Bool {
+            let (repl, _) = core(learner.library, learner.index)
+            for line in lines { _ = repl.evaluate(line) }
+            return repl.attemptStatus?.complete == true
+        }
+        let ana = try learner("ana")
+        // The same seed gives the same values and the same challenge.
+        let again = try learner("ana")
+        #expect(again.password == ana.password && again.challenge == ana.challenge && again.answer == ana.answer)
+        // Another learner whose password and world seed both differ from ana's.
+        var other: Learner?
+        for seed in ["ben", "chloé", "dev", "eli", "fatou", "gus", "hana", "ines", "jo"] {
+            let candidate = try learner(seed)
+            if candidate.password != ana.password, candidate.worldSeed != ana.worldSeed { other = candidate; break }
+        }
+        let ben = try #require(other)
+        #expect(ben.challenge != ana.challenge, "the challenge follows the world's seed")
+        #expect(ben.answer != ana.answer)
+        #expect(completes(ana.solution, in: ana))
+        #expect(completes(ben.solution, in: ben))
+        #expect(!completes(ana.solution, in: ben), "ana's answer must be refused in ben's world")
+        #expect(!completes(ben.solution, in: ana), "ben's answer must be refused in ana's world")
+    }
+
     @Test func theCourseUsesVariantsInManyFiles() throws {
         let files = try ["Lessons", "Scenarios"].flatMap { folder -> [String] in
             let dir = Self.repository.appendingPathComponent(folder)
