@@ -77,6 +77,14 @@ import Testing
         #expect(ReplyCatalogue.lookup(.imap, "NOTACODE") == nil)
     }
 
+    /// Dovecot answers USER/PASS in clear before STLS with -ERR [AUTH]: the explanation must not
+    /// send the learner to check a password that was right.
+    @Test func pop3AuthCodeCoversThePlaintextRefusal() throws {
+        let entry = try #require(ReplyCatalogue.lookup(.pop3, "[AUTH]"))
+        #expect(entry.usualCauses.en.contains("STLS") && entry.usualCauses.fr.contains("STLS"))
+        #expect(entry.usualCauses.en.contains("wrong user name or password"))
+    }
+
     @Test func explainsAWholeReply() {
         let reply = SMTPReply(code: 554, "5.7.1", "<x@ext.test>: Relay access denied")
         #expect(ReplyCatalogue.explain(reply).map(\.key) == ["554", "5.7.1"])
