@@ -62,7 +62,11 @@ struct IMAPCursor {
     }
 
     mutating func expect(_ b: UInt8) throws {
-        guard peek == b else { throw error("Expected '\(Character(Unicode.Scalar(b)))'.") }
+        guard peek == b else {
+            // CR and LF by name: the text goes into a response line, which must not hold them.
+            let name = b == 0x0D ? "CR" : b == 0x0A ? "LF" : "'\(Character(Unicode.Scalar(b)))'"
+            throw error("Expected \(name).")
+        }
         i += 1
     }
 
