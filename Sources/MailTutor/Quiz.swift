@@ -261,8 +261,8 @@ public enum QuizGrader {
         case let .predict(_, session, prefix):
             out += "  \(session.host) \(session.port)\(session.tls ? " (TLS)" : "")\n"
             for line in prefix { out += "  C: \(line)\n" }
-            out += language == .fr ? "(quel code le serveur répond-il à la dernière ligne ?)\n"
-                : "(which code does the server answer to the last line?)\n"
+            out += language == .fr ? "(quel code le serveur renvoie-t-il à la dernière ligne ?)\n"
+                : "(which code does the server send back to the last line?)\n"
         case .short, .numeric:
             break
         }

@@ -56,7 +56,7 @@ public enum QuizExport {
         var text = question.prompt[language]
         if case let .predict(_, session, prefix) = question.kind {
             text += "\n\(session.host) \(session.port)\(session.tls ? " (TLS)" : "")\n" + prefix.map { "C: \($0)" }.joined(separator: "\n")
-            text += language == .fr ? "\n(quel code le serveur répond-il à la dernière ligne ?)" : "\n(which code does the server answer to the last line?)"
+            text += language == .fr ? "\n(quel code le serveur renvoie-t-il à la dernière ligne ?)" : "\n(which code does the server send back to the last line?)"
         }
         if case .ordering = question.kind {
             text += language == .fr ? "\n(associez chaque rang à son élément)" : "\n(match each position with its item)"

@@ -105,7 +105,12 @@ public enum ReplCommands {
             selected = entries
         }
         guard !selected.isEmpty else { return nil }
-        return selected.map { "  \(localize($0.form, language).padding(toLength: 40, withPad: " ", startingAt: 0)) \($0.help[language])" }
-            .joined(separator: "\n") + "\n"
+        // A form longer than the column is written whole, with two spaces before its text (so the
+        // wrapper still sees two columns); `padding(toLength:)` alone would cut it.
+        return selected.map { entry -> String in
+            let form = localize(entry.form, language)
+            let column = form.count < 40 ? form.padding(toLength: 40, withPad: " ", startingAt: 0) + " " : form + "  "
+            return "  \(column)\(entry.help[language])"
+        }.joined(separator: "\n") + "\n"
     }
 }

@@ -4,7 +4,8 @@ import Foundation
 ///
 /// Lesson narration is written in the YAML files with line breaks; `reflow` joins the lines of a
 /// paragraph again before wrapping, except lines that are laid out on purpose: indented lines
-/// (samples of a session, tables), and list items (`- `, `* `, `1. `), which are wrapped with a
+/// (samples of a session, tables), which keep their layout and, only when wider than the terminal,
+/// wrap under their second column; and list items (`- `, `* `, `1. `), which are wrapped with a
 /// hanging indent. Blank lines stay paragraph breaks.
 public enum TextLayout {
     /// Display columns of a text: one per character (the course has no double-width script),
@@ -30,19 +31,55 @@ public enum TextLayout {
     }
 
     /// Wraps one line: words go to the next line when they would pass `width`; `indent` starts
-    /// the continuation lines. A word longer than the line stays whole.
+    /// the continuation lines. A word longer than the line stays whole. The spaces between the
+    /// words of the first line are kept (a table's padding); a line laid out in two columns (a
+    /// run of two or more spaces within the first two thirds of the width, as in `help`) hangs its
+    /// continuation lines under the second column. French guillemets and the high punctuation
+    /// that takes a space before it (« mot », « : », « ? ») never start or end a line alone.
     public static func wrapLine(_ line: String, width: Int, indent: String = "") -> String {
         guard width > 10, columns(line) > width else { return line }
         let leading = String(line.prefix { $0 == " " })
+        // Each word with the spaces in front of it.
+        var words: [(gap: Int, text: String)] = []
+        var gap = 0
+        var word = ""
+        for character in line.dropFirst(leading.count) {
+            if character == " " {
+                if !word.isEmpty { words.append((gap, word)); gap = 0; word = "" }
+                gap += 1
+            } else {
+                word.append(character)
+            }
+        }
+        if !word.isEmpty { words.append((gap, word)) }
+        // « goes with the next word; », :, ;, ? and ! with the previous one.
+        var glued: [(gap: Int, text: String)] = []
+        for entry in words {
+            if let last = glued.last, last.text == "«" {
+                glued[glued.count - 1] = (last.gap, last.text + String(repeating: " ", count: entry.gap) + entry.text)
+            } else if let last = glued.last, ["»", ":", ";", "?", "!"].contains(entry.text) || entry.text.hasPrefix("»") {
+                glued[glued.count - 1] = (last.gap, last.text + String(repeating: " ", count: entry.gap) + entry.text)
+            } else {
+                glued.append(entry)
+            }
+        }
+        var hang = indent
+        if indent == leading, let second = glued.indices.dropFirst().first(where: { glued[$0].gap >= 2 }) {
+            let column = columns(leading) + glued[..<second].reduce(0) { $0 + $1.gap + columns($1.text) } + glued[second].gap
+            if column <= width * 2 / 3 { hang = String(repeating: " ", count: column) }
+        }
         var out = ""
         var current = leading
         var currentHasWord = false
-        for word in line.dropFirst(leading.count).split(separator: " ", omittingEmptySubsequences: true) {
-            if currentHasWord, columns(current) + 1 + columns(word) > width {
+        var firstLine = true
+        for entry in glued {
+            if currentHasWord, columns(current) + 1 + columns(entry.text) > width {
                 out += current + "\n"
-                current = indent + word
+                current = hang + entry.text
+                firstLine = false
             } else {
-                current += (currentHasWord ? " " : "") + word
+                let spaces = !currentHasWord ? 0 : (firstLine ? entry.gap : 1)
+                current += String(repeating: " ", count: spaces) + entry.text
             }
             currentHasWord = true
         }
@@ -77,7 +114,14 @@ public enum TextLayout {
         var output: [String] = []
         var paragraph: [String] = []
         var hanging = ""
+        // An indented row being laid out: when it is wider than the terminal, the lines that
+        // continue its text column in the YAML are joined to it before it is wrapped.
+        var row: String?
         func flush() {
+            if let pending = row {
+                output.append(width.map { wrapLine(pending, width: $0, indent: String(pending.prefix { $0 == " " })) } ?? pending)
+                row = nil
+            }
             guard !paragraph.isEmpty else { return }
             let joined = paragraph.joined(separator: " ")
             output.append(width.map { wrapLine(joined, width: $0, indent: hanging) } ?? joined)
@@ -90,20 +134,46 @@ public enum TextLayout {
                 flush()
                 output.append("")
             } else if line.hasPrefix(" ") {
+                // Laid out on purpose: kept as written, and wrapped only when wider than the
+                // terminal, under its second column (a table's text, a sample's comment).
+                if let pending = row, let width, columns(pending) > width,
+                   line.prefix(while: { $0 == " " }).count == textColumn(of: pending) {
+                    row = pending + " " + line.drop { $0 == " " }
+                    continue
+                }
                 flush()
-                output.append(line)
+                row = line
             } else if isListItem(Substring(line)) {
                 flush()
                 paragraph = [line]
                 let marker = line.prefix { !$0.isWhitespace }
                 hanging = String(repeating: " ", count: marker.count + 1)
             } else {
+                if row != nil { flush() }
                 paragraph.append(line)
             }
         }
         flush()
         while output.last == "" { output.removeLast() }
         return output.joined(separator: "\n")
+    }
+
+    /// The column where the second column of an indented row starts (after its first run of two
+    /// or more spaces), or nil.
+    static func textColumn(of line: String) -> Int? {
+        let characters = Array(line)
+        var index = characters.prefix { $0 == " " }.count
+        while index < characters.count {
+            if characters[index] == " " {
+                var end = index
+                while end < characters.count, characters[end] == " " { end += 1 }
+                if end - index >= 2, end < characters.count { return end }
+                index = end
+            } else {
+                index += 1
+            }
+        }
+        return nil
     }
 }
 
