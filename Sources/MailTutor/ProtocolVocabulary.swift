@@ -16,23 +16,4 @@ public enum ProtocolVocabulary {
         case .dns: return []
         }
     }
-
-    /// True when a reply line reports an error: SMTP 4xx/5xx (final line), POP3 `-ERR`,
-    /// IMAP tagged `NO`/`BAD` (and untagged `* BAD`/`* BYE`).
-    public static func isError(_ line: String, kind: MailProtocol) -> Bool {
-        let words = line.split(separator: " ", maxSplits: 2).map(String.init)
-        switch kind {
-        case .smtp, .dns:
-            let code = line.prefix(3)
-            guard code.count == 3, code.allSatisfy(\.isNumber), let first = code.first else { return false }
-            let separator = line.dropFirst(3).first
-            return (first == "4" || first == "5") && separator != "-"
-        case .pop3:
-            return words.first?.uppercased() == "-ERR"
-        case .imap:
-            guard words.count >= 2 else { return false }
-            let status = words[1].uppercased()
-            return status == "NO" || status == "BAD" || (words[0] == "*" && status == "BYE")
-        }
-    }
 }

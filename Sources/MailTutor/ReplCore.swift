@@ -557,7 +557,6 @@ public final class ReplCore {
         let clearCredential = !open.inData && !open.encrypted
             && Secrets.sendsCredential(line, protocolKind: kind, awaitingSASL: saslPending)
         let exchange = open.session.send(line: line)
-        if open.inData, line == "." { open.inData = false }
         var out = ""
         for reply in exchange.lines { out += "S: \(Printable.escape(reply))\n" }
         for event in exchange.events {
@@ -571,10 +570,14 @@ public final class ReplCore {
             case .closed: break
             }
         }
-        if kind == .smtp, !open.inData, TypedCommand.verb(of: line, protocolKind: kind) == "DATA",
-           exchange.lines.last?.hasPrefix("354") == true {
-            open.inData = true
-            out += t("(tapez le message ; une ligne avec un seul . le termine)\n", "(type the message; a line holding only . ends it)\n")
+        // What the server waits for now comes from its engine (the reply's end it reported), not
+        // from the reply text: the message after DATA's 354, a SASL response, a literal.
+        if let reply = exchange.reply {
+            let wasInData = open.inData
+            open.inData = reply.awaiting == .messageData
+            if open.inData && !wasInData {
+                out += t("(tapez le message ; une ligne avec un seul . le termine)\n", "(type the message; a line holding only . ends it)\n")
+            }
         }
         if clearCredential {
             out += paint(t("» Attention : ce secret vient de traverser le réseau en clair. Base64 n'est pas un chiffrement : "
@@ -584,8 +587,8 @@ public final class ReplCore {
         }
         if let last = exchange.lines.last {
             lastReply = (last, kind)
-            saslPending = !open.inData && (kind == .imap ? last.hasPrefix("+") : (last.hasPrefix("334") || last.hasPrefix("+ ")))
-            if ProtocolVocabulary.isError(last, kind: kind) { out += explainError(last, kind: kind) }
+            saslPending = exchange.reply.map { $0.awaiting == .saslResponse || $0.awaiting == .literal } ?? false
+            if exchange.reply?.status == .negative { out += explainError(last, kind: kind) }
         }
         if open.session.isClosed || exchange.events.contains(.closed) {
             context = .top

@@ -86,9 +86,13 @@ public protocol TutorSession: AnyObject {
 public struct SessionExchange: Equatable, Sendable {
     public var lines: [String]
     public var events: [SessionEvent]
-    public init(lines: [String], events: [SessionEvent] = []) {
+    /// The end of the server's reply to the line, as its engine reported it (status, code, what
+    /// it waits for next); nil when no reply came (a line of a message, a closed connection).
+    public var reply: ServerReply?
+    public init(lines: [String], events: [SessionEvent] = [], reply: ServerReply? = nil) {
         self.lines = lines
         self.events = events
+        self.reply = reply
     }
 }
 

@@ -54,7 +54,8 @@ import Testing
         while session.next() != nil { try decoded.apply(feed.poll(world)) }
         #expect(!decoded.sessions.isEmpty)
         for connection in world.tap.connections {
-            let whole = ReplayHTML.arrows(of: connection, range: 0..<connection.events.count)
+            let whole = ReplayHTML.arrows(of: connection, range: 0..<connection.events.count,
+                                          replies: world.replies.replies(of: connection.id))
             let streamed = decoded.arrows[connection.id] ?? [:]
             #expect(streamed.count == whole.count, "connection \(connection.id): every arrow streamed")
             for (index, arrow) in whole.enumerated() {

@@ -139,7 +139,12 @@ final class ScriptedSubmissionSession: TutorSession {
 
     func send(line: String) -> SessionExchange {
         world.log.append(WireRecord(time: world.now, from: "learner", to: host, text: line, encrypted: tls))
-        let exchange = answer(line)
+        var exchange = answer(line)
+        // The scripted server says what it waits for, as the real engines report it.
+        if let last = exchange.lines.last, let code = Int(last.prefix(3)) {
+            let awaiting: ServerAwaits = inData ? .messageData : loginStep != 0 ? .saslResponse : isClosed ? .nothing : .command
+            exchange.reply = .smtp(code, awaiting: awaiting, end: 0)
+        }
         for reply in exchange.lines {
             world.log.append(WireRecord(time: world.now, from: host, to: "learner", text: reply, encrypted: tls))
         }

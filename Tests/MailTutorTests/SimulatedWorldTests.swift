@@ -518,19 +518,22 @@ import Testing
 }
 
 @Suite struct ReplayRendererTests {
-    static func event(_ connection: Int, _ ms: Int64, _ kind: WireEvent.Kind, port: Int = 587) -> WireEvent {
-        WireEvent(connection: connection, time: ms * 1000, client: "laptop", server: "mail.example.com", port: port, kind: kind)
+    static func event(_ connection: Int, _ ms: Int64, _ kind: WireEvent.Kind, port: Int = 587,
+                      reply: (Int, ServerAwaits)? = nil) -> WireEvent {
+        WireEvent(connection: connection, time: ms * 1000, client: "laptop", server: "mail.example.com", port: port, kind: kind,
+                  reply: reply.map { .smtp($0.0, awaiting: $0.1, end: 0) })
     }
 
     @Test func diagramHasAColumnPerHostAndFoldsTheMessage() {
         let events = [
             Self.event(1, 0, .opened),
-            Self.event(1, 5, .line("220 mail.example.com ESMTP Postfix", fromClient: false, encrypted: false)),
+            // Server lines that end a reply carry it, as the server's engine reported it.
+            Self.event(1, 5, .line("220 mail.example.com ESMTP Postfix", fromClient: false, encrypted: false), reply: (220, .command)),
             Self.event(1, 10, .line("EHLO laptop", fromClient: true, encrypted: false)),
             Self.event(1, 15, .line("250-mail.example.com", fromClient: false, encrypted: false)),
-            Self.event(1, 15, .line("250 DSN", fromClient: false, encrypted: false)),
+            Self.event(1, 15, .line("250 DSN", fromClient: false, encrypted: false), reply: (250, .command)),
             Self.event(1, 20, .line("DATA", fromClient: true, encrypted: true)),
-            Self.event(1, 25, .line("354 End data", fromClient: false, encrypted: true)),
+            Self.event(1, 25, .line("354 End data", fromClient: false, encrypted: true), reply: (354, .messageData)),
             Self.event(1, 30, .line("Subject: x", fromClient: true, encrypted: true)),
             Self.event(1, 30, .line("", fromClient: true, encrypted: true)),
             Self.event(1, 30, .line(".", fromClient: true, encrypted: true)),

@@ -10,7 +10,7 @@ protocol DetachableSession: AnyObject {
 /// server end of a virtual connection: the connection's events go into the engine through the
 /// contract, the engine's actions go out to the connection, its facts go to the world's journal,
 /// and its deadline becomes a scheduler event. One instance per accepted connection.
-final class ServerSession<Engine: ProtocolEngine>: DetachableSession where Engine.Event == Never {
+final class ServerSession<Engine: ProtocolEngine & ReplyReporting>: DetachableSession where Engine.Event == Never {
     private(set) var engine: Engine
     let connection: Connection
     private let world: World
@@ -84,8 +84,10 @@ final class ServerSession<Engine: ProtocolEngine>: DetachableSession where Engin
         perform()
     }
 
-    /// Moves the engine's facts to the world's journal, with where and when they happened.
+    /// Moves the engine's facts to the world's journal, with where and when they happened, and the
+    /// ends of its replies to the world's reply journal.
     private func journalFacts() {
+        for reply in engine.takeReplies() { world.record(reply, session: connection.id) }
         let facts = engine.takeFacts()
         guard !facts.isEmpty else { return }
         let context = world.factContext(for: connection, role: .server)

@@ -65,7 +65,7 @@ public typealias IMAPServerAction = EngineAction<Never>
 /// C: a001 LOGIN bob secret123
 /// S: a001 OK [CAPABILITY IMAP4rev1 …] Logged in
 /// ```
-public struct IMAPServer: FactReporting {
+public struct IMAPServer: FactReporting, ReplyReporting {
 
     /// RFC 3501 §3 connection states.
     public enum State: Hashable, Sendable {
@@ -134,6 +134,15 @@ public struct IMAPServer: FactReporting {
     var currentCommand = ""
     /// Where the last line written starts in `output` (to put news before a tagged reply).
     var lastLineStart = 0
+    /// The ends of the replies and what the session waits for then (`ReplyReporting`).
+    public var replies: [ServerReply] = []
+    /// Octets handed to the driver in `.send` actions so far.
+    var flushedOctets = 0
+    /// Where the last reported reply ended (in octets written since the greeting).
+    var lastReplyEnd = 0
+    /// The reply line written last in this turn (tagged status, continuation, untagged greeting),
+    /// reported when the turn ends (``endTurn(awaiting:)``).
+    var pendingReply: ServerReply?
 
     public init(backend: IMAPBackend, configuration: IMAPServerConfiguration = .init()) {
         self.backend = backend
@@ -239,6 +248,8 @@ public struct IMAPServer: FactReporting {
                 switch frame {
                 case .literalAccepted:
                     line("+ OK")
+                    endTurn(awaiting: .literal)
+                    continue frames
                 case .lineTooLong(let prefix):
                     currentCommand = ""
                     line("\(tagOf(prefix)) BAD Command line too long.")
@@ -256,6 +267,7 @@ public struct IMAPServer: FactReporting {
                     command(bytes, now: now)
                 }
             }
+            endTurn()
         }
     }
 
@@ -287,6 +299,7 @@ public struct IMAPServer: FactReporting {
             mode = .commands
             lastActivity = now
             line(reply)
+            if !disconnect { endTurn() }
             if disconnect {
                 line("* BYE Too many failed login attempts.")
                 close()
@@ -304,7 +317,18 @@ public struct IMAPServer: FactReporting {
     /// otherwise the news waits for the next command.
     public mutating func mailboxChanged(now: Duration) -> [IMAPServerAction] {
         guard case .idle = mode else { return [] }
+        let start = output.count
         sync(allowExpunge: true)
+        pendingReply = nil
+        if output.count > start {
+            // News pushed during IDLE is no answer: reported as an update, named by its first words.
+            let first = output[start...].prefix { $0 != 0x0D && $0 != 0x0A }
+            let words = first.split(separator: 0x20, maxSplits: 2).prefix(2)
+            let end = flushedOctets + output.count
+            replies.append(ServerReply(status: .update, code: words.map { String(decoding: $0, as: UTF8.self) }.joined(separator: " "),
+                                       awaiting: .idleDone, end: end))
+            lastReplyEnd = end
+        }
         return flush()
     }
 
@@ -315,11 +339,58 @@ public struct IMAPServer: FactReporting {
         lastLineStart = output.count
         output.append(contentsOf: text.utf8)
         output.append(contentsOf: [0x0D, 0x0A])
+        guard let (status, code) = Self.replyStatus(of: text) else { return }
+        let reply = ServerReply(status: status, code: code, awaiting: .command, end: flushedOctets + output.count)
+        pendingReply = reply
+        // The server is going away: a reply of its own, even before a tagged one (LOGOUT).
+        if code == "* BYE" { endTurn(awaiting: .nothing) }
+    }
+
+    /// The status of a line this engine writes when the line can end a reply: a tagged status,
+    /// a continuation, an untagged `OK`/`PREAUTH`/`BYE`/`BAD`/`NO`; nil for untagged data.
+    static func replyStatus(of text: String) -> (ServerReply.Status, String)? {
+        let utf8 = text.utf8
+        guard let first = utf8.first else { return nil }
+        if first == UInt8(ascii: "+") { return (.continuation, "+") }
+        guard let space = utf8.firstIndex(of: UInt8(ascii: " ")) else { return nil }
+        let word = utf8[utf8.index(after: space)...].prefix { $0 != UInt8(ascii: " ") }
+        let status: ServerReply.Status
+        switch String(decoding: word, as: UTF8.self) {
+        case "OK", "PREAUTH": status = .positive
+        case "NO", "BAD", "BYE": status = .negative
+        default: return nil
+        }
+        let tagged = !(first == UInt8(ascii: "*") && utf8.index(after: utf8.startIndex) == space)
+        let name = String(decoding: word, as: UTF8.self)
+        return (status, tagged ? name : "* " + name)
+    }
+
+    /// What the session waits for in its current mode.
+    var awaiting: ServerAwaits {
+        switch mode {
+        case .commands, .authDelay: return .command
+        case .idle: return .idleDone
+        case .authenticate, .authenticateLogin: return .saslResponse
+        case .awaitingTLS: return .tlsHandshake
+        case .closed: return .nothing
+        }
+    }
+
+    /// One input is answered: the reply line written last (if any since the last report) is
+    /// reported with what the session waits for now, or `awaiting` when given.
+    mutating func endTurn(awaiting given: ServerAwaits? = nil) {
+        guard var reply = pendingReply else { return }
+        pendingReply = nil
+        guard reply.end > lastReplyEnd else { return }
+        reply.awaiting = given ?? awaiting
+        lastReplyEnd = reply.end
+        replies.append(reply)
     }
 
     mutating func flush() -> [IMAPServerAction] {
+        endTurn()
         var result = [IMAPServerAction]()
-        if !output.isEmpty { result.append(.send(output)); output.removeAll() }
+        if !output.isEmpty { flushedOctets += output.count; result.append(.send(output)); output.removeAll() }
         result += actions
         actions.removeAll()
         return result
@@ -330,7 +401,7 @@ public struct IMAPServer: FactReporting {
         enter(.logout)
         report(.closed)
         view = nil
-        if !output.isEmpty { actions.insert(.send(output), at: 0); output.removeAll() }
+        if !output.isEmpty { flushedOctets += output.count; actions.insert(.send(output), at: 0); output.removeAll() }
         actions.append(.close)
     }
 
@@ -418,11 +489,15 @@ public struct IMAPServer: FactReporting {
         let bad = Array((tag + " BAD ").utf8)
         if output.count - lastLineStart >= bad.count, Array(output[lastLineStart..<lastLineStart + bad.count]) == bad { return }
         let tagged = Array(output[lastLineStart...])
+        var reply = pendingReply
+        pendingReply = nil
         output.removeSubrange(lastLineStart...)
         sync(allowExpunge: !Self.forbidsExpunge(cmd))
         if case .closed = mode { return }
         lastLineStart = output.count
         output += tagged
+        reply?.end = flushedOctets + output.count
+        pendingReply = reply
     }
 
     /// RFC 3501 §7.4.1: no EXPUNGE responses while FETCH, STORE or SEARCH (by sequence number) run.

@@ -80,7 +80,7 @@ public typealias POP3Action = EngineAction<Never>
 /// ```
 /// Messages marked with DELE are removed only when QUIT is received in the TRANSACTION state
 /// (UPDATE state, RFC 1939 §6). A connection that ends any other way removes nothing.
-public struct POP3Server: FactReporting {
+public struct POP3Server: FactReporting, ReplyReporting {
     /// The RFC 1939 §3 session states, plus the moments before the greeting and after closing.
     public enum Phase: Equatable, Sendable {
         case notStarted
@@ -126,6 +126,12 @@ public struct POP3Server: FactReporting {
     static let heldLineLimit = 64
     /// What happened, for the world's journal (`FactReporting`).
     public var facts: [ProtocolFact] = []
+    /// The ends of the replies and what the session waits for then (`ReplyReporting`).
+    public var replies: [ServerReply] = []
+    /// Octets written since the greeting (held replies included) and where the last reported
+    /// reply ended: carried from one `POP3Output` to the next.
+    private var written = 0
+    private var lastReplyEnd = 0
 
     /// Whether TLS protects the connection.
     public private(set) var tlsActive = false
@@ -230,13 +236,12 @@ public struct POP3Server: FactReporting {
         if holdUntil == nil, framer.bufferedCount == 0, let first = octets.first, Self.startsNonPOP3Input(first) {
             // Not POP3 at all (a TLS ClientHello sent to 110): one -ERR and the close, whatever
             // the bytes that follow, so the transcript never depends on the handshake's random bytes.
-            var output = POP3Output()
+            var output = makeOutput()
             output.send(.err("This is not POP3 (a TLS handshake on a plaintext port?), closing the connection"))
             releaseLock()
             state = .closed
             output.close()
-            facts += output.facts
-            return output.actions
+            return absorb(output)
         }
         let lines = framer.append(octets)
         if holdUntil != nil {
@@ -253,10 +258,9 @@ public struct POP3Server: FactReporting {
             }
             return []
         }
-        var output = POP3Output()
+        var output = makeOutput()
         answer(lines, now: now, into: &output)
-        facts += output.facts
-        return output.actions
+        return absorb(output)
     }
 
     /// True for a first byte that starts another protocol: a TLS handshake record (0x16) or a
@@ -284,11 +288,13 @@ public struct POP3Server: FactReporting {
                     framer.limit = Self.commandLineLimit
                 }
                 badCommand(POP3Response.err("Command line too long"), into: &output)
+                output.endTurn(awaiting: awaiting)
             case .line(let bytes):
                 output.verb = ""
                 let failuresBefore = authenticationFailures
                 let actionsBefore = output.actions.count
                 handle(line: bytes, into: &output)
+                output.endTurn(awaiting: awaiting)
                 if authenticationFailures > failuresBefore, configuration.authenticationFailureDelay > .zero {
                     // The -ERR of the failed login (and a close) wait; so do the following lines.
                     heldActions = Array(output.actions[actionsBefore...])
@@ -313,17 +319,16 @@ public struct POP3Server: FactReporting {
             // The delay after a failed login is over: its reply, then the lines that waited.
             holdUntil = nil
             lastActivity = now
-            var output = POP3Output()
+            var output = makeOutput()
             output.actions = heldActions
             heldActions = []
             let waiting = pendingLines
             pendingLines = []
             if case .closed = state { return output.actions }
             answer(waiting, now: now, into: &output)
-            facts += output.facts
-            return output.actions
+            return absorb(output)
         }
-        var output = POP3Output()
+        var output = makeOutput()
         if case .awaitingImplicitTLS = state {
             output.close()
         } else if case .awaitingTLS = state {
@@ -334,8 +339,8 @@ public struct POP3Server: FactReporting {
         }
         releaseLock()
         state = .closed
-        facts += output.facts
-        return output.actions
+        output.endTurn(awaiting: awaiting)
+        return absorb(output)
     }
 
     /// The connection ended (dropped, reset, or closed after `.close`). A maildrop still locked is
@@ -483,7 +488,7 @@ public struct POP3Server: FactReporting {
     private mutating func authenticationFailed(mechanism: String, user: String?, into output: inout POP3Output) {
         output.facts.append(.session(.authFailed(mechanism: mechanism, user: user)))
         // The -ERR starts an action of its own, so that it can be held back (failure delay).
-        output.actions.append(.send(POP3Response.err(.auth, "Authentication failed.").encoded))
+        output.sendAlone(POP3Response.err(.auth, "Authentication failed."))
         output.facts.append(.session(.refused(command: output.verb, status: "-ERR", code: POP3ResponseCode.auth.text)))
         authenticationFailures += 1
         if authenticationFailures >= configuration.maximumAuthenticationFailures {
@@ -650,10 +655,35 @@ public struct POP3Server: FactReporting {
             apopTimestamp = timestamp
             text += " " + timestamp
         }
-        var output = POP3Output()
+        var output = makeOutput()
         output.send(.ok(text))
+        output.endTurn(awaiting: awaiting)
         facts.append(.session(.greeting))
+        return absorb(output)
+    }
+
+    /// An output that goes on from where the last one stopped in the stream.
+    private func makeOutput() -> POP3Output {
+        POP3Output(written: written, lastReplyEnd: lastReplyEnd)
+    }
+
+    /// Takes the facts and replies of `output`; returns its actions.
+    private mutating func absorb(_ output: POP3Output) -> [POP3Action] {
+        facts += output.facts
+        replies += output.replies
+        written = output.written
+        lastReplyEnd = output.lastReplyEnd
         return output.actions
+    }
+
+    /// What the session waits for in its current state.
+    private var awaiting: ServerAwaits {
+        switch state {
+        case .authorization(_, true): return .saslResponse
+        case .authorization, .transaction: return .command
+        case .awaitingTLS: return .tlsHandshake
+        case .notStarted, .awaitingImplicitTLS, .update, .closed: return .nothing
+        }
     }
 
     private mutating func releaseLock() {
@@ -670,8 +700,36 @@ struct POP3Output {
     /// Facts of the commands answered; `verb` is the command being answered.
     var facts: [ProtocolFact] = []
     var verb = ""
+    /// Octets written on the connection since the greeting, these included.
+    var written = 0
+    /// Where the last reported reply ended, and the status line of the reply being written.
+    var lastReplyEnd = 0
+    var status: POP3Response.Status?
+    var replies: [ServerReply] = []
+
+    /// A command (or the greeting, a timeout) is answered: reports its reply's end when it wrote one.
+    mutating func endTurn(awaiting: ServerAwaits) {
+        guard written > lastReplyEnd, let status else { return }
+        lastReplyEnd = written
+        let reply: ServerReply
+        switch status {
+        case .ok: reply = ServerReply(status: .positive, code: "+OK", awaiting: awaiting, end: written)
+        case .err: reply = ServerReply(status: .negative, code: "-ERR", awaiting: awaiting, end: written)
+        case .continuation: reply = ServerReply(status: .continuation, code: "+", awaiting: awaiting, end: written)
+        }
+        replies.append(reply)
+    }
+
+    /// A status line as an action of its own (so that it can be held back).
+    mutating func sendAlone(_ response: POP3Response) {
+        status = response.status
+        let bytes = response.encoded
+        written += bytes.count
+        actions.append(.send(bytes))
+    }
 
     mutating func send(bytes: [UInt8]) {
+        written += bytes.count
         if case .send(let previous)? = actions.last {
             actions[actions.count - 1] = .send(previous + bytes)
         } else {
@@ -680,6 +738,7 @@ struct POP3Output {
     }
 
     mutating func send(_ response: POP3Response) {
+        status = response.status
         if response.status == .err {
             facts.append(.session(.refused(command: verb, status: "-ERR", code: response.code?.text)))
         }

@@ -16,7 +16,7 @@ public typealias SMTPServerAction = EngineAction<Never>
 ///     …
 ///     C: MAIL FROM:<alice@example.com>
 ///     S: 250 2.1.0 Ok
-public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
+public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting, ReplyReporting {
     enum State {
         case notStarted
         /// Greeting refused with 554: everything but QUIT gets 503 (RFC 5321 §3.1).
@@ -102,6 +102,14 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
     var heldInputLimit: Int { framer.maxLineLength + 4096 }
     /// What happened, for the world's journal (`FactReporting`).
     public var facts: [ProtocolFact] = []
+    /// The ends of the replies and what the session waits for then (`ReplyReporting`).
+    public var replies: [ServerReply] = []
+    /// Octets handed to the driver in `.send` actions so far.
+    var flushedOctets = 0
+    /// Where the last reported reply ended (in octets written since the greeting).
+    var lastReplyEnd = 0
+    /// The basic code of the last reply written.
+    var lastCode = 0
     /// The verb of the command being answered, for `SessionFact.refused`.
     var currentVerb = ""
     /// The SASL mechanism of the AUTH exchange in progress.
@@ -249,19 +257,23 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
     // MARK: - Output
 
     mutating func flush(into actions: inout [SMTPServerAction]) {
+        endOfTurn()
         guard !output.isEmpty else { return }
+        flushedOctets += output.count
         actions.append(.send(output))
         output.removeAll(keepingCapacity: true)
     }
 
     mutating func close(into actions: inout [SMTPServerAction]) {
         state = .closed
+        endOfTurn()
         framer.discardBuffered()
         flush(into: &actions)
         actions.append(.close)
     }
 
     mutating func send(_ reply: SMTPReply) {
+        lastCode = reply.code
         if reply.code >= 400 { noteRefusal(reply.code, reply.enhancedCode?.description) }
         if configuration.extensions.contains(.enhancedStatusCodes) || reply.enhancedCode == nil {
             reply.encode(into: &output)
@@ -287,6 +299,7 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
 
     /// `code SP [enhanced-code SP]` (RFC 5321 §4.2, RFC 2034 §4 when ENHANCEDSTATUSCODES is on).
     private mutating func replyStart(_ code: Int, _ enhanced: StaticString?) {
+        lastCode = code
         if code >= 400 { noteRefusal(code, enhanced.map { "\($0)" }) }
         output.append(UInt8(ascii: "0") + UInt8(code / 100))
         output.append(UInt8(ascii: "0") + UInt8(code / 10 % 10))
@@ -296,6 +309,28 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
             enhanced.withUTF8Buffer { output.append(contentsOf: $0) }
             output.append(UInt8(ascii: " "))
         }
+    }
+
+    /// What the session waits for in its current state.
+    var awaiting: ServerAwaits {
+        switch state {
+        case .refusing, .commands: return .command
+        case .authLoginUser, .authLoginPassword, .authPlain, .authCramMD5, .authXOAuth2, .authXOAuth2Failed: return .saslResponse
+        case .data: return .messageData
+        case .awaitingTLS: return .tlsHandshake
+        case .notStarted, .closed: return .nothing
+        }
+    }
+
+    /// One input is answered (a command line, a message, the greeting, a timeout): when replies
+    /// were written since the last report, the last of them is reported with what the session
+    /// waits for now (`ReplyReporting`). Held replies (after a failed AUTH) count where they stand
+    /// in the stream: they go out before anything written later.
+    mutating func endOfTurn() {
+        let written = flushedOctets + output.count + heldOutput.count
+        guard written > lastReplyEnd, lastCode != 0 else { return }
+        lastReplyEnd = written
+        replies.append(.smtp(lastCode, awaiting: awaiting, end: written))
     }
 
     /// An error reply: reported with the verb being answered.
@@ -325,6 +360,7 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
                 if let consumed {
                     framer.consume(consumed)
                     finishData()
+                    endOfTurn()
                 } else {
                     framer.consume(chunk.count)
                     break loop
@@ -346,8 +382,10 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
                 case .tooLong:
                     if isInAuthExchange { state = .commands(nil) }
                     reply(500, "5.5.2", "Error: line too long")
+                    endOfTurn()
                 case .line(let line, _):
                     handleLine(line, now: now, into: &actions)
+                    endOfTurn()
                     if let start = heldReplyStart {
                         heldReplyStart = nil
                         if configuration.authFailureDelay > .zero {
@@ -529,6 +567,7 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
 
     /// The EHLO reply (RFC 5321 §4.1.1.1), written straight into the output.
     mutating func sendEHLOReply() {
+        lastCode = 250
         func startLine(_ output: inout [UInt8]) {
             output.append(contentsOf: [UInt8(ascii: "2"), UInt8(ascii: "5"), UInt8(ascii: "0"), UInt8(ascii: "-")])
         }
@@ -664,6 +703,7 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
         } else {
             switch policy.acceptMessage(envelope, data: body, session: session) {
             case .queued(let id):
+                lastCode = 250
                 facts.append(.smtp(.messageAccepted(queueID: id, from: envelope.reversePath.address,
                                                     to: envelope.recipients.map(\.path.address), size: body.count,
                                                     dotLines: unstuffer.dotLines)))
@@ -752,6 +792,7 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting {
 
     /// `334 base64(text)`.
     mutating func challenge(_ text: [UInt8]) {
+        lastCode = 334
         output.append(contentsOf: "334 ".utf8)
         Base64.encode(text, into: &output)
         output.append(UInt8(ascii: "\r"))

@@ -54,6 +54,9 @@ public final class World {
     public let tap = WireTap()
     /// What the engines reported (`ProtocolFact`), bounded; see `record(_:context:)`.
     public var journal = FactJournal()
+    /// The ends of the server engines' replies, per connection (what the server waits for next),
+    /// bounded like the journal: the tutor, replay and bridge read them instead of reply text.
+    public var replies = ReplyJournal()
 
     /// Unix time (seconds) of virtual instant zero: 2025-01-01T00:00:00Z unless changed.
     public var epochUnixSeconds: Int64 = 1_735_689_600
@@ -98,6 +101,11 @@ public final class World {
     /// Appends an engine's fact to the journal.
     public func record(_ fact: ProtocolFact, context: FactContext) {
         journal.append(fact, context: context)
+    }
+
+    /// Appends the end of a server reply on connection `session`, now.
+    public func record(_ reply: ServerReply, session: Int) {
+        replies.append(reply, session: session, time: .microseconds(now.microseconds))
     }
 
     /// Where a fact reported by the engine on `connection` happened, now.

@@ -1,18 +1,20 @@
 import Foundation
+import MailCore
 import MailSim
 
 /// A learner's connection to a simulated server, from the learner's machine.
 ///
-/// Each typed line goes on the wire with CRLF; the session then steps the world until the reply
-/// is complete for the protocol: SMTP a final `NNN ` line (RFC 5321 §4.2.1), POP3 the status line
-/// and, after `+OK` to LIST/UIDL without argument, RETR, TOP or CAPA, the lines up to `.`
-/// (RFC 1939 §3), IMAP the tagged response of the typed tag or a `+` continuation (RFC 3501 §7.5),
-/// or until the server closes or nothing more happens.
+/// Each typed line goes on the wire with CRLF; the session then steps the world until the
+/// server's reply has arrived, or the server closes, or nothing more happens. When a reply is
+/// complete, and what the server waits for next, is not read from the reply text: the server's
+/// engine reports the end of every reply (`ServerReply`, in the world's reply journal, with the
+/// octet count that ends it), and the session waits until that many octets have arrived.
 ///
-/// As a client it reads what it must to go on: STARTTLS/STLS accepted (then it really starts TLS
-/// as the client and waits for the handshake, so the rest of the session is encrypted on the
-/// wire), a continuation to answer, DATA's go-ahead. What the session achieved (authenticated as
-/// whom, a message accepted) comes from the facts the server's engine reported to the journal.
+/// As a client it acts on what the server awaits: TLS after STARTTLS/STLS was accepted (it then
+/// really starts TLS as the client and waits for the handshake, so the rest of the session is
+/// encrypted on the wire), the message after DATA's go-ahead, nothing once the server is closing.
+/// What the session achieved (authenticated as whom, a message accepted) comes from the facts the
+/// server's engine reported to the journal.
 final class LearnerSession: TutorSession {
     let protocolKind: MailProtocol
     let host: String
@@ -30,12 +32,15 @@ final class LearnerSession: TutorSession {
     private var tlsUp = false
     private var closeReason: String?
 
-    // What a client must know of its own session: DATA under way, the tag awaited, a continuation.
-    private var inData = false
-    private var imapTag: String?
     /// Journal position up to which this session's facts were read.
     private var factCursor = 0
-    private var continuation = false
+    /// Reply-journal position up to which this connection's replies were read, the replies
+    /// against the octets that arrived, and the replies complete since the last command.
+    private var replyCursor = 0
+    private var replies = ReplyTracker()
+    private var arrived: [ServerReply] = []
+    /// What the server waits for, as its last complete reply said.
+    private var awaiting: ServerAwaits = .command
 
     /// Longest reply line kept; longer data is cut into pieces (a peer cannot exhaust memory).
     static let maximumLine = 64 * 1024
@@ -55,6 +60,7 @@ final class LearnerSession: TutorSession {
 
     func open(implicitTLS: Bool) throws {
         factCursor = owner.world.journal.nextSequence
+        replyCursor = owner.world.replies.nextSequence
         let connection = owner.world.connect(from: owner.learnerHost, to: target.name, port: UInt16(port)) { [weak self] event in
             self?.handle(event)
         }
@@ -86,17 +92,11 @@ final class LearnerSession: TutorSession {
                                  en: "TLS negotiation with \(host):\(port) failed (\(closeReason ?? "no answer")).")
             }
         }
-        owner.run(until: { greetingComplete() || closeReason != nil }, patience: Self.patience)
+        owner.run(until: { replyArrived() || closeReason != nil }, patience: Self.patience)
+        _ = takeArrived()
         greeting = received
         received = []
         if closeReason != nil { isClosed = true }
-    }
-
-    private func greetingComplete() -> Bool {
-        switch protocolKind {
-        case .smtp, .dns: return received.contains(where: Self.isFinalSMTPLine)
-        case .pop3, .imap: return !received.isEmpty
-        }
     }
 
     // MARK: events from the virtual socket
@@ -108,6 +108,7 @@ final class LearnerSession: TutorSession {
         case let .connectFailed(error):
             connectError = error
         case let .data(bytes):
+            replies.advance(by: bytes.count)
             for byte in bytes {
                 buffer.append(byte)
                 if byte == 0x0A || buffer.count >= Self.maximumLine {
@@ -130,6 +131,31 @@ final class LearnerSession: TutorSession {
         }
     }
 
+    // MARK: the server's replies
+
+    /// Reads the replies the server's engine reported for this connection since the last call,
+    /// and keeps those whose octets have all arrived; true when there is one.
+    private func replyArrived() -> Bool {
+        guard let connection else { return false }
+        let journal = owner.world.replies
+        for record in journal.records(since: replyCursor) where record.session == connection.id {
+            replies.expect(record.reply)
+        }
+        replyCursor = journal.nextSequence
+        arrived += replies.completed()
+        // News the server pushes on its own (IDLE) answers nothing.
+        return arrived.contains { $0.status != .update }
+    }
+
+    /// The last reply complete since the previous call (what the server awaits follows it).
+    private func takeArrived() -> ServerReply? {
+        _ = replyArrived()
+        let last = arrived.last
+        arrived = []
+        if let last { awaiting = last.awaiting }
+        return last
+    }
+
     // MARK: TutorSession
 
     var connectionID: Int { connection?.id ?? 0 }
@@ -137,6 +163,7 @@ final class LearnerSession: TutorSession {
     func takeUnsolicited() -> [String] {
         guard connection != nil else { return [] }
         try? owner.settle()
+        _ = takeArrived()
         let lines = received
         received = []
         if closeReason != nil { isClosed = true }
@@ -147,20 +174,17 @@ final class LearnerSession: TutorSession {
         guard !isClosed, let connection else { return SessionExchange(lines: [], events: [.closed]) }
         // Lines that arrived since the last command (an IMAP push during IDLE, a 421 after an
         // idle timeout while time was advanced) come first.
+        _ = takeArrived()
         let early = received
         received = []
         connection.write(Array(line.utf8) + [0x0D, 0x0A])
         var exchange: SessionExchange
-        if inData && protocolKind == .smtp {
-            if line == "." {
-                inData = false
-                exchange = self.exchange(line: line, verb: ".")
-            } else {
-                try? owner.settle()
-                exchange = finish(lines: [], events: [])
-            }
+        if awaiting == .messageData && line != "." {
+            // A line of the message: the server answers only the final dot.
+            try? owner.settle()
+            exchange = finish(lines: [], events: [], reply: nil)
         } else {
-            exchange = self.exchange(line: line, verb: TypedCommand.verb(of: line, protocolKind: protocolKind))
+            exchange = self.exchange()
         }
         exchange.lines = early + exchange.lines
         return exchange
@@ -175,105 +199,42 @@ final class LearnerSession: TutorSession {
 
     // MARK: one command and its reply
 
-    private func exchange(line: String, verb: String) -> SessionExchange {
-        let words = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
-        // A line answering a continuation belongs to the command that asked for it.
-        let answering = continuation
-        continuation = false
-        if protocolKind == .imap && !answering {
-            imapTag = words.first
-        }
-        let multiline = protocolKind == .pop3 && !answering && Self.pop3MultiLine(words)
-        owner.run(until: { replyComplete(multiline: multiline) || closeReason != nil }, patience: Self.patience)
+    private func exchange() -> SessionExchange {
+        owner.run(until: { replyArrived() || closeReason != nil }, patience: Self.patience)
+        var reply = takeArrived()
         var lines = received
         received = []
         var events: [SessionEvent] = []
-        let last = lines.last ?? ""
-
-        // What a client reads of the reply to go on: a continuation to answer, DATA's go-ahead.
-        switch protocolKind {
-        case .smtp, .dns:
-            if last.hasPrefix("334") { continuation = true }
-            if verb == "DATA", !answering, last.hasPrefix("354") { inData = true }
-        case .pop3:
-            let status = lines.first ?? ""
-            if status == "+" || status.hasPrefix("+ ") { continuation = true }
-        case .imap:
-            if last == "+" || last.hasPrefix("+ ") { continuation = true }
-        }
-
-        if let positive = startTLSAccepted(verb: answering ? "" : verb, lines: lines), positive, let connection {
-            connection.startTLS(asClient: target.name)
-            owner.run(until: { tlsUp || closeReason != nil }, patience: Self.patience)
-            if tlsUp {
-                events.insert(.tlsEstablished("\(target.name), certificate verified against the MailLab CA"), at: 0)
+        switch reply?.awaiting {
+        case .tlsHandshake?:
+            // STARTTLS/STLS accepted: the handshake, as the client.
+            if !tlsUp, let connection {
+                connection.startTLS(asClient: target.name)
+                owner.run(until: { tlsUp || closeReason != nil }, patience: Self.patience)
+                if tlsUp {
+                    events.append(.tlsEstablished("\(target.name), certificate verified against the MailLab CA"))
+                }
             }
-        }
-        if ["QUIT", "LOGOUT"].contains(verb), !answering {
+        case .nothing?:
+            // The server is closing (QUIT, LOGOUT, too many errors): wait for it to.
             owner.run(until: { closeReason != nil }, patience: Self.patience)
+        case .command?, .saslResponse?, .messageData?, .literal?, .idleDone?, nil:
+            break
         }
+        // A reply that came after (LOGOUT's tagged OK behind its `* BYE`) is the last word.
+        if let later = takeArrived() { reply = later }
         lines += received
         received = []
-        return finish(lines: lines, events: events)
+        return finish(lines: lines, events: events, reply: reply)
     }
 
-    private func finish(lines: [String], events: [SessionEvent]) -> SessionExchange {
+    private func finish(lines: [String], events: [SessionEvent], reply: ServerReply?) -> SessionExchange {
         var events = events + journalEvents()
         if closeReason != nil && !isClosed {
             isClosed = true
             events.append(.closed)
         }
-        return SessionExchange(lines: lines, events: events)
-    }
-
-    private func replyComplete(multiline: Bool) -> Bool {
-        switch protocolKind {
-        case .smtp, .dns:
-            return received.contains(where: Self.isFinalSMTPLine)
-        case .pop3:
-            guard let first = received.first else { return false }
-            if multiline && first.uppercased().hasPrefix("+OK") { return received.dropFirst().contains(".") }
-            return true
-        case .imap:
-            let tag = (imapTag ?? "").uppercased()
-            return received.contains { reply in
-                reply == "+" || reply.hasPrefix("+ ") || (!tag.isEmpty && reply.uppercased().hasPrefix(tag + " "))
-            }
-        }
-    }
-
-    static func isFinalSMTPLine(_ line: String) -> Bool {
-        let bytes = Array(line.utf8)
-        guard bytes.count >= 3, bytes[0...2].allSatisfy({ (0x30...0x39).contains($0) }) else { return false }
-        return bytes.count == 3 || bytes[3] == 0x20
-    }
-
-    /// RFC 1939 §5 and RFC 2449 §5: replies that go on until a line holding only `.` (also a bare
-    /// `AUTH`, which servers answer with the list of mechanisms).
-    static func pop3MultiLine(_ words: [String]) -> Bool {
-        guard let verb = words.first?.uppercased() else { return false }
-        switch verb {
-        case "LIST", "UIDL", "AUTH": return words.count == 1
-        case "RETR", "TOP", "CAPA": return true
-        default: return false
-        }
-    }
-
-    /// True when the reply accepts STARTTLS (SMTP 220, POP3 `+OK` to STLS, IMAP tagged OK), false
-    /// when it refuses it, nil when the command was something else.
-    private func startTLSAccepted(verb: String, lines: [String]) -> Bool? {
-        guard !tlsUp else { return nil }
-        switch protocolKind {
-        case .smtp, .dns:
-            guard verb == "STARTTLS", let last = lines.last else { return nil }
-            return last.hasPrefix("220")
-        case .pop3:
-            guard verb == "STLS", let first = lines.first else { return nil }
-            return first.uppercased().hasPrefix("+OK")
-        case .imap:
-            guard verb == "STARTTLS", let tag = imapTag else { return nil }
-            return lines.contains { $0.uppercased().hasPrefix(tag.uppercased() + " OK") }
-        }
+        return SessionExchange(lines: lines, events: events, reply: reply)
     }
 
     // MARK: facts

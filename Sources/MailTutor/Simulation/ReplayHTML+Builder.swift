@@ -1,4 +1,5 @@
 import Foundation
+import MailCore
 import MailSim
 
 extension ReplayHTML {
@@ -31,8 +32,10 @@ extension ReplayHTML {
     /// events recorded since the last call, and ``takeChanged()`` says which arrows are new or
     /// changed (a write's later segments, the rest of a multi-line reply extend the arrow before).
     ///
-    /// The labels read the first word of a write (command verb, reply code); everything else is
-    /// the tap's record: bytes, TLS records, SYN, FIN, RST, timeouts.
+    /// Where a server reply ends, its code and what the server awaits next come from the server
+    /// engine's reports (`ServerReply`, given with ``expect(_:)``), matched to the server's
+    /// octets; a command's label is the first word the client wrote; everything else is the tap's
+    /// record: bytes, TLS records, SYN, FIN, RST, timeouts.
     struct ArrowBuilder {
         let connectionID: Int
         let client: String
@@ -54,8 +57,9 @@ extension ReplayHTML {
         private(set) var closed = false
         private var inData = false
         private var continuation = false
-        private var greeted = false
         private var synCount = 0
+        /// The server's replies against the server octets fed so far.
+        private var replies = ReplyTracker()
         /// The arrow that the next segments belong to: the write (or TLS flight) just recorded
         /// in that direction, as long as nothing else happened in between.
         private var open: (direction: FlowDirection, arrow: Int)?
@@ -67,8 +71,9 @@ extension ReplayHTML {
         private var changedFrom: Int?
         private var redactedArrows: Set<Int> = []
 
-        init(connection: TapConnection, shownBytes: Int = ReplayHTML.maximumShownBytes,
+        init(connection: TapConnection, replies: [ServerReply] = [], shownBytes: Int = ReplayHTML.maximumShownBytes,
              maximumArrows: Int = Int.max, redact: ((Bool, [UInt8]) -> [UInt8])? = nil) {
+            for reply in replies { self.replies.expect(reply) }
             connectionID = connection.id
             client = connection.clientHostName
             server = connection.serverHostName ?? connection.server.address.description
@@ -94,12 +99,31 @@ extension ReplayHTML {
 
         private mutating func touch(_ index: Int) { changedFrom = min(changedFrom ?? index, index) }
 
-        /// Takes the context of events shown before (the greeting seen, the SYNs sent) without
+        /// More replies the server reported on this connection, in order.
+        mutating func expect(_ reply: ServerReply) { replies.expect(reply) }
+
+        /// Counts `octets` more server octets; the replies they complete.
+        private mutating func serverReplies(_ octets: Int) -> [ServerReply] {
+            replies.advance(by: octets)
+            return replies.completed()
+        }
+
+        /// What the server awaits after `reply`: the client's next write is the message, or an
+        /// answer to a continuation.
+        private mutating func follow(_ reply: ServerReply) {
+            switch reply.awaiting {
+            case .messageData: inData = true
+            case .saslResponse, .literal, .idleDone: continuation = true
+            case .command, .tlsHandshake, .nothing: break
+            }
+        }
+
+        /// Takes the context of events shown before (the server's octets, the SYNs sent) without
         /// making arrows for them.
         mutating func skip(_ events: ArraySlice<TapEvent>) {
             for event in events {
                 switch event.kind {
-                case .appData(.serverToClient, _, _): greeted = true
+                case let .appData(.serverToClient, bytes, _): _ = serverReplies(bytes.count)
                 case .syn: synCount += 1
                 default: break
                 }
@@ -171,6 +195,8 @@ extension ReplayHTML {
                 stats.appBytes[fromClient ? 0 : 1] += bytes.count
                 let shown = redact.map { $0(fromClient, bytes) } ?? bytes
                 let redacted = shown != bytes
+                // News pushed during IDLE answers nothing: its write is labelled by its text.
+                let ended = fromClient ? [] : serverReplies(bytes.count).filter { $0.status != .update }
                 if direction == .serverToClient, let target = multiline {
                     arrows[target].plainBytes += bytes.count
                     if let plain = arrows[target].plain, plain.count < shownBytes {
@@ -178,10 +204,12 @@ extension ReplayHTML {
                     }
                     arrows[target].plainHex = ReplayHTML.appendHex(arrows[target].plainHex, bytes, total: arrows[target].plainBytes - bytes.count,
                                                                    limit: shownBytes)
-                    let last = ReplayHTML.lines(bytes).last ?? ""
-                    if proto != .smtp || LearnerSession.isFinalSMTPLine(last) {
+                    if proto != .smtp || !ended.isEmpty {
                         multiline = nil
-                        if let label = ReplayRenderer.replyLabel(last, proto: proto, greeted: true) { arrows[target].label = label }
+                        if let reply = ended.last {
+                            arrows[target].label = reply.code
+                            follow(reply)
+                        }
                     }
                     open = (direction, target)
                     touch(target)
@@ -206,16 +234,15 @@ extension ReplayHTML {
                 } else {
                     kind = "reply"
                     let last = lines.last ?? ""
-                    let finals = lines.compactMap { ReplayRenderer.replyLabel($0, proto: proto, greeted: greeted) }
-                    label = finals.count > 1 && proto == .smtp ? finals.suffix(3).joined(separator: " ")
-                        : finals.last ?? String(last.prefix(12))
-                    greeted = true
-                    if proto == .smtp, !LearnerSession.isFinalSMTPLine(last), last.count >= 4 {
+                    // Pipelined replies share one write: `250 250 354`.
+                    label = ended.count > 1 && proto == .smtp ? ended.suffix(3).map(\.code).joined(separator: " ")
+                        : ended.last?.code ?? String(last.prefix(12))
+                    if proto == .smtp, ended.last?.end != replies.seen, last.count >= 4 {
+                        // The reply goes on in the next write: the arrow waits for its end.
                         label = String(last.prefix(3))
                         multiline = arrows.count
                     }
-                    if proto == .smtp && label.hasSuffix("354") { inData = true }
-                    if label.hasSuffix("334") || label == "+" { continuation = true }
+                    if let reply = ended.last { follow(reply) }
                 }
                 guard add(direction, event.time, label, kind, encrypted: encrypted) else { return }
                 let last = arrows.count - 1

@@ -53,6 +53,8 @@ public final class ReplayLiveFeed: @unchecked Sendable {
     private var helloJSON = "{}"
     private var hostsJSON = ""
     private var journalCursor = 0
+    /// Where the reply journal was read up to (each session's replies go to its arrow builder).
+    private var replyCursor = 0
     private var highestConnection = 0
     private var sessions: [Int: LiveSession] = [:]
     /// Session ids in the window, oldest first.
@@ -183,6 +185,7 @@ public final class ReplayLiveFeed: @unchecked Sendable {
             // From the start: what the world did before the first poll is shown too (the
             // window keeps the last sessions of it).
             journalCursor = 0
+            replyCursor = 0
             highestConnection = 0
             let list = hosts(of: world)
             hostsJSON = json(list)
@@ -226,6 +229,9 @@ public final class ReplayLiveFeed: @unchecked Sendable {
                 dropped = true
             }
         }
+        // Where the servers' replies end (and what they await): to the builders, before the bytes.
+        for record in world.replies.records(since: replyCursor) { sessions[record.session]?.builder.expect(record.reply) }
+        replyCursor = world.replies.nextSequence
         // What the sessions of the window did since the last poll.
         for id in order {
             guard let session = sessions[id], !session.finished else { continue }

@@ -1,4 +1,5 @@
 import Foundation
+import MailCore
 import MailSim
 
 /// `maillab replay ID --html FILE`: the whole replay as one self-contained web page for a
@@ -119,7 +120,7 @@ public struct ReplayHTML {
             var summaries: [ConnectionSummary] = []
             for range in step.tapRanges {
                 guard let connection = connections[range.connection] else { continue }
-                var builder = ArrowBuilder(connection: connection)
+                var builder = ArrowBuilder(connection: connection, replies: world.world.replies.replies(of: connection.id))
                 builder.skip(connection.events[..<range.range.lowerBound])
                 builder.feed(connection.events[range.range], refused: connection.events.contains { $0.kind == .refused })
                 arrows += builder.arrows
@@ -192,8 +193,8 @@ public struct ReplayHTML {
     /// The arrows of one connection's tap events in `range`: the TCP handshake, each write of
     /// the application with the segments that carried it, TLS records on their own, the end
     /// (see ``ArrowBuilder``).
-    static func arrows(of connection: TapConnection, range: Range<Int>) -> [Arrow] {
-        var builder = ArrowBuilder(connection: connection)
+    static func arrows(of connection: TapConnection, range: Range<Int>, replies: [ServerReply] = []) -> [Arrow] {
+        var builder = ArrowBuilder(connection: connection, replies: replies)
         builder.skip(connection.events[..<range.lowerBound])
         let refused = connection.events.contains { $0.kind == .refused }
         builder.feed(connection.events[range], refused: refused)

@@ -125,7 +125,8 @@ public struct ReplayRenderer {
             var inData = false
             var dataLines = 0
             var continuation = false
-            var greeted = false
+            /// A server reply of this connection has an arrow in these events.
+            var replied = false
         }
         let fr = language == .fr
         var states: [Int: State] = [:]
@@ -164,11 +165,18 @@ public struct ReplayRenderer {
                     } else {
                         add(fromClient: true, Self.commandLabel(line, proto: proto) + lock)
                     }
-                } else if let label = Self.replyLabel(line, proto: proto, greeted: state.greeted) {
-                    state.greeted = true
-                    if proto == .smtp && label == "354" { state.inData = true; state.dataLines = 0 }
-                    if label == "334" || label == "+" { state.continuation = true }
-                    add(fromClient: false, label + lock)
+                } else if let reply = event.reply, reply.status != .update || !state.replied {
+                    // The server's engine said where its reply ends and what it awaits now. News
+                    // pushed during IDLE gets an arrow when it is the first the step shows.
+                    state.replied = true
+                    if reply.status != .update {
+                        switch reply.awaiting {
+                        case .messageData: state.inData = true; state.dataLines = 0
+                        case .saslResponse, .literal, .idleDone: state.continuation = true
+                        case .command, .tlsHandshake, .nothing: break
+                        }
+                    }
+                    add(fromClient: false, reply.code + lock)
                 }
             }
             states[event.connection] = state
@@ -184,31 +192,6 @@ public struct ReplayRenderer {
         if let colon = verb.firstIndex(of: ":") { verb = String(verb[..<colon]) }
         if ["AUTH", "AUTHENTICATE", "UID"].contains(verb), words.count > index + 1 { verb += " " + words[index + 1].uppercased() }
         return String(verb.prefix(20))
-    }
-
-    /// The label of a server line worth an arrow, nil for continuation and listing lines.
-    public static func replyLabel(_ line: String, proto: MailProtocol, greeted: Bool) -> String? {
-        switch proto {
-        case .smtp, .dns:
-            guard LearnerSession.isFinalSMTPLine(line) else { return nil }
-            return String(line.prefix(3))
-        case .pop3:
-            let first = line.split(separator: " ").first.map(String.init) ?? line
-            if ["+OK", "-ERR"].contains(first.uppercased()) { return first.uppercased() }
-            if line == "+" || line.hasPrefix("+ ") { return "+" }
-            return nil
-        case .imap:
-            let words = line.split(separator: " ").map(String.init)
-            guard let first = words.first else { return nil }
-            if first == "+" { return "+" }
-            if first == "*" {
-                guard words.count > 1 else { return nil }
-                let status = words[1].uppercased()
-                if !greeted || status == "BYE" { return "* " + status }
-                return nil
-            }
-            return words.count > 1 ? words[1].uppercased() : nil
-        }
     }
 
     // MARK: lanes and names

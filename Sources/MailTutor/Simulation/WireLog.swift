@@ -1,3 +1,4 @@
+import MailCore
 import MailSim
 
 /// One thing seen on the wire, in the form the tutor shows: a connection opening, a line of
@@ -28,6 +29,11 @@ public struct WireEvent: Equatable, Sendable {
     public var server: String
     public var port: Int
     public var kind: Kind
+    /// For a server line that ends a reply: the reply's end as the server's engine reported it
+    /// (status, code, what the server waits for next). Lines inside a reply have none.
+    public var reply: ServerReply? = nil
+    /// For a server line: the server's octets on this connection up to the end of the line.
+    var serverEnd = 0
 }
 
 /// Turns the tap's records into `WireEvent`s incrementally: each call looks only at what the tap
@@ -37,6 +43,14 @@ final class WireLog {
     private var seen: [Int: Int] = [:]
     private var partial: [Int: [Bool: [UInt8]]] = [:]
     private(set) var events: [WireEvent] = []
+    /// Server octets seen per connection (where the next server line starts).
+    private var serverOctets: [Int: Int] = [:]
+    /// Replies read from the world's reply journal, by connection and end, not yet matched to a
+    /// line; the journal position read up to; the events already matched.
+    private var replyEnds: [Int: [Int: ServerReply]] = [:]
+    private var pendingReplies = 0
+    private var replyCursor = 0
+    private var annotated = 0
     /// Longest partial line kept (a peer sending no LF cannot grow it without bound).
     static let maximumLine = 64 * 1024
 
@@ -61,19 +75,26 @@ final class WireLog {
                 case let .appData(direction, bytes, encrypted):
                     let fromClient = direction == .clientToServer
                     var buffer = partial[connection.id]?[fromClient] ?? []
+                    var octets = serverOctets[connection.id] ?? 0
+                    func addLine(_ text: String) {
+                        add(event.time, .line(text, fromClient: fromClient, encrypted: encrypted))
+                        if !fromClient { fresh[fresh.count - 1].0.serverEnd = octets }
+                    }
                     for byte in bytes {
                         buffer.append(byte)
+                        if !fromClient { octets += 1 }
                         if byte == 0x0A {
                             var line = buffer.dropLast()
                             if line.last == 0x0D { line = line.dropLast() }
-                            add(event.time, .line(WireTap.escapeLine(Array(line)), fromClient: fromClient, encrypted: encrypted))
+                            addLine(WireTap.escapeLine(Array(line)))
                             buffer = []
                         } else if buffer.count >= Self.maximumLine {
-                            add(event.time, .line(WireTap.escapeLine(buffer) + "…", fromClient: fromClient, encrypted: encrypted))
+                            addLine(WireTap.escapeLine(buffer) + "…")
                             buffer = []
                         }
                     }
                     partial[connection.id, default: [:]][fromClient] = buffer
+                    if !fromClient { serverOctets[connection.id] = octets }
                 case .tlsStarted:
                     if !events.contains(where: { $0.connection == connection.id && $0.kind == .tlsStarted })
                         && !fresh.contains(where: { $0.0.connection == connection.id && $0.0.kind == .tlsStarted }) {
@@ -99,6 +120,29 @@ final class WireLog {
         return sorted
     }
 
+    /// Marks the server lines that end a reply with the reply the server's engine reported
+    /// (`ServerReply`, matched by connection and octet count), for the events not marked yet.
+    func annotate(with journal: ReplyJournal) {
+        for record in journal.records(since: replyCursor) {
+            replyEnds[record.session, default: [:]][record.reply.end] = record.reply
+            pendingReplies += 1
+        }
+        replyCursor = journal.nextSequence
+        while annotated < events.count {
+            let event = events[annotated]
+            if case .line(_, false, _) = event.kind, let reply = replyEnds[event.connection]?.removeValue(forKey: event.serverEnd) {
+                events[annotated].reply = reply
+                pendingReplies -= 1
+            }
+            annotated += 1
+        }
+        // Replies of connections the tap no longer keeps are never matched: stay bounded.
+        if pendingReplies > journal.limit {
+            replyEnds = [:]
+            pendingReplies = 0
+        }
+    }
+
     /// Every line as a `WireRecord` (time in whole virtual seconds).
     func records(of tap: WireTap) -> [WireRecord] {
         _ = update(from: tap)
@@ -115,6 +159,7 @@ extension SimulatedWorld {
     /// Every wire event since the world started (connections, lines, TLS, closes), in order.
     public func wireEvents() -> [WireEvent] {
         _ = wire.update(from: world.tap)
+        wire.annotate(with: world.replies)
         return wire.events
     }
 
