@@ -335,8 +335,7 @@ public enum QuizGrader {
                 }
                 return nil
             }
-            let names = trimmed.split(separator: ",").map(String.init)
-            if names.count == items.count, orderingIndices(names, items: items) != nil { return nil }
+            if let names = orderingNames(trimmed, items: items), orderingIndices(names, items: items) != nil { return nil }
             return invalid("Donnez les \(items.count) numéros dans le bon ordre (ex. 3 1 2), ou les éléments séparés par des virgules.",
                            "Give the \(items.count) numbers in the right order (e.g. 3 1 2), or the items separated by commas.")
         case .numeric:
@@ -356,6 +355,16 @@ public enum QuizGrader {
         case .short:
             return nil
         }
+    }
+
+    /// The items an ordering answer names: separated by commas, or by spaces when that gives
+    /// exactly the items ("AUTHORIZATION TRANSACTION UPDATE").
+    static func orderingNames(_ answer: String, items: [LocalizedText]) -> [String]? {
+        let byComma = answer.split(separator: ",").map(String.init)
+        if byComma.count == items.count { return byComma }
+        let bySpace = answer.split(whereSeparator: \.isWhitespace).map(String.init)
+        if bySpace.count == items.count, orderingIndices(bySpace, items: items) != nil { return bySpace }
+        return nil
     }
 
     static func orderingIndices(_ names: [String], items: [LocalizedText]) -> [Int]? {
@@ -448,7 +457,7 @@ public enum QuizGrader {
             if let positions = numbers(trimmed) {
                 given = positions.allSatisfy { (1...shown.count).contains($0) } ? positions.map { shown[$0 - 1] } : nil
             } else {
-                given = orderingIndices(trimmed.split(separator: ",").map(String.init), items: items)
+                given = orderingNames(trimmed, items: items).flatMap { orderingIndices($0, items: items) }
             }
             return Grade(correct: given == Array(items.indices), expected: items.map { $0[language] }.joined(separator: ", "),
                          explanation: question.explanation)

@@ -57,6 +57,13 @@ import Testing
         #expect(!QuizGrader.grade(q, answer: "EHLO, RCPT TO, MAIL FROM, DATA, QUIT", language: .en).correct)
         #expect(!QuizGrader.grade(q, answer: "1 2 3 4 9", language: .en).correct)
         #expect(QuizGrader.render(q, language: .en).contains("  1. \(items[shown[0]])"))
+        // One-word items may also be separated by spaces, as a learner types them.
+        let states = ["AUTHORIZATION", "TRANSACTION", "UPDATE"]
+        let pop3 = Self.question(.ordering(items: states.map { LocalizedText(fr: $0, en: $0) }), id: "pop3-states")
+        #expect(QuizGrader.validate(pop3, answer: "AUTHORIZATION TRANSACTION UPDATE") == nil)
+        #expect(QuizGrader.grade(pop3, answer: "authorization  transaction update", language: .en).correct)
+        #expect(!QuizGrader.grade(pop3, answer: "AUTHORIZATION UPDATE TRANSACTION", language: .en).correct)
+        #expect(QuizGrader.validate(pop3, answer: "AUTHORIZATION TRANSACTION") != nil)
     }
 
     @Test func predictTheReplyRunsTheWorld() throws {
