@@ -50,8 +50,10 @@ public enum GoalPredicate: Equatable, Sendable {
     case flag(user: String, folder: String, message: Int, flag: String, set: Bool)
     /// `user`'s `folder` holds exactly (or at least) `count` messages.
     case mailboxCount(user: String, folder: String, count: Int, atLeast: Bool)
-    /// `user`'s `folder` holds a message from `from` whose subject contains `subject` (either may be nil).
-    case message(user: String, folder: String, from: String?, subject: String?)
+    /// `user`'s `folder` holds a message from `from` whose subject contains `subject` (either may be
+    /// nil) and whose stored text has what `content` asks (a header, a part of the body); with
+    /// `content.present` false, it holds no such message.
+    case message(user: String, folder: String, from: String?, subject: String?, content: MessageContent = MessageContent())
     /// No message waits in the queue of `host` (any host when nil).
     case queueEmpty(host: String?)
     /// The queue of `host` holds exactly `count` messages.
@@ -87,11 +89,56 @@ public enum GoalPredicate: Equatable, Sendable {
 
     public var usersNamed: [String] {
         switch self {
-        case let .flag(user, _, _, _, _), let .mailboxCount(user, _, _, _), let .message(user, _, _, _): return [user]
+        case let .flag(user, _, _, _, _), let .mailboxCount(user, _, _, _), let .message(user, _, _, _, _): return [user]
         case let .event(pattern): return pattern.values(for: "user")
         case let .anyEvent(patterns): return patterns.flatMap { $0.values(for: "user") }
         case .queueEmpty, .queueCount, .dnsRecord: return []
         }
+    }
+}
+
+/// What a `message:` state goal asks of a stored message's text besides its sender and subject.
+public struct MessageContent: Equatable, Sendable {
+    /// `Name: part`: a header of that name (any case, folded lines joined) whose value contains part.
+    public var header: String?
+    /// A text the body contains (any case): `multipart/alternative`, `application/pdf`…
+    public var body: String?
+    /// False: the goal holds when no message matches.
+    public var present: Bool
+
+    public init(header: String? = nil, body: String? = nil, present: Bool = true) {
+        self.header = header
+        self.body = body
+        self.present = present
+    }
+
+    /// Whether the message text (headers, blank line, body) has the header and the body text asked.
+    func matches(_ text: String) -> Bool {
+        let lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { String(String.UnicodeScalarView($0)).replacingOccurrences(of: "\r", with: "") }
+        let blank = lines.firstIndex(of: "") ?? lines.count
+        var fields: [String] = []
+        for line in lines[..<blank] {
+            if let first = line.first, first == " " || first == "\t", !fields.isEmpty {
+                fields[fields.count - 1] += " " + line.trimmingCharacters(in: .whitespaces)
+            } else {
+                fields.append(line)
+            }
+        }
+        if let header, let colon = header.firstIndex(of: ":") {
+            let name = header[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+            let part = header[header.index(after: colon)...].trimmingCharacters(in: .whitespaces).lowercased()
+            let has = fields.contains { field in
+                guard let c = field.firstIndex(of: ":"), field[..<c].trimmingCharacters(in: .whitespaces).lowercased() == name else { return false }
+                return part.isEmpty || field[field.index(after: c)...].lowercased().contains(part)
+            }
+            guard has else { return false }
+        }
+        if let body {
+            let rest = lines[min(blank + 1, lines.count)...].joined(separator: "\n").lowercased()
+            guard rest.contains(body.lowercased()) else { return false }
+        }
+        return true
     }
 }
 
@@ -416,12 +463,17 @@ public enum GoalEvaluator {
         case let .mailboxCount(user, folder, count, atLeast):
             guard let entries = try? world.mailbox(user: user, folder: folder) else { return false }
             return atLeast ? entries.count >= count : entries.count == count
-        case let .message(user, folder, from, subject):
+        case let .message(user, folder, from, subject, content):
             guard let entries = try? world.mailbox(user: user, folder: folder) else { return false }
-            return entries.contains { entry in
-                (from.map { FactView.same(key: "from", wanted: $0, actual: entry.from) || entry.from.lowercased().contains($0.lowercased()) } ?? true)
-                    && (subject.map { entry.subject.range(of: $0, options: [.caseInsensitive, .diacriticInsensitive]) != nil } ?? true)
+            let found = entries.contains { entry in
+                guard (from.map { FactView.same(key: "from", wanted: $0, actual: entry.from) || entry.from.lowercased().contains($0.lowercased()) } ?? true),
+                      (subject.map { entry.subject.range(of: $0, options: [.caseInsensitive, .diacriticInsensitive]) != nil } ?? true)
+                else { return false }
+                guard content.header != nil || content.body != nil else { return true }
+                guard let text = try? world.message(user: user, folder: folder, number: entry.sequence) else { return false }
+                return content.matches(text)
             }
+            return found == content.present
         case let .queueEmpty(host):
             guard let entries = try? world.queue(host: host) else { return false }
             return entries.isEmpty

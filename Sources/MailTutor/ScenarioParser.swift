@@ -429,11 +429,19 @@ enum GoalParser {
             return .mailboxCount(user: user, folder: m["folder"].flatMap { r.string($0, what: "folder") } ?? "INBOX",
                                  count: exact ?? least ?? 0, atLeast: least != nil)
         case "message":
-            guard let m = r.mapping(value, what: "message", allowed: ["user", "folder", "from", "subject"], required: ["user"]) else { return nil }
+            guard let m = r.mapping(value, what: "message", allowed: ["user", "folder", "from", "subject", "header", "body", "present"],
+                                    required: ["user"]) else { return nil }
             guard let user = m["user"].flatMap({ r.nonEmptyString($0, what: "user") }) else { return nil }
+            let header = m["header"].flatMap { r.nonEmptyString($0, what: "header") }
+            if let header, !header.contains(":") {
+                r.error(value, fr: "message : header s'écrit « Nom: partie de la valeur »", en: "message: header is written 'Name: part of the value'")
+                return nil
+            }
             return .message(user: user, folder: m["folder"].flatMap { r.string($0, what: "folder") } ?? "INBOX",
                             from: m["from"].flatMap { r.string($0, what: "from") },
-                            subject: m["subject"].flatMap { r.string($0, what: "subject") })
+                            subject: m["subject"].flatMap { r.string($0, what: "subject") },
+                            content: MessageContent(header: header, body: m["body"].flatMap { r.nonEmptyString($0, what: "body") },
+                                                    present: m["present"].flatMap { r.bool($0, what: "present") } ?? true))
         case "queue-empty":
             if value.scalar != nil {
                 let text = r.string(value, what: "queue-empty") ?? ""
