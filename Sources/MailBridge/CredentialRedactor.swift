@@ -4,34 +4,34 @@ import MailCore
 ///
 /// What it hides:
 /// - SMTP (RFC 4954) and POP3 (RFC 5034): the initial response of `AUTH mech initial`, and every
-///   client line while the server keeps answering with a continuation (`334 …`, `+ …`);
+///   client line while the server awaits a SASL response (after `334 …`, `+ …`);
 /// - POP3 (RFC 1939 §7): the argument of `PASS`, the digest of `APOP`;
 /// - IMAP (RFC 9051 §6.2.2–6.2.3): the password of `tag LOGIN user password`, the initial
-///   response of `tag AUTHENTICATE mech initial`, and every client line until the tagged reply
-///   when the command continues over lines (SASL responses, literals).
+///   response of `tag AUTHENTICATE mech initial`, and every client line until the command's
+///   final reply when it continues over lines (SASL responses, literals).
 ///
 /// Hidden text becomes `****`; everything else stays as typed.
 ///
-/// It reads the dialogue only to know which bytes of the log to hide (a byte log has no facts in
-/// it). What the session *did* (a login, a message accepted) comes from the engines' facts: the
-/// bridge learns logins from the world's journal (`LoopbackBridge.noteLogins()`).
+/// It reads the client's lines to know which of their bytes to hide. What the server waits for
+/// (a SASL response, a literal, the message after `354`, a command again) it does not read from
+/// the server's lines: the server's engine reports it with the end of each reply
+/// (``serverReplied(_:)``, from the world's reply journal). What the session *did* (a login, a
+/// message accepted) comes from the engines' facts (`LoopbackBridge.noteLogins()`).
 public struct CredentialRedactor: Sendable {
     public static let mask = "****"
 
     enum State: Equatable, Sendable {
         case normal
-        /// SMTP/POP3: client lines are SASL responses until a reply that is no continuation.
+        /// SMTP/POP3: client lines are SASL responses while the server awaits one.
         case saslExchange
-        /// IMAP: client lines belong to a command carrying secrets until the reply tagged so.
-        case secretUntilTagged(String)
-        /// SMTP: the client sent DATA and the server answered 354: lines are the message until `.`.
+        /// IMAP: client lines belong to a command carrying secrets until its final reply.
+        case secretUntilReply
+        /// SMTP: the server awaits the message (after DATA's 354): lines are the message until `.`.
         case messageBody
     }
 
     public let mailProtocol: MailProtocol?
     private(set) var state: State = .normal
-    /// SMTP: DATA was sent; a `354` reply starts the message.
-    private var dataSent = false
 
     public init(mailProtocol: MailProtocol?) { self.mailProtocol = mailProtocol }
 
@@ -41,7 +41,7 @@ public struct CredentialRedactor: Sendable {
         switch state {
         case .saslExchange:
             return line == "*" ? line : Self.mask
-        case .secretUntilTagged:
+        case .secretUntilReply:
             return Self.mask
         case .messageBody:
             if line == "." { state = .normal }
@@ -51,10 +51,7 @@ public struct CredentialRedactor: Sendable {
         }
         // Fast path (every line of a message passes here): only AUTH, PASS, APOP and IMAP's
         // LOGIN and AUTHENTICATE carry secrets.
-        if !Self.mayCarrySecret(line, mailProtocol) {
-            if mailProtocol == .smtp && line.utf8.count == 4 && line.uppercased() == "DATA" { dataSent = true }
-            return line
-        }
+        if !Self.mayCarrySecret(line, mailProtocol) { return line }
         let words = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
         switch mailProtocol {
         case .smtp, .pop3:
@@ -77,15 +74,15 @@ public struct CredentialRedactor: Sendable {
             let continues = Self.endsWithLiteral(line)
             switch command {
             case "LOGIN":
-                if continues { state = .secretUntilTagged(tag) }
+                if continues { state = .secretUntilReply }
                 guard let user = Self.firstArgument(rest) else { return "\(tag) \(words[1]) \(Self.mask)" }
                 return "\(tag) \(words[1]) \(user) \(Self.mask)"
             case "AUTHENTICATE":
                 let parts = rest.split(separator: " ", maxSplits: 1).map(String.init)
                 guard let mechanism = parts.first else { return line }
                 // Without an initial response (or with one that is not the whole exchange) the
-                // client's next lines are SASL responses until the tagged reply.
-                state = .secretUntilTagged(tag)
+                // client's next lines are SASL responses until the final reply.
+                state = .secretUntilReply
                 return parts.count == 2 ? "\(tag) \(words[1]) \(mechanism) \(Self.mask)" : line
             default:
                 return line
@@ -93,20 +90,20 @@ public struct CredentialRedactor: Sendable {
         }
     }
 
-    /// Follows a server line (ends secret exchanges).
-    public mutating func serverLine(_ line: String) {
-        if dataSent {
-            dataSent = false
-            if line.hasPrefix("354") { state = .messageBody }
-        }
-        switch state {
-        case .normal, .messageBody:
-            return
-        case .saslExchange:
-            let continuation = mailProtocol == .smtp ? line.hasPrefix("334") : (line == "+" || line.hasPrefix("+ "))
-            if !continuation { state = .normal }
-        case let .secretUntilTagged(tag):
-            if line.hasPrefix(tag + " ") { state = .normal }
+    /// Follows the end of a server reply, as the server's engine reported it: what the server
+    /// awaits now says whether the client's next lines are a SASL response, the rest of a command
+    /// (a literal), the message, or commands again.
+    public mutating func serverReplied(_ reply: ServerReply) {
+        guard reply.status != .update else { return }
+        switch reply.awaiting {
+        case .messageData:
+            state = .messageBody
+        case .saslResponse:
+            if state == .normal { state = .saslExchange }
+        case .literal:
+            break  // the command goes on with its literal: it stays as secret as it was
+        case .command, .idleDone, .tlsHandshake, .nothing:
+            state = .normal
         }
     }
 

@@ -395,9 +395,21 @@ public final class LoopbackBridge: @unchecked Sendable {
         }
     }
 
+    /// Where ``renderLogs(final:)`` stopped reading the world's reply journal.
+    private var replyCursor = 0
+
     private func renderLogs(final: Bool) {
         var finished = false
         var wrote = false
+        // The servers' replies (what each awaits next) reach the logs before their octets.
+        let journal = mailWorld.world.replies
+        let records = journal.records(since: replyCursor)
+        replyCursor = journal.nextSequence
+        if !records.isEmpty {
+            var logs: [Int: SessionLog] = [:]
+            for session in sessions { if let id = session.virtual?.id, let log = session.log { logs[id] = log } }
+            for record in records { logs[record.session]?.expect(record.reply) }
+        }
         for session in sessions {
             if let lines = session.log?.renderNew(), !lines.isEmpty {
                 for line in lines { log(line) }

@@ -3,7 +3,8 @@ import MailSim
 
 /// Renders one bridged connection's tap record as log lines in the course's `C:`/`S:` style,
 /// incrementally (each call renders only what the tap saw since the last one), with
-/// credentials hidden by a ``CredentialRedactor``.
+/// credentials hidden by a ``CredentialRedactor``, which follows what the server awaits from the
+/// replies its engine reported (``expect(_:)``, matched to the server's octets).
 ///
 /// The tap holds the plaintext of both directions even after TLS: the simulated server end
 /// records what it decrypts from the bridge (``Connection/relaysExternalBytes``).
@@ -17,6 +18,7 @@ public final class SessionLog {
     public let french: Bool
     private var processed = 0
     private var redactor: CredentialRedactor
+    private var replies = ReplyTracker()
     private var pendingClient: [UInt8] = []
     private var pendingServer: [UInt8] = []
     private var tlsShown = false
@@ -27,6 +29,10 @@ public final class SessionLog {
         self.french = french
         self.redactor = CredentialRedactor(mailProtocol: mailProtocol)
     }
+
+    /// A reply the server's engine reported on this connection (in order, before its octets are
+    /// rendered): once its octets are in the log, the redactor knows what the server awaits.
+    public func expect(_ reply: ServerReply) { replies.expect(reply) }
 
     /// Lines for the tap events recorded since the previous call.
     public func renderNew() -> [String] {
@@ -54,7 +60,6 @@ public final class SessionLog {
         if direction == .clientToServer {
             out.append("\(label) C: \(redactor.clientLine(raw))")
         } else {
-            redactor.serverLine(raw)
             out.append("\(label) S: \(raw)")
         }
     }
@@ -107,6 +112,10 @@ public final class SessionLog {
         switch kind {
         case let .appData(direction, bytes, _):
             take(bytes, direction, into: &out)
+            if direction == .serverToClient {
+                replies.advance(by: bytes.count)
+                for reply in replies.completed() { redactor.serverReplied(reply) }
+            }
         case .tlsStarted:
             if !tlsShown {
                 tlsShown = true

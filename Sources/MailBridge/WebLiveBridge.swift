@@ -1,5 +1,6 @@
 import Foundation
 import MailAgents
+import MailCore
 import NIOCore
 
 extension LoopbackBridge {
@@ -42,11 +43,12 @@ final class Throttle {
 
 extension CredentialRedactor {
     /// A redactor for the bytes of one connection to simulated port `port`, for the live view:
-    /// client writes come back with their credentials masked (``clientLine(_:)``), server writes
-    /// only move the dialogue on. Lines keep their own ends (CR LF or LF).
-    public static func byteRedaction(port: Int) -> (_ fromClient: Bool, _ bytes: [UInt8]) -> [UInt8] {
+    /// client writes come back with their credentials masked (``clientLine(_:)``); a server
+    /// write only brings the replies it completes (``serverReplied(_:)``). Lines keep their own
+    /// ends (CR LF or LF).
+    public static func byteRedaction(port: Int) -> (_ fromClient: Bool, _ bytes: [UInt8], _ replies: [ServerReply]) -> [UInt8] {
         let box = RedactorBox(CredentialRedactor(mailProtocol: BridgeService.standard(port: UInt16(clamping: port)).mailProtocol))
-        return { fromClient, bytes in box.redact(fromClient: fromClient, bytes) }
+        return { fromClient, bytes, replies in box.redact(fromClient: fromClient, bytes, replies: replies) }
     }
 }
 
@@ -55,8 +57,12 @@ final class RedactorBox {
     var redactor: CredentialRedactor
     init(_ redactor: CredentialRedactor) { self.redactor = redactor }
 
-    func redact(fromClient: Bool, _ bytes: [UInt8]) -> [UInt8] {
+    func redact(fromClient: Bool, _ bytes: [UInt8], replies: [ServerReply]) -> [UInt8] {
         guard redactor.mailProtocol != nil else { return bytes }
+        guard fromClient else {
+            for reply in replies { redactor.serverReplied(reply) }
+            return bytes
+        }
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
         var start = 0
@@ -70,13 +76,8 @@ final class RedactorBox {
                 line = line.dropLast(cut)
             }
             let text = String(decoding: line, as: UTF8.self)
-            if fromClient {
-                let shown = redactor.clientLine(text)
-                if shown == text { out += line } else { out += Array(shown.utf8) }
-            } else {
-                redactor.serverLine(text)
-                out += line
-            }
+            let shown = redactor.clientLine(text)
+            if shown == text { out += line } else { out += Array(shown.utf8) }
             out += ending
             start = end
         }

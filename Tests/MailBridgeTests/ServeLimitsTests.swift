@@ -1,5 +1,6 @@
 import Foundation
 import MailAgents
+import MailCore
 import MailSim
 import NIOCore
 import Testing
@@ -130,36 +131,36 @@ final class RawClient {
         #expect(newcomer.read(until: "\r\n").hasPrefix("+OK"))
     }
 
-    /// The redactor follows the dialogue only to hide secrets: SASL exchanges end, and a
-    /// message's lines are shown as sent. (Logins come from the engines' facts: see
-    /// `BridgeLoginFactsTests`.)
+    /// The redactor follows what the server awaits (as its engine reports it with each reply)
+    /// only to hide secrets: SASL exchanges end, and a message's lines are shown as sent.
+    /// (Logins come from the engines' facts: see `BridgeLoginFactsTests`.)
     @Test func redactorFollowsExchangesAndMessages() {
         var smtp = CredentialRedactor(mailProtocol: .smtp)
         _ = smtp.clientLine("AUTH PLAIN AGFsaWNlAG15cGFzc3dvcmQ=")
-        smtp.serverLine("535 5.7.8 Authentication credentials invalid")
+        smtp.serverReplied(.awaiting(.command))  // 535 5.7.8 Authentication credentials invalid
         #expect(smtp.clientLine("AUTH LOGIN") == "AUTH LOGIN")
-        smtp.serverLine("334 VXNlcm5hbWU6")
+        smtp.serverReplied(.awaiting(.saslResponse))  // 334 VXNlcm5hbWU6
         #expect(smtp.clientLine("YWxpY2U=") == CredentialRedactor.mask)
-        smtp.serverLine("334 UGFzc3dvcmQ6")
+        smtp.serverReplied(.awaiting(.saslResponse))  // 334 UGFzc3dvcmQ6
         #expect(smtp.clientLine("bXlwYXNzd29yZA==") == CredentialRedactor.mask)
-        smtp.serverLine("235 2.7.0 Authentication successful")
+        smtp.serverReplied(.awaiting(.command))  // 235 2.7.0 Authentication successful
         #expect(smtp.clientLine("MAIL FROM:<alice@example.com>") == "MAIL FROM:<alice@example.com>")
         // A message's lines are the message: shown as sent, up to the final dot.
         #expect(smtp.clientLine("DATA") == "DATA")
-        smtp.serverLine("354 End data with <CR><LF>.<CR><LF>")
+        smtp.serverReplied(.awaiting(.messageData))  // 354 End data with <CR><LF>.<CR><LF>
         #expect(smtp.clientLine("AUTH PLAIN is a mechanism") == "AUTH PLAIN is a mechanism")
         #expect(smtp.clientLine(".") == ".")
-        smtp.serverLine("250 2.0.0 Ok: queued")
+        smtp.serverReplied(.awaiting(.command))  // 250 2.0.0 Ok: queued
         #expect(smtp.clientLine("AUTH PLAIN AGFsaWNl") == "AUTH PLAIN ****")
 
         var pop = CredentialRedactor(mailProtocol: .pop3)
         #expect(pop.clientLine("USER bob") == "USER bob")
-        pop.serverLine("+OK")
+        pop.serverReplied(.awaiting(.command))  // +OK
         #expect(pop.clientLine("PASS secret123") == "PASS ****")
 
         var imap = CredentialRedactor(mailProtocol: .imap)
         #expect(imap.clientLine("a2 LOGIN bob secret123") == "a2 LOGIN bob ****")
-        imap.serverLine("a2 OK [CAPABILITY IMAP4rev2] Logged in")
+        imap.serverReplied(.awaiting(.command))  // a2 OK [CAPABILITY IMAP4rev2] Logged in
         #expect(imap.clientLine("a3 SELECT INBOX") == "a3 SELECT INBOX")
     }
 

@@ -113,7 +113,7 @@ import Testing
         let made = try SimulatedWorldDriver().makeWorld(scenario: nil, seed: 3)
         let world = try #require(made as? SimulatedWorld)
         let feed = ReplayLiveFeed(title: LocalizedText(fr: "essai", en: "test"), redaction: { _, _ in
-            { fromClient, bytes in
+            { fromClient, bytes, _ in
                 fromClient && String(decoding: bytes, as: UTF8.self).hasPrefix("AUTH") ? Array("AUTH PLAIN ****\r\n".utf8) : bytes
             }
         })

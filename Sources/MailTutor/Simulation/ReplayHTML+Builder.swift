@@ -44,8 +44,9 @@ extension ReplayHTML {
         let proto: MailProtocol
         /// At most this many bytes of plaintext and of hex are kept per arrow.
         let shownBytes: Int
-        /// Makes what the client wrote safe to show (credentials masked); nil shows it as is.
-        var redact: ((_ fromClient: Bool, _ bytes: [UInt8]) -> [UInt8])?
+        /// Makes what the client wrote safe to show (credentials masked); nil shows it as is. For
+        /// a server write it is given the replies the write completes (what the server awaits).
+        var redact: ReplayLiveFeed.ByteRedaction?
         /// Plaintext wire segments carry what the application wrote: with `redact`, their hex is not kept.
         var hidePlainWireHex: Bool { redact != nil }
         /// At most this many arrows; later events are only counted (``omitted``).
@@ -72,7 +73,7 @@ extension ReplayHTML {
         private var redactedArrows: Set<Int> = []
 
         init(connection: TapConnection, replies: [ServerReply] = [], shownBytes: Int = ReplayHTML.maximumShownBytes,
-             maximumArrows: Int = Int.max, redact: ((Bool, [UInt8]) -> [UInt8])? = nil) {
+             maximumArrows: Int = Int.max, redact: ReplayLiveFeed.ByteRedaction? = nil) {
             for reply in replies { self.replies.expect(reply) }
             connectionID = connection.id
             client = connection.clientHostName
@@ -193,10 +194,11 @@ extension ReplayHTML {
             case let .appData(direction, bytes, encrypted):
                 let fromClient = direction == .clientToServer
                 stats.appBytes[fromClient ? 0 : 1] += bytes.count
-                let shown = redact.map { $0(fromClient, bytes) } ?? bytes
+                let completed = fromClient ? [] : serverReplies(bytes.count)
+                let shown = redact.map { $0(fromClient, bytes, completed) } ?? bytes
                 let redacted = shown != bytes
                 // News pushed during IDLE answers nothing: its write is labelled by its text.
-                let ended = fromClient ? [] : serverReplies(bytes.count).filter { $0.status != .update }
+                let ended = completed.filter { $0.status != .update }
                 if direction == .serverToClient, let target = multiline {
                     arrows[target].plainBytes += bytes.count
                     if let plain = arrows[target].plain, plain.count < shownBytes {

@@ -36,7 +36,10 @@ public final class ReplayLiveFeed: @unchecked Sendable {
 
     /// Makes a client's bytes safe to show on a projector (serve: real clients' passwords), per
     /// connection (id, server port); nil shows everything (the REPL's own simulated sessions).
-    public typealias Redaction = (_ connection: Int, _ port: Int) -> ((_ fromClient: Bool, _ bytes: [UInt8]) -> [UInt8])
+    /// Masks what a client wrote; for a server write it gets the replies the write completes
+    /// (the server's engine reports, so a redactor knows what the server awaits next).
+    public typealias ByteRedaction = (_ fromClient: Bool, _ bytes: [UInt8], _ replies: [ServerReply]) -> [UInt8]
+    public typealias Redaction = (_ connection: Int, _ port: Int) -> ByteRedaction
 
     private let lock = NSLock()
     private let redaction: Redaction?
