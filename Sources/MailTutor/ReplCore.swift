@@ -109,6 +109,9 @@ public final class ReplCore {
         var hintsUsed = 0
         var startedAt: Date
         var done = false
+        /// False until the first update after the exercise opened: an invariant (`keep:`) that
+        /// already holds then is not announced as met, since the learner has not done anything.
+        var opened = false
     }
 
     private struct LessonCursor {
@@ -580,10 +583,11 @@ public final class ReplCore {
             }
         }
         if clearCredential {
-            out += paint(t("» Attention : ce secret vient de traverser le réseau en clair. Base64 n'est pas un chiffrement : "
-                           + "quiconque écoute (« sniff on ») le lit. Chiffrez d'abord (STARTTLS, STLS, ou un port TLS).",
-                           "» Careful: this secret just crossed the network in clear. Base64 is no encryption: anyone listening "
-                           + "('sniff on') reads it. Encrypt first (STARTTLS, STLS, or a TLS port)."), "35") + "\n"
+            out += paint(t("» Attention : ce secret vient de traverser le réseau en clair (encodé en base64 ou non, c'est pareil : "
+                           + "le base64 n'est pas un chiffrement) ; quiconque écoute (« sniff on ») le lit. Chiffrez d'abord "
+                           + "(STARTTLS, STLS, ou un port TLS).",
+                           "» Careful: this secret just crossed the network in clear (base64 or not, it is the same: base64 is no "
+                           + "encryption); anyone listening ('sniff on') reads it. Encrypt first (STARTTLS, STLS, or a TLS port)."), "35") + "\n"
         }
         if let last = exchange.lines.last {
             lastReply = (last, kind)
@@ -802,8 +806,12 @@ public final class ReplCore {
                 + t("Tapez « reset » pour recommencer l'exercice sur un réseau neuf.\n",
                     "Type 'reset' to restart the exercise on a fresh network.\n")
         }
+        let atOpening = !active.opened
+        active.opened = true
         for goal in newly {
-            out += paint(t("✓ Objectif atteint : ", "✓ Goal met: ") + (goal.description.map(t) ?? goal.id), "32") + "\n"
+            if !(atOpening && goal.isInvariant) {
+                out += paint(t("✓ Objectif atteint : ", "✓ Goal met: ") + (goal.description.map(t) ?? goal.id), "32") + "\n"
+            }
             do {
                 try env.store?.recordGoal(learner: env.learner, lesson: active.lessonID, exercise: active.exerciseID, goal: goal.id,
                                           hintsUsed: active.hintsUsed, seconds: elapsed, at: env.clock())

@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+@testable import MailTutor
+
+/// An invariant (`keep:`) that already holds when the exercise opens is not announced as a goal
+/// met (the learner has done nothing yet); once broken it says "No longer true", and it is
+/// announced when it holds again.
+@Suite struct InvariantAnnouncementTests {
+    static let lesson = """
+    id: keep-lesson
+    title: {fr: Invariant, en: Invariant}
+    covers: [smtp.queue]
+    exercises:
+      - id: drain
+        task:
+          id: drain
+          fr: Envoyez un message à Bob.
+          en: Send a message to Bob.
+          goals:
+            - {id: delivered, fr: Livré, en: Delivered to Bob, delivered: {to: bob@company.org}}
+          keep:
+            - {id: drained, fr: File vide, en: Queue of mail.example.com empty, queue-empty: {host: mail.example.com}}
+          hints:
+            - {fr: Envoyez., en: Send.}
+          solution: ["send alice@example.com bob@company.org Hi", "x", ".", "advance 1m"]
+    """
+
+    @Test func anInvariantHoldingAtTheStartIsNotAnnouncedAsMet() {
+        let library = Fixtures.library([("Lessons/keep.yaml", Self.lesson)])
+        #expect(library.diagnostics.isEmpty, "\(library.diagnostics)")
+        let core = ReplCore(environment: ReplCore.Environment(library: library, driver: SimulatedWorldDriver(), store: nil,
+                                                              learner: "ana", clock: StepClock().now), language: .en)
+        let opening = core.evaluate("lesson keep-lesson").text
+        #expect(opening.contains("Queue of mail.example.com empty"), "\(opening)")
+        #expect(!opening.contains("Goal met: Queue of mail.example.com empty"), "\(opening)")
+        var out = ""
+        for line in ["send alice@example.com bob@company.org Hi", "x", "."] { out += core.evaluate(line).text }
+        #expect(out.contains("No longer true: Queue of mail.example.com empty"), "\(out)")
+        out = core.evaluate("advance 1m").text
+        #expect(out.contains("Goal met: Queue of mail.example.com empty"), "\(out)")
+        #expect(out.contains("Exercise complete!"), "\(out)")
+    }
+}
