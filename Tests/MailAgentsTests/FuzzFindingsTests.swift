@@ -36,6 +36,41 @@ import MailCore
         #expect(output.hasPrefix("a1 BAD") || output.hasPrefix("a1 NO"), "\(output.debugDescription)")
     }
 
+    /// An account without a quota (as the accounts of `serve`) copied its INBOX onto itself: each
+    /// `COPY 1:* INBOX` doubled it, and 22 commands (492 octets, the `engines` target's seed
+    /// that went over its 5-second timeout) made 4 million messages. The store now holds at most
+    /// `messageLimit` messages in an account without a message quota; more is `NO [OVERQUOTA]`.
+    @Test func copyingAMailboxOntoItselfStopsAtTheMessageLimit() throws {
+        let store = try Self.store()
+        store.messageLimit = 32
+        let session = IMAPTestSession(store)
+        session.greet()
+        session.send("a1 LOGIN bob secret123")
+        session.send("a2 SELECT INBOX")
+        var replies: [String] = []
+        for n in 3..<13 { replies.append(session.send("a\(n) COPY 1:* INBOX")) }
+        #expect(try store.messageQuota("bob").used == 32)
+        #expect(replies[0].contains("a3 OK"))
+        #expect(replies.last?.contains("a12 NO [OVERQUOTA]") == true, "\(replies.last ?? "")")
+        // Mail delivered to the full account waits: a temporary failure, 452 4.2.2 at the MTA.
+        #expect(throws: MailStoreError.quotaExceeded(permanent: false)) {
+            try store.deliver(to: "bob", bytes: Array("Subject: x\r\n\r\nx\r\n".utf8), internalDate: imapCourseNow)
+        }
+        #expect(MailStore().messageLimit == 100_000)
+    }
+
+    /// An account's own message quota replaces the store's limit, higher or lower.
+    @Test func messageQuotaReplacesTheLimit() throws {
+        let store = try Self.store()
+        store.messageLimit = 2
+        try store.setQuota("bob", messages: 3)
+        _ = try store.deliver(to: "bob", bytes: Array("Subject: 2\r\n\r\n".utf8), internalDate: imapCourseNow)
+        _ = try store.deliver(to: "bob", bytes: Array("Subject: 3\r\n\r\n".utf8), internalDate: imapCourseNow)
+        #expect(throws: MailStoreError.quotaExceeded(permanent: false)) {
+            try store.deliver(to: "bob", bytes: Array("Subject: 4\r\n\r\n".utf8), internalDate: imapCourseNow)
+        }
+    }
+
     /// The fuzzer's input itself, fed as it was (bytes above 0x7F, pipelined commands).
     @Test func crashInputGetsWholeLines() throws {
         let input: [UInt8] = Array("a1 LOGIN {3}\rXT]<0.10>)\r\na4 ".utf8) + [0xFF, 0xFF, 0xFF]

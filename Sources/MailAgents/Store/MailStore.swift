@@ -138,6 +138,12 @@ public final class MailStore {
     /// Recent changes, oldest first: the last ``changeLogLimit`` to ``changeLogLimit``·2 of them.
     public private(set) var changeLog: [MailboxChange] = []
     public var changeLogLimit = 1000
+    /// The most messages an account without a message quota may hold, all folders together. The
+    /// store keeps every message in memory, so even an account with no quota has a bound: without
+    /// one, `COPY 1:* INBOX` doubles a mailbox at each command (22 commands made 4 million
+    /// messages). Dovecot's `quota_rule = *:messages=N`, as a default; an account's own message
+    /// quota replaces it.
+    public var messageLimit = 100_000
 
     public init(now: IMAPDate = IMAPDate(secondsSince1970: 0)) { self.now = now }
 
@@ -330,10 +336,9 @@ public final class MailStore {
             if bytes > q { throw MailStoreError.quotaExceeded(permanent: true) }
             if acc.usedBytes + bytes > q { throw MailStoreError.quotaExceeded(permanent: false) }
         }
-        if let q = acc.quotaMessages {
-            if messages > q { throw MailStoreError.quotaExceeded(permanent: true) }
-            if acc.messageCount + messages > q { throw MailStoreError.quotaExceeded(permanent: false) }
-        }
+        let q = acc.quotaMessages ?? messageLimit
+        if messages > q { throw MailStoreError.quotaExceeded(permanent: true) }
+        if acc.messageCount + messages > q { throw MailStoreError.quotaExceeded(permanent: false) }
     }
 
     // MARK: messages
