@@ -114,6 +114,10 @@ public final class ReplCore {
         var opened = false
     }
 
+    /// Set by an error reply during an exercise: `afterCommand` then offers a hint, unless the
+    /// reply met a goal.
+    private var hintOffer = false
+
     private struct LessonCursor {
         var lesson: Lesson
         /// Sections shown so far; then exercises started so far.
@@ -616,7 +620,8 @@ public final class ReplCore {
             if let advice = active.task.advice.first(where: { ReplyCode.has(line, $0.code) }) {
                 out += paint("» \(t(advice.text))", "36") + "\n"
             } else if active.hintsUsed < active.task.hints.count + (active.task.solution == nil ? 0 : 1) {
-                out += t("» Besoin d'aide ? Tapez « !hint ».\n", "» Need help? Type '!hint'.\n")
+                // Offered by `afterCommand`, unless the error was what the exercise asked for.
+                hintOffer = true
             }
         }
         return out
@@ -793,9 +798,15 @@ public final class ReplCore {
             }
             wireCursor = records.count
         }
+        let offerHint = hintOffer
+        hintOffer = false
         guard var active = task, !active.done, let world else { return out }
         let update = active.tracker.update(world: world)
         let newly = update.newlyMet
+        // An error reply that met a goal (the 503 the task asks for) needs no offer of help.
+        if offerHint, newly.isEmpty, update.violation == nil {
+            out += t("» Besoin d'aide ? Tapez « !hint ».\n", "» Need help? Type '!hint'.\n")
+        }
         let elapsed = max(0, Int(env.clock().timeIntervalSince(active.startedAt)))
         for goal in update.newlyUnmet {
             out += paint(t("✗ Plus vrai : ", "✗ No longer true: ") + (goal.description.map(t) ?? goal.id), "33") + "\n"

@@ -4,7 +4,7 @@ import Testing
 
 /// An invariant (`keep:`) that already holds when the exercise opens is not announced as a goal
 /// met (the learner has done nothing yet); once broken it says "No longer true", and it is
-/// announced when it holds again.
+/// announced when it holds again. An error reply that meets a goal gets no offer of a hint.
 @Suite struct InvariantAnnouncementTests {
     static let lesson = """
     id: keep-lesson
@@ -39,5 +39,38 @@ import Testing
         out = core.evaluate("advance 1m").text
         #expect(out.contains("Goal met: Queue of mail.example.com empty"), "\(out)")
         #expect(out.contains("Exercise complete!"), "\(out)")
+    }
+
+    static let sequenceError = """
+    id: error-lesson
+    title: {fr: Erreur voulue, en: Wanted error}
+    covers: [smtp.commands]
+    exercises:
+      - id: sequence
+        task:
+          id: sequence
+          fr: Provoquez une erreur de séquence.
+          en: Cause a sequence error.
+          session: {host: mail1.company.org, port: 25}
+          goals:
+            - {id: sequence, fr: 503, en: The 503 of RCPT before MAIL, refused: {command: RCPT, status: "503"}}
+            - {id: quit, fr: Fin, en: Session ended, closed: {host: mail1.company.org}}
+          hints:
+            - {fr: L'ordre compte., en: The order matters.}
+          solution: ["EHLO x", "RCPT TO:<bob@company.org>", "QUIT"]
+    """
+
+    @Test func anErrorThatMeetsAGoalGetsNoHintOfferAnotherDoes() {
+        let library = Fixtures.library([("Lessons/error.yaml", Self.sequenceError)])
+        #expect(library.diagnostics.isEmpty, "\(library.diagnostics)")
+        let core = ReplCore(environment: ReplCore.Environment(library: library, driver: SimulatedWorldDriver(), store: nil,
+                                                              learner: "ana", clock: StepClock().now), language: .en)
+        _ = core.evaluate("lesson error-lesson")
+        _ = core.evaluate("EHLO x")
+        let wanted = core.evaluate("RCPT TO:<bob@company.org>").text
+        #expect(wanted.contains("S: 503") && wanted.contains("Goal met: The 503 of RCPT before MAIL"), "\(wanted)")
+        #expect(!wanted.contains("Need help?"), "\(wanted)")
+        let unwanted = core.evaluate("DATA").text
+        #expect(unwanted.contains("S: 503") && unwanted.contains("» Need help? Type '!hint'."), "\(unwanted)")
     }
 }
