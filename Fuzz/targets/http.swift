@@ -23,7 +23,14 @@ public func fuzzHTTP(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         var lines = 0
         for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where lines < 2_000 {
             lines += 1
-            if line.hasPrefix("S") { redactor.serverLine(String(line.dropFirst())) } else { _ = redactor.clientLine(String(line)) }
+            if line.hasPrefix("S") {
+                // A server reply: the byte after `S` picks what the server's engine says it awaits.
+                let awaits: [ServerAwaits] = [.command, .saslResponse, .messageData, .literal, .idleDone, .tlsHandshake, .nothing]
+                let pick = line.utf8.dropFirst().first.map { Int($0) % awaits.count } ?? 0
+                redactor.serverReplied(ServerReply(status: .positive, code: "", awaiting: awaits[pick], end: 0))
+            } else {
+                _ = redactor.clientLine(String(line))
+            }
         }
     }
     return 0

@@ -1,5 +1,6 @@
 /// The facts the IMAP server reports (see `ProtocolFact`): the engine appends them to `facts` as it
-/// answers, the host drains them with `takeFacts()`.
+/// answers, the host drains them with `takeFacts()`; and the ends of its replies with what it
+/// awaits then (see `ServerReply`), drained with `takeReplies()`.
 extension IMAPServer {
     mutating func report(_ fact: IMAPFact) { facts.append(.imap(fact)) }
 
@@ -21,6 +22,51 @@ extension IMAPServer {
         case .logout: return .logout
         }
     }
+
+    // MARK: the ends of replies (`ReplyReporting`)
+
+    /// The status of a line this engine writes when the line can end a reply: a tagged status,
+    /// a continuation, an untagged `OK`/`PREAUTH`/`BYE`/`BAD`/`NO`; nil for untagged data.
+    static func replyStatus(of text: String) -> (ServerReply.Status, String)? {
+        let utf8 = text.utf8
+        guard let first = utf8.first else { return nil }
+        if first == UInt8(ascii: "+") { return (.continuation, "+") }
+        guard let space = utf8.firstIndex(of: UInt8(ascii: " ")) else { return nil }
+        let word = utf8[utf8.index(after: space)...].prefix { $0 != UInt8(ascii: " ") }
+        let status: ServerReply.Status
+        switch String(decoding: word, as: UTF8.self) {
+        case "OK", "PREAUTH": status = .positive
+        case "NO", "BAD", "BYE": status = .negative
+        default: return nil
+        }
+        let tagged = !(first == UInt8(ascii: "*") && utf8.index(after: utf8.startIndex) == space)
+        let name = String(decoding: word, as: UTF8.self)
+        return (status, tagged ? name : "* " + name)
+    }
+
+    /// What the session waits for in its current mode.
+    var awaiting: ServerAwaits {
+        switch mode {
+        case .commands, .authDelay: return .command
+        case .idle: return .idleDone
+        case .authenticate, .authenticateLogin: return .saslResponse
+        case .awaitingTLS: return .tlsHandshake
+        case .closed: return .nothing
+        }
+    }
+
+    /// One input is answered: the reply line written last (if any since the last report) is
+    /// reported with what the session waits for now, or `awaiting` when given.
+    mutating func endTurn(awaiting given: ServerAwaits? = nil) {
+        guard var reply = pendingReply else { return }
+        pendingReply = nil
+        guard reply.end > lastReplyEnd else { return }
+        reply.awaiting = given ?? awaiting
+        lastReplyEnd = reply.end
+        replies.append(reply)
+    }
+
+    // MARK: facts
 
     /// A line about to be written: tagged or untagged `NO`/`BAD` become `refused` facts.
     mutating func reportIfRefusal(_ text: String) {

@@ -98,7 +98,6 @@ extension IMAPServer {
         let user = self.user ?? ""
         // RFC 3501 §6.3.1: a SELECT closes the mailbox selected before, without expunging it.
         if let previous = view { report(.closedMailbox(mailbox: previous.name, expunged: false)) }
-        view = nil
         let snap: IMAPMailboxSnapshot
         do {
             snap = try backend.snapshot(user: user, mailbox: name, claimRecent: !readOnly)
@@ -121,8 +120,7 @@ extension IMAPServer {
         }
         line("* OK [UIDVALIDITY \(snap.uidValidity)] UIDs valid")
         line("* OK [UIDNEXT \(snap.uidNext)] Predicted next UID")
-        view = v
-        enter(.selected(user: user, mailbox: name, readOnly: readOnly))
+        enter(.selected(user: user, view: v))
         report(.selected(mailbox: name, readOnly: readOnly, exists: v.uids.count))
         line("\(tag) OK [\(readOnly ? "READ-ONLY" : "READ-WRITE")] \(commandName) completed")
     }

@@ -67,11 +67,13 @@ public typealias IMAPServerAction = EngineAction<Never>
 /// ```
 public struct IMAPServer: FactReporting, ReplyReporting {
 
-    /// RFC 3501 §3 connection states.
-    public enum State: Hashable, Sendable {
+    /// RFC 3501 §3 connection states. The selected mailbox's view (its name, read-only or not,
+    /// the sequence numbers and flags last reported) lives only in `.selected`: no view can be
+    /// left over in another state, and no mailbox is selected without one.
+    enum State {
         case notAuthenticated
         case authenticated(user: String)
-        case selected(user: String, mailbox: String, readOnly: Bool)
+        case selected(user: String, view: View)
         case logout
     }
 
@@ -113,7 +115,7 @@ public struct IMAPServer: FactReporting, ReplyReporting {
         }
     }
 
-    public internal(set) var state: State = .notAuthenticated
+    var state: State = .notAuthenticated
     public let configuration: IMAPServerConfiguration
     /// Whether the connection is protected by TLS.
     public internal(set) var tlsActive: Bool
@@ -121,7 +123,21 @@ public struct IMAPServer: FactReporting, ReplyReporting {
     var framer: IMAPFramer
     let parser: IMAPCommandParser
     var mode = Mode.commands
-    var view: View?
+    /// The view of the selected mailbox: the payload of `State.selected`, nil in the other
+    /// states. Setting it changes the payload; leaving the selected state goes through `enter(_:)`.
+    var view: View? {
+        get {
+            if case .selected(_, let view) = state { return view }
+            return nil
+        }
+        set {
+            guard case .selected(let user, _) = state, let newValue else {
+                assertionFailure("IMAPServer: the view is set only in the selected state (enter(_:) leaves it)")
+                return
+            }
+            state = .selected(user: user, view: newValue)
+        }
+    }
     var output: [UInt8] = []
     var actions: [IMAPServerAction] = []
     /// Engine time of the last input, in whole seconds (IMAP counts its timeouts in seconds).
@@ -166,7 +182,7 @@ public struct IMAPServer: FactReporting, ReplyReporting {
     /// The user once authenticated.
     public var user: String? {
         switch state {
-        case .authenticated(let u), .selected(let u, _, _): return u
+        case .authenticated(let u), .selected(let u, _): return u
         case .notAuthenticated, .logout: return nil
         }
     }
@@ -276,7 +292,6 @@ public struct IMAPServer: FactReporting, ReplyReporting {
     public mutating func connectionClosed() {
         if case .closed = mode { return }
         mode = .closed
-        view = nil
         enter(.logout)
         report(.closed)
     }
@@ -346,47 +361,6 @@ public struct IMAPServer: FactReporting, ReplyReporting {
         if code == "* BYE" { endTurn(awaiting: .nothing) }
     }
 
-    /// The status of a line this engine writes when the line can end a reply: a tagged status,
-    /// a continuation, an untagged `OK`/`PREAUTH`/`BYE`/`BAD`/`NO`; nil for untagged data.
-    static func replyStatus(of text: String) -> (ServerReply.Status, String)? {
-        let utf8 = text.utf8
-        guard let first = utf8.first else { return nil }
-        if first == UInt8(ascii: "+") { return (.continuation, "+") }
-        guard let space = utf8.firstIndex(of: UInt8(ascii: " ")) else { return nil }
-        let word = utf8[utf8.index(after: space)...].prefix { $0 != UInt8(ascii: " ") }
-        let status: ServerReply.Status
-        switch String(decoding: word, as: UTF8.self) {
-        case "OK", "PREAUTH": status = .positive
-        case "NO", "BAD", "BYE": status = .negative
-        default: return nil
-        }
-        let tagged = !(first == UInt8(ascii: "*") && utf8.index(after: utf8.startIndex) == space)
-        let name = String(decoding: word, as: UTF8.self)
-        return (status, tagged ? name : "* " + name)
-    }
-
-    /// What the session waits for in its current mode.
-    var awaiting: ServerAwaits {
-        switch mode {
-        case .commands, .authDelay: return .command
-        case .idle: return .idleDone
-        case .authenticate, .authenticateLogin: return .saslResponse
-        case .awaitingTLS: return .tlsHandshake
-        case .closed: return .nothing
-        }
-    }
-
-    /// One input is answered: the reply line written last (if any since the last report) is
-    /// reported with what the session waits for now, or `awaiting` when given.
-    mutating func endTurn(awaiting given: ServerAwaits? = nil) {
-        guard var reply = pendingReply else { return }
-        pendingReply = nil
-        guard reply.end > lastReplyEnd else { return }
-        reply.awaiting = given ?? awaiting
-        lastReplyEnd = reply.end
-        replies.append(reply)
-    }
-
     mutating func flush() -> [IMAPServerAction] {
         endTurn()
         var result = [IMAPServerAction]()
@@ -400,7 +374,6 @@ public struct IMAPServer: FactReporting, ReplyReporting {
         mode = .closed
         enter(.logout)
         report(.closed)
-        view = nil
         if !output.isEmpty { flushedOctets += output.count; actions.insert(.send(output), at: 0); output.removeAll() }
         actions.append(.close)
     }
@@ -669,7 +642,6 @@ public struct IMAPServer: FactReporting, ReplyReporting {
                 expunged = !removed.isEmpty
             }
             if let v = view { report(.closedMailbox(mailbox: v.name, expunged: expunged)) }
-            view = nil
             enter(.authenticated(user: user))
             line("\(tag) OK \(cmd.name) completed")
         case .expunge:

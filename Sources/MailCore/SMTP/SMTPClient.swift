@@ -25,6 +25,18 @@ public struct SMTPClient: FactReporting {
         case data
     }
 
+    /// The mail transaction in progress (RFC 5321 §3.3): from MAIL to the reply to DATA. It lives
+    /// only in `State.transaction`, so no transaction can be pending in any other state.
+    struct Transaction: Hashable {
+        /// MAIL, the RCPTs and DATA went in one write (RFC 2920).
+        var pipelining: Bool
+        /// The replies awaited, in order, and how many came.
+        var expected: [Expected]
+        var answered = 0
+        /// The server accepted MAIL.
+        var mailAccepted = false
+    }
+
     enum State: Hashable {
         case notStarted
         case greeting
@@ -33,7 +45,7 @@ public struct SMTPClient: FactReporting {
         case startTLS
         case tlsHandshake
         case auth(AuthStep)
-        case transaction
+        case transaction(Transaction)
         /// The message was sent; waiting for the reply to the final dot.
         case messageEnd(discarded: Bool)
         case quit
@@ -55,10 +67,6 @@ public struct SMTPClient: FactReporting {
     var authenticatedWith: SASLMechanism?
     /// What happened, as the client saw it, for the world's journal (`FactReporting`).
     public var facts: [ProtocolFact] = []
-    var expected: [Expected] = []
-    var expectedIndex = 0
-    var pipelining = false
-    var mailAccepted = false
     /// Reply to each RCPT, by recipient index.
     var rcptReplies: [SMTPReply?]
     var messageReply: SMTPReply?
@@ -206,9 +214,9 @@ public struct SMTPClient: FactReporting {
         case .helo: return .helo
         case .startTLS, .tlsHandshake: return .startTLS
         case .auth: return .auth
-        case .transaction:
-            guard expectedIndex < expected.count else { return .data }
-            switch expected[expectedIndex] {
+        case .transaction(let transaction):
+            guard transaction.answered < transaction.expected.count else { return .data }
+            switch transaction.expected[transaction.answered] {
             case .mail: return .mail
             case .rcpt: return .rcpt
             case .data: return .data
@@ -475,10 +483,8 @@ public struct SMTPClient: FactReporting {
     // MARK: - Transaction
 
     mutating func startTransaction(now: Duration) {
-        state = .transaction
-        pipelining = capabilities.extensions.contains(.pipelining)
-        expected = [.mail] + job.recipients.indices.map { .rcpt($0) } + [.data]
-        expectedIndex = 0
+        let pipelining = capabilities.extensions.contains(.pipelining)
+        state = .transaction(Transaction(pipelining: pipelining, expected: [.mail] + job.recipients.indices.map { .rcpt($0) } + [.data]))
         var parameters = SMTPMailParameters()
         if capabilities.extensions.contains(.size) { parameters.size = job.data.count }
         if capabilities.extensions.contains(.eightBitMIME) && Self.hasEightBitBytes(job.data) { parameters.body = .eightBitMIME }
@@ -515,7 +521,6 @@ public struct SMTPClient: FactReporting {
         job = queuedJobs.removeFirst()
         rcptReplies = Array(repeating: nil, count: job.recipients.count)
         messageReply = nil
-        mailAccepted = false
         startTransaction(now: now)
     }
 
@@ -531,16 +536,25 @@ public struct SMTPClient: FactReporting {
 
     /// A 421 in the middle of a transaction: nothing more will come.
     mutating func consumeTransactionFailure(_ reply: SMTPReply) {
-        expectedIndex = expected.count
+        guard case .transaction(var transaction) = state else { return }
+        transaction.answered = transaction.expected.count
+        state = .transaction(transaction)
     }
 
     mutating func handleTransactionReply(_ reply: SMTPReply, now: Duration, into actions: inout [SMTPClientAction]) {
-        guard expectedIndex < expected.count else { return }
-        let which = expected[expectedIndex]
-        expectedIndex += 1
+        guard case .transaction(var transaction) = state else {
+            assertionFailure("SMTPClient: a transaction reply outside the transaction")
+            return
+        }
+        guard transaction.answered < transaction.expected.count else { return }
+        let which = transaction.expected[transaction.answered]
+        transaction.answered += 1
+        if case .mail = which { transaction.mailAccepted = reply.isPositiveCompletion }
+        // Back into the state before anything below moves it on (QUIT, the message).
+        state = .transaction(transaction)
+        let pipelining = transaction.pipelining, mailAccepted = transaction.mailAccepted
         switch which {
         case .mail:
-            mailAccepted = reply.isPositiveCompletion
             if !mailAccepted {
                 failure = SMTPSessionFailure(stage: .mail, reason: .reply(reply))
                 if !pipelining {
