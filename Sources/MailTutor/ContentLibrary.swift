@@ -91,14 +91,37 @@ public struct ContentLibrary: Sendable {
 
     /// Reads the files under `paths` (as `load` does) but parses a lesson or a scenario only when
     /// it is asked for; listing them composes only each file's head.
-    public static func index(paths: [String]) -> ContentLibrary {
-        let (files, _, listing) = read(paths: paths, reference: [])
+    ///
+    /// With `cache` (a file in the data directory), the entries of the files whose bytes it has
+    /// seen come from it (``IndexCache``: keyed by a digest of each file's bytes), without decoding
+    /// or composing those files; the others are read as without a cache and the cache is updated.
+    public static func index(paths: [String], cache cachePath: String? = nil) -> ContentLibrary {
+        var (files, _, listing) = read(paths: paths, reference: [], decode: cachePath == nil)
+        let cache = cachePath.map { IndexCache(path: $0) }
         var entries: [ContentEntry] = []
         var parsed: [String: Eager] = [:]
-        for file in files {
+        for index in files.indices {
+            var key: IndexCache.Key?
+            if let cache, let data = files[index].data {
+                let digest = IndexCache.digest(data)
+                key = digest
+                if let entry = cache.entry(digest, file: files[index].path) {
+                    entries.append(entry)
+                    continue
+                }
+                // Not seen: decoded now, with the problem `read` reports without a cache.
+                guard let text = String(validating: data, as: UTF8.self) else {
+                    listing.append(Diagnostic(file: files[index].path, line: 1, message: notUTF8))
+                    continue
+                }
+                files[index].text = text
+                files[index].data = nil
+            }
+            let file = files[index]
             guard let text = file.text else { continue }
             if let entry = Head.entry(text: text, file: file.path) {
                 entries.append(entry)
+                if let key { cache?.store(key, entry) }
                 continue
             }
             // No readable head: parse the whole file, for its entry or its diagnostics.
@@ -112,18 +135,27 @@ public struct ContentLibrary: Sendable {
             }
             parsed[file.path] = one
         }
+        cache?.save()
         return ContentLibrary(storage: Storage(files: files, entries: entries, diagnostics: listing, parsed: parsed))
     }
 
-    /// One file found under the paths, with its text (nil when it could not be read).
+    /// One file found under the paths: its text, or its bytes not yet decoded (nil both when it
+    /// could not be read).
     fileprivate struct File {
         var path: String
         var text: String?
+        var data: Data?
+
+        /// The text, decoded now if it was not (nil when the bytes are not UTF-8).
+        var contents: String? { text ?? data.flatMap { String(validating: $0, as: UTF8.self) } }
     }
 
+    private static let notUTF8 = LocalizedText(fr: "le fichier n'est pas en UTF-8", en: "the file is not UTF-8")
+
     /// The files under the paths, which of them are reported, and the problems met listing and
-    /// reading them (missing path, unreadable file, not UTF-8).
-    private static func read(paths: [String], reference: [String]) -> ([File], Set<String>, [Diagnostic]) {
+    /// reading them (missing path, unreadable file, not UTF-8). With `decode` false the bytes are
+    /// kept as they are and not checked (the caller decodes them).
+    private static func read(paths: [String], reference: [String], decode: Bool = true) -> ([File], Set<String>, [Diagnostic]) {
         let fm = FileManager.default
         var files: [File] = []
         var reported = Set<String>()
@@ -147,15 +179,16 @@ public struct ContentLibrary: Sendable {
                 found = [path]
             }
             for file in found {
-                let key = URL(fileURLWithPath: file).standardizedFileURL.resolvingSymlinksInPath().path
+                let key = canonicalPath(file)
                 guard seen.insert(key).inserted else { continue }
                 var entry = File(path: file, text: nil)
                 if let data = fm.contents(atPath: file) {
-                    if let text = String(validating: data, as: UTF8.self) {
+                    if !decode {
+                        entry.data = data
+                    } else if let text = String(validating: data, as: UTF8.self) {
                         entry.text = text
                     } else if isReported {
-                        diagnostics.append(Diagnostic(file: file, line: 1, message: LocalizedText(
-                            fr: "le fichier n'est pas en UTF-8", en: "the file is not UTF-8")))
+                        diagnostics.append(Diagnostic(file: file, line: 1, message: notUTF8))
                     }
                 } else if isReported {
                     diagnostics.append(Diagnostic(file: file, line: 0, message: LocalizedText(
@@ -166,6 +199,14 @@ public struct ContentLibrary: Sendable {
             }
         }
         return (files, reported, diagnostics)
+    }
+
+    /// The path with symbolic links, `.` and `..` resolved (`realpath`), to find a file named
+    /// twice; the path as given when it cannot be resolved.
+    private static func canonicalPath(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     /// What a fully parsed library holds.
@@ -200,7 +241,7 @@ public struct ContentLibrary: Sendable {
             var eager = Eager()
             eager.diagnostics = listing
             for file in files {
-                guard let text = file.text else { continue }
+                guard let text = file.contents else { continue }
                 eager.add(text: text, file: file.path)
             }
             eager.diagnostics += eager.library.crossReferenceDiagnostics()
@@ -303,7 +344,7 @@ public struct ContentLibrary: Sendable {
         /// need (a lesson's exercises and questions name scenarios: those are parsed too).
         private func parse(_ path: String) -> Eager? {
             if let done = parsed[path] { return done }
-            guard let text = files.first(where: { $0.path == path })?.text else { return nil }
+            guard let text = files.first(where: { $0.path == path })?.contents else { return nil }
             var one = Eager()
             one.add(text: text, file: path)
             parsed[path] = one  // before the references: a lesson naming its own file's scenario
@@ -329,23 +370,35 @@ public struct ContentLibrary: Sendable {
     /// error, a missing translation) gives nil, and the caller parses the whole file instead.
     enum Head {
         static func entry(text: String, file: String) -> ContentEntry? {
-            var isScenario = false
-            var cut: String.Index?
-            var seenID = false, seenTitle = false
-            let utf8 = text.utf8
-            var lineStart = utf8.startIndex
-            while lineStart < utf8.endIndex {
-                if let key = topLevelKey(utf8, at: lineStart) {
-                    if key == "world" || key == "steps" { isScenario = true }
-                    if cut == nil {
-                        if key == "id" { seenID = true } else if key == "title" { seenTitle = true } else if seenID && seenTitle { cut = lineStart }
+            var text = text
+            // One pass over the bytes (lines found with memchr): the kind, and where the head ends.
+            let (isScenario, cut, seenBoth) = text.withUTF8 { bytes -> (Bool, Int?, Bool) in
+                var isScenario = false
+                var cut: Int?
+                var seenID = false, seenTitle = false
+                guard let base = bytes.baseAddress else { return (false, nil, false) }
+                var lineStart = 0
+                while lineStart < bytes.count {
+                    if let key = topLevelKey(bytes, at: lineStart) {
+                        let name = bytes[key]
+                        if name.elementsEqual("world".utf8) || name.elementsEqual("steps".utf8) { isScenario = true }
+                        if cut == nil {
+                            if name.elementsEqual("id".utf8) {
+                                seenID = true
+                            } else if name.elementsEqual("title".utf8) {
+                                seenTitle = true
+                            } else if seenID && seenTitle {
+                                cut = lineStart
+                            }
+                        }
                     }
+                    guard let newline = memchr(base + lineStart, 0x0A, bytes.count - lineStart) else { break }
+                    lineStart = base.distance(to: newline.assumingMemoryBound(to: UInt8.self)) + 1
                 }
-                guard let newline = utf8[lineStart...].firstIndex(of: UInt8(ascii: "\n")) else { break }
-                lineStart = utf8.index(after: newline)
+                return (isScenario, cut, seenID && seenTitle)
             }
-            guard seenID, seenTitle else { return nil }
-            let head = String(text[..<(cut ?? text.endIndex)])
+            guard seenBoth else { return nil }
+            let head = cut.map { cut in text.withUTF8 { String(decoding: UnsafeBufferPointer(rebasing: $0[..<cut]), as: UTF8.self) } } ?? text
             let reader = NodeReader(file: file)
             guard let root = reader.compose(head), case let .mapping(mapping) = root else { return nil }
             var idNode: Node?, titleNode: Node?
@@ -361,20 +414,24 @@ public struct ContentLibrary: Sendable {
             return ContentEntry(kind: isScenario ? .scenario : .lesson, id: id, title: title, file: file)
         }
 
-        /// The key of a line `key:` starting at column 0 (letters, digits, `-`, `_`, `.`), or nil.
-        static func topLevelKey(_ utf8: String.UTF8View, at start: String.Index) -> String? {
+        /// The key of a line `key:` starting at column 0 (letters, digits, `-`, `_`, `.`), as the
+        /// range of its bytes, or nil.
+        static func topLevelKey(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int) -> Range<Int>? {
             var index = start
-            while index < utf8.endIndex {
-                let byte = utf8[index]
+            while index < bytes.count {
+                let byte = bytes[index]
                 let isKeyByte = (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x30 && byte <= 0x39)
                     || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
-                if isKeyByte { index = utf8.index(after: index); continue }
+                if isKeyByte { index += 1; continue }
                 guard byte == UInt8(ascii: ":"), index > start else { return nil }
-                let after = utf8.index(after: index)
-                if after < utf8.endIndex, ![UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t")].contains(utf8[after]) {
-                    return nil
+                let after = index + 1
+                if after < bytes.count {
+                    switch bytes[after] {
+                    case UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"): break
+                    default: return nil
+                    }
                 }
-                return String(Substring(utf8[start..<index]))
+                return start..<index
             }
             return nil
         }

@@ -37,12 +37,52 @@ public struct ContentLocation: Sendable, Equatable {
     }
 
     public static func contentFolders(_ base: String) -> [String] {
-        ["Lessons", "Scenarios"].map { (base as NSString).appendingPathComponent($0) }.filter(isDirectory)
+        ["Lessons", "Scenarios"].map { join(base, $0) }.filter(isDirectory)
     }
 
+    // Paths are handled as strings with POSIX calls (`stat`, `realpath`): this runs at every start,
+    // and Foundation's URL and FileManager cost a start of `maillab lessons` about a millisecond.
+
     static func isDirectory(_ path: String) -> Bool {
-        var directory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0
+    }
+
+    static func join(_ folder: String, _ name: String) -> String {
+        folder.hasSuffix("/") ? folder + name : folder + "/" + name
+    }
+
+    /// The path with `.`, `..` and repeated slashes taken out, without looking at the disk (what
+    /// `URL.standardized` does to a file path); relative paths are first made absolute.
+    static func standardized(_ path: String, currentDirectory: String = "/") -> String {
+        let absolute = path.hasPrefix("/") ? path : join(currentDirectory, path)
+        var parts: [Substring] = []
+        for part in absolute.split(separator: "/") {
+            switch part {
+            case ".": continue
+            case "..": if !parts.isEmpty { parts.removeLast() }
+            default: parts.append(part)
+            }
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    /// The folder holding the path's last component ("/" for a top-level one).
+    static func parent(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// The path with symbolic links resolved (`realpath`); the path itself when that fails.
+    static func resolved(_ path: String) -> String {
+        guard let real = realpath(path, nil) else { return path }
+        defer { free(real) }
+        return String(cString: real)
     }
 
     static func holdsContent(_ folder: String) -> Bool { !contentFolders(folder).isEmpty }
@@ -62,12 +102,12 @@ public struct ContentLocation: Sendable, Equatable {
         // 1. Beside the program: the path as run, then with symbolic links resolved.
         var programFolders: [String] = []
         if let executablePath, !executablePath.isEmpty {
-            let asRun = (executablePath as NSString).deletingLastPathComponent
-            let resolved = ((executablePath as NSString).resolvingSymlinksInPath as NSString).deletingLastPathComponent
-            for folder in [asRun, resolved] where !programFolders.contains(folder) { programFolders.append(folder) }
+            let asRun = parent(executablePath)
+            let real = parent(resolved(executablePath))
+            for folder in [asRun, real] where !programFolders.contains(folder) { programFolders.append(folder) }
         }
         for folder in programFolders {
-            let share = URL(fileURLWithPath: folder).appendingPathComponent("../share/maillab").standardizedFileURL.path
+            let share = standardized(join(folder, "../share/maillab"), currentDirectory: currentDirectory)
             if location.looked.contains(where: { $0.path == share }) { continue }
             if holdsContent(share) { return found(.besideProgram, share) }
             location.looked.append(Place(origin: .besideProgram, path: share, found: false))
@@ -85,19 +125,17 @@ public struct ContentLocation: Sendable, Equatable {
         var starts = [currentDirectory]
         for folder in programFolders where !starts.contains(folder) { starts.append(folder) }
         for start in starts {
-            var folder = URL(fileURLWithPath: start).standardizedFileURL
+            var path = standardized(start, currentDirectory: currentDirectory)
             for _ in 0..<64 {
-                let path = folder.path
-                if FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("Package.swift")),
-                   holdsContent(path) {
+                if exists(join(path, "Package.swift")), holdsContent(path) {
                     location.looked.append(Place(origin: .repository, path: start, found: true))
                     location.base = path
                     location.origin = .repository
                     return location
                 }
-                let parent = folder.deletingLastPathComponent()
-                if parent.path == folder.path { break }
-                folder = parent
+                let up = parent(path)
+                if up == path { break }
+                path = up
             }
             location.looked.append(Place(origin: .repository, path: start, found: false))
         }

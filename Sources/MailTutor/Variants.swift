@@ -19,6 +19,46 @@ import Yams
 ///   box-size: {follow: [box, [2, 3]]}                # the item at the index `box` drew
 /// ```
 public enum Variants {
+    /// The top-level `vars:` line and the lines under it (indented, blank or comments), after as
+    /// many empty lines as the file has before it, so that the nodes keep their lines. Nil when
+    /// there is no such line or more than one, or the file has YAML directives or document markers.
+    static func varsEntry(_ text: String) -> String? {
+        var text = text
+        let found = text.withUTF8 { bytes -> (lines: Int, block: Range<Int>)? in
+            guard let base = bytes.baseAddress else { return nil }
+            func starts(_ prefix: String.UTF8View, at index: Int) -> Bool {
+                bytes.count - index >= prefix.count && bytes[index..<index + prefix.count].elementsEqual(prefix)
+            }
+            var lineStart = 0, line = 0
+            var block: (line: Int, start: Int, end: Int?)?
+            while lineStart < bytes.count {
+                let first = bytes[lineStart]
+                if block != nil, block?.end == nil,
+                   ![UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "#"), UInt8(ascii: "\n"), UInt8(ascii: "\r")].contains(first) {
+                    block?.end = lineStart
+                }
+                if starts("vars:".utf8, at: lineStart) {
+                    let after = lineStart + 5
+                    if after == bytes.count || [UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r")].contains(bytes[after]) {
+                        if block != nil { return nil }
+                        block = (line, lineStart, nil)
+                    }
+                } else if first == UInt8(ascii: "%") || starts("---".utf8, at: lineStart) || starts("...".utf8, at: lineStart) {
+                    return nil
+                }
+                guard let newline = memchr(base + lineStart, 0x0A, bytes.count - lineStart) else { break }
+                lineStart = base.distance(to: newline.assumingMemoryBound(to: UInt8.self)) + 1
+                line += 1
+            }
+            guard let block else { return nil }
+            return (block.line, block.start..<(block.end ?? bytes.count))
+        }
+        guard let found else { return nil }
+        return text.withUTF8 { bytes in
+            String(repeating: "\n", count: found.lines) + String(decoding: UnsafeBufferPointer(rebasing: bytes[found.block]), as: UTF8.self)
+        }
+    }
+
     /// `{{name}}` markers are replaced in the whole file before it is parsed; a marker naming no
     /// variable is left as it is (the parser then reports the text as written).
     public static func expand(_ text: String, seed: String, file: String) -> (text: String, values: [String: String], errors: [Diagnostic]) {
@@ -27,7 +67,11 @@ public enum Variants {
         func fail(_ line: Int, _ fr: String, _ en: String) {
             errors.append(Diagnostic(file: file, line: line, message: LocalizedText(fr: fr, en: en)))
         }
-        guard let root = try? Yams.compose(yaml: text), let top = root.mapping,
+        // Only the `vars:` entry is composed (the rest of the file is parsed after the expansion);
+        // the whole file when that entry cannot be cut out on its own.
+        let document = varsEntry(text).flatMap { try? Yams.compose(yaml: $0, .basic, .default, .utf8) }
+            ?? (try? Yams.compose(yaml: text, .basic, .default, .utf8))
+        guard let root = document, let top = root.mapping,
               let vars = top.first(where: { $0.key.scalar?.string == "vars" })?.value else {
             return (text, [:], [])
         }

@@ -15,8 +15,25 @@ enum ContentLocator {
     }
 
     static func locate(environment: [String: String]) -> ContentLocation {
-        ContentLocation.locate(environment: environment, executablePath: Bundle.main.executablePath,
-                               currentDirectory: FileManager.default.currentDirectoryPath)
+        ContentLocation.locate(environment: environment, executablePath: executablePath,
+                               currentDirectory: currentDirectory)
+    }
+
+    static var currentDirectory: String {
+        guard let path = getcwd(nil, 0) else { return FileManager.default.currentDirectoryPath }
+        defer { free(path) }
+        return String(cString: path)
+    }
+
+    /// The running program (`/proc/self/exe` on Linux, which is what `Bundle.main` reads there,
+    /// without the cost of making the main bundle at every start).
+    static var executablePath: String? {
+        #if os(Linux)
+        var buffer = [CChar](repeating: 0, count: 4097)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        if count > 0 { return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+        #endif
+        return Bundle.main.executablePath
     }
 
     /// The `Lessons` and `Scenarios` folders found, or none (for `check PATH…`, which needs none).
@@ -40,7 +57,9 @@ enum ContentLocator {
     static func library(_ global: GlobalOptions, need: Need = .index) throws -> ContentLibrary {
         // Each learner gets their own values of the content's variants (`vars:`).
         ContentLibrary.variantSeed = global.learnerName
-        let library = ContentLibrary.index(paths: try requiredPaths(global))
+        // The heads of files seen before come from the data directory's index cache.
+        let cache = (global.dataDirectory as NSString).appendingPathComponent("cache/content-index")
+        let library = ContentLibrary.index(paths: try requiredPaths(global), cache: cache)
         switch need {
         case .index: break
         case let .lesson(id): _ = library.lesson(id)

@@ -6,7 +6,7 @@ import Foundation
 enum Entry {
     static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
-        if FrenchHelp.wanted(arguments, environment: ProcessInfo.processInfo.environment) {
+        if FrenchHelp.wanted(arguments, environment: GlobalOptions.processEnvironment) {
             let columns = isatty(STDOUT_FILENO) == 1 ? (LineEditor.terminalWidth() ?? 80) : 80
             print(FrenchHelp.text(arguments, columns: columns))
             exit(0)

@@ -22,7 +22,9 @@ struct GlobalOptions: ParsableArguments {
         }
     }
 
-    var environment: [String: String] { ProcessInfo.processInfo.environment }
+    /// The process environment, read once: Foundation builds a new dictionary at every read.
+    static let processEnvironment = ProcessInfo.processInfo.environment
+    var environment: [String: String] { Self.processEnvironment }
     var language: Language { Language.resolve(option: lang, environment: environment) }
     var color: Bool { !noColor && environment["NO_COLOR"] == nil && isatty(STDOUT_FILENO) == 1 }
 
