@@ -149,13 +149,13 @@ extension MTA {
         }
         switch decision {
         case .reject(let reply, let verdict):
-            inboundVerdicts.append(verdict)
+            Self.append(verdict, to: &inboundVerdicts, limit: historyLimit)
             recordChecked(verdict, queueID: "", port: listener.port)
             return .reject(reply)
         case .accept(let message, let folder, var verdict):
             let id = enqueue(envelope: envelope, data: message, session: session, folder: folder)
             verdict.queueID = id
-            inboundVerdicts.append(verdict)
+            Self.append(verdict, to: &inboundVerdicts, limit: historyLimit)
             recordChecked(verdict, queueID: id.text, port: listener.port)
             return .queued(id: id.text)
         }

@@ -22,10 +22,15 @@ public final class MTA {
     /// Logins and passwords for SMTP AUTH (submission).
     public private(set) var credentials: [String: String]
     public internal(set) var queue: MailQueue
-    /// What this MTA has done, one line per event, for the `queue` command and tests.
+    /// What this MTA has done, one line per event, for the `queue` command and tests: the last
+    /// ``historyLimit``/2 to ``historyLimit`` lines (a long `serve` keeps its memory bounded).
     public private(set) var log: [String] = []
+    /// Lines of ``log`` and verdicts of ``inboundVerdicts`` kept at most; reaching it drops the
+    /// older half.
+    public var historyLimit = 4000
     private var dateText: (seconds: Int64, text: String)?
-    /// The SPF/DKIM/DMARC verdicts on messages received on port 25, in order (with `inboundChecks`).
+    /// The SPF/DKIM/DMARC verdicts on messages received on port 25, in order (with `inboundChecks`),
+    /// bounded as ``log`` is.
     public internal(set) var inboundVerdicts: [InboundVerdict] = []
 
     var random: SeededRandom
@@ -238,7 +243,13 @@ public final class MTA {
 
     func note(_ line: @autoclosure () -> String) {
         guard keepsLog else { return }
-        log.append("\(world.now) \(configuration.hostname): \(line())")
+        Self.append("\(world.now) \(configuration.hostname): \(line())", to: &log, limit: historyLimit)
+    }
+
+    /// Appends to a bounded history, dropping its older half when it is full.
+    static func append<Element>(_ element: Element, to history: inout [Element], limit: Int) {
+        if history.count >= max(limit, 2) { history.removeFirst(history.count / 2) }
+        history.append(element)
     }
 }
 
