@@ -439,7 +439,16 @@ public struct FactView: Equatable, Sendable {
                 }
                 return item
             }
+            // `BODY[HEADER.FIELDS (A B)]` wanted: the whole header, or a field list holding A and B.
+            func fields(_ item: String) -> Set<Substring>? {
+                let opening = "body[header.fields ("
+                guard item.hasPrefix(opening), let close = item.firstIndex(of: ")") else { return nil }
+                return Set(item[item.index(item.startIndex, offsetBy: opening.count)..<close].split(separator: " "))
+            }
             let (cw, ca) = (canonical(w), canonical(a))
+            if let wantedFields = fields(cw) {
+                return ca == "body[header]" || fields(ca).map { wantedFields.isSubset(of: $0) } ?? false
+            }
             return cw == ca || (cw == "body[header]" && ca.hasPrefix("body[header.fields"))
         default:
             return w == a

@@ -122,6 +122,20 @@ import Testing
         #expect(FactView.same(key: "criteria", wanted: wanted, actual: actual) == matches)
     }
 
+    @Test(arguments: [
+        ("BODY[HEADER.FIELDS (DKIM-SIGNATURE AUTHENTICATION-RESULTS)]", "BODY.PEEK[HEADER.FIELDS (AUTHENTICATION-RESULTS DKIM-SIGNATURE FROM)]", true),
+        ("BODY[HEADER.FIELDS (DKIM-SIGNATURE AUTHENTICATION-RESULTS)]", "BODY.PEEK[HEADER]", true),
+        ("BODY[HEADER.FIELDS (DKIM-SIGNATURE AUTHENTICATION-RESULTS)]", "RFC822.HEADER", true),
+        ("BODY[HEADER.FIELDS (DKIM-SIGNATURE AUTHENTICATION-RESULTS)]", "BODY[HEADER.FIELDS (SUBJECT)]", false),
+        ("BODY[HEADER.FIELDS (DKIM-SIGNATURE AUTHENTICATION-RESULTS)]", "BODY[HEADER.FIELDS (DKIM-SIGNATURE)]", false),
+        ("BODY[HEADER.FIELDS (DKIM-SIGNATURE)]", "BODY[HEADER.FIELDS.NOT (DKIM-SIGNATURE)]", false),
+        ("BODY[HEADER.FIELDS (DKIM-SIGNATURE)]", "BODY[TEXT]", false),
+        ("BODY[HEADER]", "BODY[HEADER.FIELDS (SUBJECT)]", true),
+    ])
+    func fetchedHeaderFieldsMatchTheFieldsAsked(wanted: String, actual: String, matches: Bool) {
+        #expect(FactView.same(key: "items", wanted: wanted, actual: actual) == matches)
+    }
+
     @Test func anyOfAcceptsEquivalentWays() {
         let world = world()
         let ways = [Self.pattern("list", ["pattern": ["Work.%"], "reference": [""]]),
