@@ -25,11 +25,16 @@ import Testing
           solution: ["send alice@example.com bob@company.org Hi", "x", ".", "advance 1m"]
     """
 
-    @Test func anInvariantHoldingAtTheStartIsNotAnnouncedAsMet() {
-        let library = Fixtures.library([("Lessons/keep.yaml", Self.lesson)])
+    /// The tutor on the real simulation, with one lesson.
+    static func core(_ lesson: String) -> ReplCore {
+        let library = Fixtures.library([("Lessons/lesson.yaml", lesson)])
         #expect(library.diagnostics.isEmpty, "\(library.diagnostics)")
-        let core = ReplCore(environment: ReplCore.Environment(library: library, driver: SimulatedWorldDriver(), store: nil,
-                                                              learner: "ana", clock: StepClock().now), language: .en)
+        return ReplCore(environment: ReplCore.Environment(library: library, driver: SimulatedWorldDriver(), store: nil,
+                                                          learner: "ana", clock: StepClock().now), language: .en)
+    }
+
+    @Test func anInvariantHoldingAtTheStartIsNotAnnouncedAsMet() {
+        let core = Self.core(Self.lesson)
         let opening = core.evaluate("lesson keep-lesson").text
         #expect(opening.contains("Queue of mail.example.com empty"), "\(opening)")
         #expect(!opening.contains("Goal met: Queue of mail.example.com empty"), "\(opening)")
@@ -61,10 +66,7 @@ import Testing
     """
 
     @Test func anErrorThatMeetsAGoalGetsNoHintOfferAnotherDoes() {
-        let library = Fixtures.library([("Lessons/error.yaml", Self.sequenceError)])
-        #expect(library.diagnostics.isEmpty, "\(library.diagnostics)")
-        let core = ReplCore(environment: ReplCore.Environment(library: library, driver: SimulatedWorldDriver(), store: nil,
-                                                              learner: "ana", clock: StepClock().now), language: .en)
+        let core = Self.core(Self.sequenceError)
         _ = core.evaluate("lesson error-lesson")
         _ = core.evaluate("EHLO x")
         let wanted = core.evaluate("RCPT TO:<bob@company.org>").text
