@@ -162,35 +162,45 @@ public struct FactRecord: Hashable, Sendable {
     }
 }
 
-/// The world's journal of facts, bounded: once `limit` records are kept, the oldest half-window is
-/// dropped. Readers keep the sequence number they read up to and ask for what came after.
-public struct FactJournal: Sendable {
+/// A bounded journal: once `limit` records are kept, the oldest half is dropped. Every record
+/// gets a sequence number (from 0, never reused); readers keep the number they read up to and
+/// ask for what came after. The world keeps two: its facts (``FactJournal``) and the ends of its
+/// servers' replies (``ReplyJournal``).
+public struct BoundedJournal<Record: Sendable>: Sendable {
     public let limit: Int
-    public private(set) var records: [FactRecord] = []
-    /// Sequence number the next record gets.
-    public private(set) var nextSequence = 0
-    /// Records dropped to stay within the limit.
+    public private(set) var records: [Record] = []
+    /// Records dropped to stay within the limit (the sequence number of the first one kept).
     public private(set) var dropped = 0
+    /// Sequence number the next record gets.
+    public var nextSequence: Int { dropped + records.count }
 
     public init(limit: Int = 20_000) {
         self.limit = max(limit, 2)
     }
 
-    public mutating func append(_ fact: ProtocolFact, context: FactContext) {
+    /// Appends the record `make` builds for the next sequence number.
+    public mutating func append(_ make: (_ sequence: Int) -> Record) {
         if records.count >= limit {
             let cut = limit / 2
             records.removeFirst(cut)
             dropped += cut
         }
-        records.append(FactRecord(sequence: nextSequence, context: context, fact: fact))
-        nextSequence += 1
+        records.append(make(nextSequence))
     }
 
     /// Records with a sequence number at or above `sequence` that are still kept.
-    public func records(since sequence: Int) -> ArraySlice<FactRecord> {
-        guard let first = records.first else { return [] }
-        let start = max(0, sequence - first.sequence)
+    public func records(since sequence: Int) -> ArraySlice<Record> {
+        let start = max(0, sequence - dropped)
         return start < records.count ? records[start...] : []
+    }
+}
+
+/// The world's journal of facts.
+public typealias FactJournal = BoundedJournal<FactRecord>
+
+extension BoundedJournal where Record == FactRecord {
+    public mutating func append(_ fact: ProtocolFact, context: FactContext) {
+        append { FactRecord(sequence: $0, context: context, fact: fact) }
     }
 }
 

@@ -101,35 +101,12 @@ public struct ReplyRecord: Hashable, Sendable {
     }
 }
 
-/// The world's journal of server replies, bounded like the ``FactJournal``: once `limit` records
-/// are kept, the oldest half is dropped. Readers keep the sequence number they read up to.
-public struct ReplyJournal: Sendable {
-    public let limit: Int
-    public private(set) var records: [ReplyRecord] = []
-    /// Sequence number the next record gets.
-    public private(set) var nextSequence = 0
-    /// Records dropped to stay within the limit.
-    public private(set) var dropped = 0
+/// The world's journal of server replies (bounded like its facts).
+public typealias ReplyJournal = BoundedJournal<ReplyRecord>
 
-    public init(limit: Int = 20_000) {
-        self.limit = max(limit, 2)
-    }
-
+extension BoundedJournal where Record == ReplyRecord {
     public mutating func append(_ reply: ServerReply, session: Int, time: Duration) {
-        if records.count >= limit {
-            let cut = limit / 2
-            records.removeFirst(cut)
-            dropped += cut
-        }
-        records.append(ReplyRecord(sequence: nextSequence, session: session, time: time, reply: reply))
-        nextSequence += 1
-    }
-
-    /// Records with a sequence number at or above `sequence` that are still kept.
-    public func records(since sequence: Int) -> ArraySlice<ReplyRecord> {
-        guard let first = records.first else { return [] }
-        let start = max(0, sequence - first.sequence)
-        return start < records.count ? records[start...] : []
+        append { ReplyRecord(sequence: $0, session: session, time: time, reply: reply) }
     }
 
     /// The replies of connection `session` still kept, in order.
