@@ -965,9 +965,23 @@ public final class ReplCore {
             lesson = cursor
             if case let .session(open) = context { open.session.close(); context = .top }
             var notice: String
-            if exercise.continues, world != nil, let previous, previous.scenario == exercise.scenario, !freshWorldWanted {
+            if exercise.continues, world != nil, let previous, previous.scenario == exercise.scenario, !freshWorldWanted,
+               worldLeftBy == previous.id {
                 notice = t("(Cet exercice continue dans le réseau de l'exercice précédent.)\n",
                            "(This exercise continues in the network of the previous exercise.)\n")
+            } else if exercise.continues, let previous, previous.scenario == exercise.scenario {
+                // The previous exercise was skipped, jumped over or is being restarted: the network
+                // this one needs is the one its solution leaves, so it is played on a fresh world.
+                guard let continued = worldContinuing(found, index: cursor.exercise - 1) else {
+                    return t("Monde indisponible pour cet exercice.\n", "World unavailable for this exercise.\n")
+                }
+                world = continued
+                wireCursor = continued.wireLog().count
+                notice = freshWorldWanted
+                    ? t("(Cet exercice repart du réseau tel que l'exercice précédent le laisse, rejoué depuis le début.)\n",
+                        "(This exercise starts again from the network as the previous exercise leaves it, replayed from the start.)\n")
+                    : t("(Cet exercice continue le précédent, qui n'a pas été terminé ici : sa solution a été jouée pour vous, et le réseau est tel qu'elle le laisse.)\n",
+                        "(This exercise continues the previous one, which was not finished here: its solution was played for you, and the network is as it leaves it.)\n")
             } else {
                 do {
                     let scenario = exercise.scenario.flatMap { env.library.scenario($0) }
@@ -983,6 +997,7 @@ public final class ReplCore {
                            "(This exercise starts from a fresh network\(named): what you did before is not there.)\n")
             }
             freshWorldWanted = false
+            worldLeftBy = nil
             notice = t("\nExercice \(cursor.exercise)/\(found.exercises.count) ", "\nExercise \(cursor.exercise)/\(found.exercises.count) ") + notice
             return notice + startTask(exercise.task, lessonID: found.id, exerciseID: exercise.id)
         }
@@ -1015,6 +1030,28 @@ public final class ReplCore {
 
     /// Set by `reset`: the exercise restarts on a fresh world even when it continues another.
     private var freshWorldWanted = false
+
+    /// The exercise whose completion left the current world as it is (nil once another exercise
+    /// starts on it unfinished): an exercise that `continues:` goes on in this world only then.
+    private var worldLeftBy: String?
+
+    /// The world as exercise `index` of `found` starts when the exercises it continues were done
+    /// by their solutions: a fresh world, the solutions played at a REPL that records nothing
+    /// (what `maillab check` does too).
+    private func worldContinuing(_ found: Lesson, index: Int) -> TutorWorld? {
+        var first = index
+        while first > 0, found.exercises[first].continues { first -= 1 }
+        var quiet = env
+        quiet.store = nil
+        let player = ReplCore(environment: quiet, language: language)
+        _ = player.openExercise(lesson: found.id, index: first)
+        for previous in first..<index {
+            for line in found.exercises[previous].task.solution ?? [] { _ = player.evaluate(line) }
+            _ = player.evaluate("next")
+        }
+        if case let .session(open) = player.context { open.session.close() }
+        return player.world
+    }
 
     private func back() -> String {
         if let runner {
@@ -1067,6 +1104,7 @@ public final class ReplCore {
 
     /// Records a completed exercise (called once when its goals are all met).
     private func recordCompletion(_ active: ActiveTask) {
+        worldLeftBy = active.exerciseID
         let seconds = max(0, Int(env.clock().timeIntervalSince(active.startedAt)))
         try? env.store?.recordExercise(learner: env.learner, lesson: active.lessonID, exercise: active.exerciseID, status: "completed",
                                        hintsUsed: active.hintsUsed, seconds: seconds, language: language, at: env.clock())
