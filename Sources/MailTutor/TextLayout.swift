@@ -64,9 +64,8 @@ public enum TextLayout {
             }
         }
         var hang = indent
-        if indent == leading, let second = glued.indices.dropFirst().first(where: { glued[$0].gap >= 2 }) {
-            let column = columns(leading) + glued[..<second].reduce(0) { $0 + $1.gap + columns($1.text) } + glued[second].gap
-            if column <= width * 2 / 3 { hang = String(repeating: " ", count: column) }
+        if !leading.isEmpty, indent == leading, let column = hangColumn(of: line, width: width) {
+            hang = String(repeating: " ", count: column)
         }
         var out = ""
         var current = leading
@@ -137,7 +136,7 @@ public enum TextLayout {
                 // Laid out on purpose: kept as written, and wrapped only when wider than the
                 // terminal, under its second column (a table's text, a sample's comment).
                 if let pending = row, let width, columns(pending) > width,
-                   line.prefix(while: { $0 == " " }).count == textColumn(of: pending) {
+                   line.prefix(while: { $0 == " " }).count == hangColumn(of: pending, width: width) {
                     row = pending + " " + line.drop { $0 == " " }
                     continue
                 }
@@ -158,22 +157,28 @@ public enum TextLayout {
         return output.joined(separator: "\n")
     }
 
-    /// The column where the second column of an indented row starts (after its first run of two
-    /// or more spaces), or nil.
-    static func textColumn(of line: String) -> Int? {
+    /// Where the continuation lines of an indented row go: under the text of a list item
+    /// (`1. `, `- `), else under the last column that starts after a run of two or more spaces
+    /// within two thirds of the width (a table's text column, a sample's comment); nil when the
+    /// row has neither.
+    static func hangColumn(of line: String, width: Int) -> Int? {
         let characters = Array(line)
-        var index = characters.prefix { $0 == " " }.count
+        let leading = characters.prefix { $0 == " " }.count
+        let body = String(characters[leading...])
+        if isListItem(Substring(body)) { return leading + body.prefix { !$0.isWhitespace }.count + 1 }
+        var found: Int?
+        var index = leading
         while index < characters.count {
             if characters[index] == " " {
                 var end = index
                 while end < characters.count, characters[end] == " " { end += 1 }
-                if end - index >= 2, end < characters.count { return end }
+                if end - index >= 2, end < characters.count, end <= width * 2 / 3 { found = end }
                 index = end
             } else {
                 index += 1
             }
         }
-        return nil
+        return found
     }
 }
 

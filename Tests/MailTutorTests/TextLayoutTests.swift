@@ -61,6 +61,28 @@ import Testing
         #expect(TextLayout.reflow(text, width: nil).contains("verrouillé la boîte pour cette\n"))
     }
 
+    @Test func aThreeColumnRowAndAnIndentedListItemHangUnderTheirText() {
+        let text = """
+        Trois protocoles :
+
+          SMTP  (RFC 5321)  pousse le message vers l'avant : du client vers son serveur, puis de
+                            serveur en serveur jusqu'au domaine du destinataire ;
+          POP3  (RFC 1939)  rapatrie.
+
+          1. Le client d'Alice se connecte à mail.example.com sur le port 587 (soumission), s'authentifie
+             et lui confie le message.
+        """
+        let out = TextLayout.reflow(text, width: 80).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(out.allSatisfy { $0.count <= 80 }, "\(out)")
+        let smtp = out.firstIndex { $0.hasPrefix("  SMTP  (RFC 5321)  pousse") }!
+        let pop3 = out.firstIndex { $0.hasPrefix("  POP3  (RFC 1939)  rapatrie.") }!
+        #expect(pop3 > smtp + 1)
+        #expect(out[(smtp + 1)..<pop3].allSatisfy { $0.hasPrefix(String(repeating: " ", count: 20)) && $0.dropFirst(20).first != " " }, "\(out)")
+        let item = out.firstIndex { $0.hasPrefix("  1. Le client") }!
+        #expect(out[item + 1].hasPrefix("     ") && out[item + 1].dropFirst(5).first != " ", "\(out)")
+        #expect(out[(item + 1)...].joined(separator: " ").contains("et lui confie le message."), "\(out)")
+    }
+
     @Test func ordinaryTextStillWrapsWithOneSpaceBetweenWords() {
         let text = "One two three four five six seven eight nine ten eleven twelve"
         let wrapped = TextLayout.wrapLine(text, width: 20, indent: "  ")
