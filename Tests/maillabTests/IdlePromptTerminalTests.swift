@@ -72,7 +72,7 @@ import Glibc
         /// Types `quit` after leaving any context, waits for the exit; kills after 10 s.
         func finish() -> Int32 {
             type("\u{4}")
-            if !read(until: "maillab> ", seconds: 3).contains("maillab> ") {
+            if !read(until: "maillab> ", seconds: 20).contains("maillab> ") {
                 let stty = Process()
                 stty.executableURL = URL(fileURLWithPath: "/bin/stty")
                 stty.arguments = ["-a", "-F", terminal.slavePath]
@@ -164,13 +164,13 @@ import Glibc
         // The prompt comes back under the push with the partly typed line.
         var shown = pushed
         if let exists = shown.range(of: "* 1 EXISTS") { shown = String(shown[exists.upperBound...]) }
-        if !shown.contains(prompt + "DO") { shown += program.read(until: prompt + "DO", seconds: 5) }
+        if !shown.contains(prompt + "DO") { shown += program.read(until: prompt + "DO", seconds: 20) }
         #expect(shown.contains(prompt + "DO"), "prompt not redrawn after the push: \(program.seen)")
         program.type("NE\r")
         let done = program.read(until: "a3 OK")
         #expect(done.contains("a3 OK"), "\(program.seen)")
         #expect(!done.contains("EXISTS"), "the push was already shown: \(done)")
-        _ = program.read(until: prompt, seconds: 3)
+        _ = program.read(until: prompt, seconds: 20)
         let status = program.finish()
         #expect(status == 0, "\(program.seen.suffix(800))")
     }
@@ -188,17 +188,17 @@ import Glibc
         let prompt = "mail.example.com:587> "
         _ = program.read(until: prompt)
         program.type("EHLO pc")
-        _ = program.read(until: "EHLO pc", seconds: 3)
+        _ = program.read(until: "EHLO pc", seconds: 20)
         program.type("\u{3}")
-        let cancelled = program.read(until: "nothing sent", seconds: 5)
+        let cancelled = program.read(until: "nothing sent", seconds: 20)
         #expect(cancelled.contains("(line cancelled, nothing sent"), "\(program.seen)")
-        _ = program.read(until: prompt, seconds: 3)
+        _ = program.read(until: prompt, seconds: 20)
         program.type("NOOP\r")
         let after = program.read(until: "250 2.0.0 Ok")
         #expect(after.contains("S: 250 2.0.0 Ok"), "\(program.seen)")
         #expect(!program.seen.contains(": EHLO pc"), "the cancelled line crossed the wire: \(program.seen)")
         #expect(!program.seen.contains("500 5.5"), "an empty or cut command reached the server: \(program.seen)")
-        _ = program.read(until: prompt, seconds: 3)
+        _ = program.read(until: prompt, seconds: 20)
         let status = program.finish()
         #expect(status == 0, "\(program.seen.suffix(800))")
     }

@@ -105,7 +105,7 @@ import Glibc
         terminal.type("b64 ça\r")
         let encoded = terminal.read(until: "w6dh")
         #expect(encoded.contains("w6dh"), "\(encoded)")
-        _ = terminal.read(until: "maillab> ", seconds: 2)
+        _ = terminal.read(until: "maillab> ", seconds: 20)
         terminal.type("sniff on\r")
         _ = terminal.read(until: "Sniffing on.")
         terminal.type("connect mail.example.com 587\r")
@@ -116,7 +116,7 @@ import Glibc
         // server then refuses 8-bit bytes in a command, as Postfix does).
         #expect(sent.contains("learner-pc > mail.example.com:587: NOOP Bonjour Bob, ça va ?"), "\(sent)")
         terminal.type("\u{4}")  // Ctrl-D leaves the session
-        _ = terminal.read(until: "maillab> ", seconds: 3)
+        _ = terminal.read(until: "maillab> ", seconds: 20)
         _ = quit(process, terminal)
     }
 
@@ -182,7 +182,7 @@ import Glibc
         let clear = terminal.read(until: "in clear")
         #expect(clear.contains("crossed the network in clear"), "\(clear)")
         terminal.type("\u{4}")
-        _ = terminal.read(until: "maillab> ", seconds: 3)
+        _ = terminal.read(until: "maillab> ", seconds: 20)
         #expect(quit(process, terminal) == 0)
         let history = try String(contentsOf: data.appendingPathComponent("history"), encoding: .utf8)
         #expect(!history.contains("AGFsaWNlAG15cGFzc3dvcmQ="), "\(history)")
