@@ -596,7 +596,10 @@ public final class ReplCore {
         if let last = exchange.lines.last {
             lastReply = (last, kind)
             saslPending = exchange.reply.map { $0.awaiting == .saslResponse || $0.awaiting == .literal } ?? false
-            if exchange.reply?.status == .negative { out += explainError(last, kind: kind) }
+            if exchange.reply?.status == .negative {
+                out += explainError(last, kind: kind)
+                if !open.inData, let note = tutorCommandNote(line, kind: kind) { out += note }
+            }
         }
         if open.session.isClosed || exchange.events.contains(.closed) {
             context = .top
@@ -605,6 +608,23 @@ public final class ReplCore {
             context = .session(open)
         }
         return out
+    }
+
+    /// A tutor command typed at a server's prompt (`next`, `hint`, `lesson smtp`) went to the
+    /// server, which refused it: the learner is told how to reach the tutor from a session. Words
+    /// the session's protocol knows (QUIT, HELP, LIST…) are left alone.
+    private func tutorCommandNote(_ line: String, kind: MailProtocol) -> String? {
+        let words = line.split(separator: " ")
+        guard let first = words.first.map({ $0.lowercased() }), ReplCommands.names.contains(first) else { return nil }
+        let known = ProtocolVocabulary.words(for: kind).map { $0.split(separator: " ").first.map { $0.lowercased() } ?? "" }
+        if kind != .imap, known.contains(first) { return nil }
+        // An IMAP line starts with a tag: a lone word or "next 2" cannot be a command, but
+        // "a1 list" is (the first word is then the tag, not a tutor command).
+        if kind == .imap, words.count > 1, known.contains(words[1].lowercased()) { return nil }
+        return paint(t("» « \(first) » est une commande du tuteur : le serveur l'a reçue comme une ligne du protocole. Dans une session, "
+                       + "tapez « !\(line) », ou fermez d'abord la session (Ctrl-D).",
+                       "» '\(first)' is a tutor command: the server got it as a protocol line. Inside a session, type "
+                       + "'!\(line)', or close the session first (Ctrl-D)."), "36") + "\n"
     }
 
     /// The world describes TLS in English ("HOST, certificate verified against the MailLab CA").

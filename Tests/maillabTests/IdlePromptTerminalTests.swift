@@ -72,7 +72,16 @@ import Glibc
         /// Types `quit` after leaving any context, waits for the exit; kills after 10 s.
         func finish() -> Int32 {
             type("\u{4}")
-            if !read(until: "maillab> ", seconds: 20).contains("maillab> ") {
+            // Clean-up (what the test checks came before): on a loaded machine Ctrl-D at a session
+            // prompt has been seen to reach the line as a character instead of ending it (an open
+            // bug, docs/repl.md); then the line is killed (Ctrl-U) and `!quit` leaves the session.
+            var left = read(until: "maillab> ", seconds: 20).contains("maillab> ")
+            if !left {
+                seen += "\n[Ctrl-D did not leave the session: Ctrl-U, !quit]\n"
+                type("\u{15}!quit\r")
+                left = read(until: "maillab> ", seconds: 20).contains("maillab> ")
+            }
+            if !left {
                 let stty = Process()
                 stty.executableURL = URL(fileURLWithPath: "/bin/stty")
                 stty.arguments = ["-a", "-F", terminal.slavePath]
@@ -131,6 +140,8 @@ import Glibc
     /// before DONE; the two letters typed meanwhile are still there and DONE ends IDLE.
     @Test(.enabled(if: TerminalTests.available, "no pseudo-terminal (/dev/ptmx) on this machine"))
     func idlePushIsPrintedAtThePromptBeforeDone() throws {
+        PseudoTerminalTurn.lock.lock()
+        defer { PseudoTerminalTurn.lock.unlock() }
         let data = try CommandLineTests.tempDir()
         let program = try Program(arguments: ["--data-dir", data.path, "--lang", "en"], environment: [:])
         _ = program.read(until: "maillab> ")
@@ -179,6 +190,8 @@ import Glibc
     /// (the tap sees none), and the next command is answered normally.
     @Test(.enabled(if: TerminalTests.available, "no pseudo-terminal (/dev/ptmx) on this machine"))
     func controlCAtASessionPromptSendsNothing() throws {
+        PseudoTerminalTurn.lock.lock()
+        defer { PseudoTerminalTurn.lock.unlock() }
         let data = try CommandLineTests.tempDir()
         let program = try Program(arguments: ["--data-dir", data.path, "--lang", "en"], environment: [:])
         _ = program.read(until: "maillab> ")

@@ -62,6 +62,16 @@ import Glibc
 
     /// Types `quit` and reads the terminal until the program exits (a full pty buffer would
     /// block its last writes); kills it after 10 s so that a hang fails instead of waiting.
+    /// Ctrl-D leaves the session. On a loaded machine it has been seen to reach the line as a
+    /// character instead (an open bug, docs/repl.md): then the line is killed (Ctrl-U) and
+    /// `!quit` leaves the session, so that the test's own checks still decide.
+    func leaveSession(_ terminal: Terminal) {
+        terminal.type("\u{4}")
+        if terminal.read(until: "maillab> ", seconds: 20).contains("maillab> ") { return }
+        terminal.type("\u{15}!quit\r")
+        _ = terminal.read(until: "maillab> ", seconds: 20)
+    }
+
     func quit(_ process: Process, _ terminal: Terminal) -> Int32 {
         terminal.type("quit\r")
         let deadline = Date().addingTimeInterval(10)
@@ -98,6 +108,8 @@ import Glibc
     @Test(.enabled(if: TerminalTests.available, "no pseudo-terminal (/dev/ptmx) on this machine"),
           arguments: [["LANG": "C.UTF-8"], [:]])
     func accentedKeystrokesReachTheServer(environment: [String: String]) throws {
+        PseudoTerminalTurn.lock.lock()
+        defer { PseudoTerminalTurn.lock.unlock() }
         let terminal = try #require(Terminal())
         let process = try launch(terminal, environment: environment)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
@@ -115,8 +127,7 @@ import Glibc
         // The tap shows the bytes that crossed the simulated network, decoded as UTF-8 (the
         // server then refuses 8-bit bytes in a command, as Postfix does).
         #expect(sent.contains("learner-pc > mail.example.com:587: NOOP Bonjour Bob, ça va ?"), "\(sent)")
-        terminal.type("\u{4}")  // Ctrl-D leaves the session
-        _ = terminal.read(until: "maillab> ", seconds: 20)
+        leaveSession(terminal)
         _ = quit(process, terminal)
     }
 
@@ -154,6 +165,8 @@ import Glibc
     /// A password typed in clear is pointed out, and the history file keeps no password.
     @Test(.enabled(if: TerminalTests.available, "no pseudo-terminal (/dev/ptmx) on this machine"))
     func clearSecretIsPointedOutAndHistoryIsRedacted() throws {
+        PseudoTerminalTurn.lock.lock()
+        defer { PseudoTerminalTurn.lock.unlock() }
         let terminal = try #require(Terminal())
         let data = try CommandLineTests.tempDir()
         let process = Process()
@@ -181,11 +194,16 @@ import Glibc
         terminal.type("AUTH PLAIN AGFsaWNlAG15cGFzc3dvcmQ=\r")
         let clear = terminal.read(until: "in clear")
         #expect(clear.contains("crossed the network in clear"), "\(clear)")
-        terminal.type("\u{4}")
-        _ = terminal.read(until: "maillab> ", seconds: 20)
+        leaveSession(terminal)
         #expect(quit(process, terminal) == 0)
         let history = try String(contentsOf: data.appendingPathComponent("history"), encoding: .utf8)
         #expect(!history.contains("AGFsaWNlAG15cGFzc3dvcmQ="), "\(history)")
         #expect(history.contains("AUTH") && history.contains("****"), "\(history)")
     }
+}
+
+/// The tests that drive `maillab` on a pseudo-terminal take turns: run side by side on a loaded
+/// 2-core machine, their keystrokes (Ctrl-D at a session prompt) were seen to go astray.
+enum PseudoTerminalTurn {
+    static let lock = NSLock()
 }
