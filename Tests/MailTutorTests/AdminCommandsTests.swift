@@ -6,10 +6,7 @@ import Testing
 /// configures its MTA with `mta`; the receiving MTA's checks are journalled as `checked` facts and
 /// `dns:` state goals read the zone live.
 @Suite struct AdminCommandsTests {
-    static var library: ContentLibrary {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return ContentLibrary.load(paths: [root.appendingPathComponent("Lessons").path, root.appendingPathComponent("Scenarios").path])
-    }
+    static var library: ContentLibrary { Fixtures.course }
 
     static func world() throws -> TutorWorld {
         let scenario = try #require(library.scenario("capstone-setup"))

@@ -7,10 +7,7 @@ import Testing
 /// REPL plays the predecessor's solution on a fresh world first, so the exercise can still be done
 /// (the capstone's two-devices needs the message across-domains sends).
 @Suite struct ContinuingExerciseTests {
-    static var library: ContentLibrary {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return ContentLibrary.load(paths: [root.appendingPathComponent("Lessons").path, root.appendingPathComponent("Scenarios").path])
-    }
+    static var library: ContentLibrary { Fixtures.course }
 
     static func core() -> ReplCore {
         ReplCore(environment: ReplCore.Environment(library: library, driver: SimulatedWorldDriver(), store: nil,

@@ -5,10 +5,7 @@ import Testing
 /// Issue 13: during IDLE the learner sees the server's push as it happens — here, right after the
 /// `!advance` that lets the backup MX hand the message over — before typing DONE.
 @Suite struct IdlePushTests {
-    static var library: ContentLibrary {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return ContentLibrary.load(paths: [root.appendingPathComponent("Lessons").path, root.appendingPathComponent("Scenarios").path])
-    }
+    static var library: ContentLibrary { Fixtures.course }
 
     @Test func existsIsShownBeforeDone() throws {
         let core = ReplCore(environment: ReplCore.Environment(library: Self.library, driver: SimulatedWorldDriver(), store: nil,

@@ -284,6 +284,12 @@ enum Fixtures {
         explanation: {fr: 220., en: 220.}
     """
 
+    /// The repository's own Lessons/ and Scenarios/ (the shipped course).
+    static var course: ContentLibrary {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return ContentLibrary.load(paths: [root.appendingPathComponent("Lessons").path, root.appendingPathComponent("Scenarios").path])
+    }
+
     static func library(_ texts: [(String, String)]) -> ContentLibrary {
         var library = ContentLibrary()
         for (file, text) in texts { library.add(text: text, file: file) }

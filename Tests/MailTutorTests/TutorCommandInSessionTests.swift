@@ -7,9 +7,7 @@ import Testing
 /// Lines the protocol knows are not flagged.
 @Suite struct TutorCommandInSessionTests {
     static func core(_ language: Language = .en) -> ReplCore {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let library = ContentLibrary.load(paths: [root.appendingPathComponent("Lessons").path, root.appendingPathComponent("Scenarios").path])
-        return ReplCore(environment: ReplCore.Environment(library: library, driver: SimulatedWorldDriver(), store: nil,
+        ReplCore(environment: ReplCore.Environment(library: Fixtures.course, driver: SimulatedWorldDriver(), store: nil,
                                                           learner: "t", clock: { Date(timeIntervalSince1970: 0) }),
                         language: language)
     }
