@@ -120,7 +120,8 @@ final class LineEditor {
     /// libedit's character-read function (EL_GETCFN): polls standard input every
     /// `pollInterval` ms and, while no key comes, hands the time waited to `whileWaiting`; then
     /// reads one byte at a time and decodes the locale's multi-byte characters, as libedit's own
-    /// function does. Returns 1 with a character, 0 at end of input, -1 on error or Ctrl-C
+    /// function does; a NUL byte (a Ctrl-D typed ahead in cooked mode) is handed on as Ctrl-D.
+    /// Returns 1 with a character, 0 at end of input, -1 on error or Ctrl-C
     /// (libedit then ends `el_gets` and `readLine` reports `.interrupted`).
     fileprivate func readCharacter(into character: UnsafeMutablePointer<wchar_t>) -> Int32 {
         var state = mbstate_t()
@@ -152,6 +153,16 @@ final class LineEditor {
             if count == 0 {
                 character.pointee = 0
                 return 0
+            }
+            if byte == 0 {
+                // A Ctrl-D typed ahead, while the terminal was still in cooked mode between two
+                // lines (the learner types before the prompt is back), is kept by the kernel as an
+                // end-of-file mark, a NUL byte; libedit then reads it in raw mode, where NUL is bound
+                // to ed-quoted-insert: the terminal stayed in quote mode and every key after it, a
+                // second Ctrl-D, Ctrl-U, Ctrl-C, went into the line as a character. A NUL is read as
+                // the Ctrl-D it was (end of input on an empty line).
+                character.pointee = 4
+                return 1
             }
             var wide: wchar_t = 0
             let result = withUnsafePointer(to: &byte) { pointer in
