@@ -213,6 +213,10 @@ final class LearnerSession: TutorSession {
                 owner.run(until: { tlsUp || closeReason != nil }, patience: Self.patience)
                 if tlsUp {
                     events.append(.tlsEstablished("\(target.name), certificate verified against the MailLab CA"))
+                    // The client is up first (TLS 1.3: its Finished is still on the way); the
+                    // server reports TLS when that arrives. Wait for it, so that a goal on the
+                    // server's fact ticks with STARTTLS's own line, not with the next one.
+                    owner.run(until: { serverReportedTLS(on: connection.id) || closeReason != nil }, patience: Self.patience)
                 }
             }
         case .nothing?:
@@ -238,6 +242,15 @@ final class LearnerSession: TutorSession {
     }
 
     // MARK: facts
+
+    /// Whether the server's engine has reported TLS on this connection since the last command.
+    private func serverReportedTLS(on session: Int) -> Bool {
+        owner.world.journal.records(since: factCursor).contains { record in
+            guard record.context.session == session, record.context.role == .server,
+                  case .session(.tlsEstablished) = record.fact else { return false }
+            return true
+        }
+    }
 
     /// What the server's engine reported about this connection since the last command, from the
     /// world's journal (the tutor reads facts, it does not re-parse the replies).
