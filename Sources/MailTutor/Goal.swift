@@ -223,7 +223,7 @@ public struct FactPattern: Equatable, Sendable {
         Kind(name: "idle", fields: []),
         Kind(name: "idle-done", fields: []),
         Kind(name: "pushed", fields: ["update", "kind", "during-idle"]),
-        Kind(name: "closed-mailbox", fields: ["mailbox", "expunged"]),
+        Kind(name: "closed-mailbox", fields: ["mailbox", "expunged", "command"]),
         Kind(name: "relayed", fields: ["queue-id", "next-hop", "to"], agent: true),
         Kind(name: "deferred", fields: ["queue-id", "to", "reason"], agent: true),
         Kind(name: "bounced", fields: ["queue-id", "to", "reason"], agent: true),
@@ -350,8 +350,9 @@ public struct FactView: Equatable, Sendable {
                 kind = "pushed"; f["update"] = .one(update)
                 f["kind"] = .one(update.split(separator: " ").first.map(String.init) ?? "")
                 f["during-idle"] = .one(String(duringIdle))
-            case let .closedMailbox(mailbox, expunged):
+            case let .closedMailbox(mailbox, expunged, command):
                 kind = "closed-mailbox"; f["mailbox"] = .one(mailbox); f["expunged"] = .one(String(expunged))
+                f["command"] = .one(command)
             }
         case let .mta(fact):
             switch fact {

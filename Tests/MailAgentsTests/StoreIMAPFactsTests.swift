@@ -36,7 +36,7 @@ import MailCore
         s.send("k SELECT Nowhere")
         #expect(s.server.takeFacts() == [
             .imap(.expunged(mailbox: "INBOX", uids: [3])),
-            .imap(.closedMailbox(mailbox: "INBOX", expunged: false)),
+            .imap(.closedMailbox(mailbox: "INBOX", expunged: false, command: "SELECT")),
             .imap(.state(.authenticated)),
             .session(.refused(command: "SELECT", status: "NO", code: "NONEXISTENT"))])
         s.send("l LIST \"\" W*")
@@ -85,8 +85,25 @@ import MailCore
         s.send("d CLOSE")
         #expect(s.server.takeFacts() == [
             .imap(.expunged(mailbox: "INBOX", uids: [1])),
-            .imap(.closedMailbox(mailbox: "INBOX", expunged: true)),
+            .imap(.closedMailbox(mailbox: "INBOX", expunged: true, command: "CLOSE")),
             .imap(.state(.authenticated))])
+    }
+
+    /// Which command closed the selected mailbox is part of the fact: UNSELECT, EXAMINE of
+    /// another mailbox, LOGOUT.
+    @Test func theCommandThatClosedTheMailboxIsReported() throws {
+        let store = try imapCourseStore()
+        let s = IMAPTestSession(store)
+        s.send("a LOGIN bob secret123")
+        s.send("b SELECT INBOX")
+        _ = s.server.takeFacts()
+        s.send("c UNSELECT")
+        #expect(s.server.takeFacts().contains(.imap(.closedMailbox(mailbox: "INBOX", expunged: false, command: "UNSELECT"))))
+        s.send("d SELECT INBOX")
+        s.send("e EXAMINE Work")
+        #expect(s.server.takeFacts().contains(.imap(.closedMailbox(mailbox: "INBOX", expunged: false, command: "EXAMINE"))))
+        s.send("f LOGOUT")
+        #expect(s.server.takeFacts().contains(.imap(.closedMailbox(mailbox: "Work", expunged: false, command: "LOGOUT"))))
     }
 
     @Test func plaintextRefusalAndTLSAreReported() throws {

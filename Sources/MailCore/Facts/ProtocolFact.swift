@@ -105,7 +105,9 @@ public enum IMAPFact: Hashable, Sendable {
     /// An untagged update pushed to the client outside a command's own responses (during IDLE, or
     /// after a command): `EXISTS 3`, `RECENT 1`, `EXPUNGE 2`, `FETCH 1 (FLAGS (\Seen))`.
     case pushed(String, duringIdle: Bool)
-    case closedMailbox(mailbox: String, expunged: Bool)
+    /// The selected mailbox was closed, by `command`: CLOSE (expunges), UNSELECT, a SELECT or
+    /// EXAMINE of another one (RFC 3501 §6.3.1), or LOGOUT.
+    case closedMailbox(mailbox: String, expunged: Bool, command: String)
 }
 
 /// What a transfer agent did with a message it holds.

@@ -97,7 +97,7 @@ extension IMAPServer {
     mutating func select(_ name: String, readOnly: Bool, tag: String, commandName: String) {
         let user = self.user ?? ""
         // RFC 3501 §6.3.1: a SELECT closes the mailbox selected before, without expunging it.
-        if let previous = view { report(.closedMailbox(mailbox: previous.name, expunged: false)) }
+        if let previous = view { report(.closedMailbox(mailbox: previous.name, expunged: false, command: commandName)) }
         let snap: IMAPMailboxSnapshot
         do {
             snap = try backend.snapshot(user: user, mailbox: name, claimRecent: !readOnly)

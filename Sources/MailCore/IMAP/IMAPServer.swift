@@ -514,6 +514,7 @@ public struct IMAPServer: FactReporting, ReplyReporting {
         case .check:
             line("\(tag) OK CHECK completed")
         case .logout:
+            if let v = view { report(.closedMailbox(mailbox: v.name, expunged: false, command: "LOGOUT")) }
             line("* BYE IMAP4rev1 Server logging out")
             line("\(tag) OK LOGOUT completed")
             close()
@@ -641,7 +642,7 @@ public struct IMAPServer: FactReporting, ReplyReporting {
                 if !removed.isEmpty { report(.expunged(mailbox: v.name, uids: removed)) }
                 expunged = !removed.isEmpty
             }
-            if let v = view { report(.closedMailbox(mailbox: v.name, expunged: expunged)) }
+            if let v = view { report(.closedMailbox(mailbox: v.name, expunged: expunged, command: cmd.name)) }
             enter(.authenticated(user: user))
             line("\(tag) OK \(cmd.name) completed")
         case .expunge:

@@ -166,9 +166,9 @@ extension ReplayHTML {
             case let .pushed(update, duringIdle):
                 let when = duringIdle ? " pendant IDLE" : "", whenEN = duringIdle ? " during IDLE" : ""
                 return info("Le serveur pousse « \(update) »\(when).", "The server pushes \"\(update)\"\(whenEN).", "* \(update)", "* \(update)")
-            case let .closedMailbox(mailbox, expunged):
-                return info("Dossier \(mailbox) fermé\(expunged ? " (messages \\Deleted effacés)" : "").",
-                            "Folder \(mailbox) closed\(expunged ? " (\\Deleted messages removed)" : "").", "CLOSE", "CLOSE")
+            case let .closedMailbox(mailbox, expunged, command):
+                return info("Dossier \(mailbox) fermé par \(command)\(expunged ? " (messages \\Deleted effacés)" : "").",
+                            "Folder \(mailbox) closed by \(command)\(expunged ? " (\\Deleted messages removed)" : "").", command, command)
             }
         case let .mta(mta):
             switch mta {
