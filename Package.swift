@@ -39,28 +39,33 @@ let package = Package(
         ], swiftSettings: settings),
         .target(name: "MailAgents", dependencies: ["MailCore", "MailMessage", "MailPolicy", "MailSim"],
                 swiftSettings: settings),
+        // The tutor (content, goals, REPL, quizzes, progress) knows the world only through the
+        // TutorWorld/WorldDriver seam; MailLabWorld drives the simulation behind it.
         .target(name: "MailTutor", dependencies: [
-            "MailCore", "MailMessage", "MailSim", "MailAgents", crypto,
+            "MailCore", crypto,
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: settings),
+        .target(name: "MailLabWorld", dependencies: ["MailTutor", "MailCore", "MailMessage", "MailSim", "MailAgents"],
+                swiftSettings: settings),
         // Each target lists what its files import, no more (docs/README.md, "Module dependencies").
         .target(name: "MailBridge", dependencies: [
             "MailCore", "MailSim", "MailAgents", nioCore,
             .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
         ], swiftSettings: settings),
         .executableTarget(name: "maillab", dependencies: [
-            "CLibEdit", "MailSim", "MailAgents", "MailTutor", "MailBridge",
+            "CLibEdit", "MailSim", "MailAgents", "MailTutor", "MailLabWorld", "MailBridge",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: settings),
 
         .testTarget(name: "MailCoreTests", dependencies: ["MailCore"], swiftSettings: settings),
         .testTarget(name: "MailMessageTests", dependencies: ["MailMessage"], swiftSettings: settings),
         .testTarget(name: "MailPolicyTests", dependencies: ["MailPolicy", "MailMessage"], swiftSettings: settings),
-        .testTarget(name: "MailSimTests", dependencies: ["MailSim"], swiftSettings: settings),
+        .testTarget(name: "MailSimTests", dependencies: ["MailSim", "MailCore"], swiftSettings: settings),
         .testTarget(name: "MailAgentsTests", dependencies: ["MailAgents", "MailCore", "MailMessage", "MailPolicy", "MailSim"],
                     swiftSettings: settings),
-        .testTarget(name: "MailTutorTests", dependencies: ["MailTutor"], swiftSettings: settings),
+        .testTarget(name: "MailTutorTests", dependencies: ["MailTutor", "MailLabWorld", "MailCore", "MailSim", "MailAgents"],
+                    swiftSettings: settings),
         .testTarget(name: "MailBridgeTests", dependencies: ["MailBridge", "MailAgents", "MailCore", "MailSim"],
                     swiftSettings: settings),
         .testTarget(name: "maillabTests", dependencies: ["maillab"], swiftSettings: settings),

@@ -1,16 +1,14 @@
 import Foundation
+import MailCore
 import Yams
 
 /// The course's default world (DESIGN.md), used by the sandbox and by exercises that name no
-/// scenario. `WorldDriver.makeWorld(scenario: nil, …)` should build exactly `DefaultWorld.spec`.
+/// scenario: what lessons are checked against, its server names and its users' addresses and
+/// logins, read from its one definition (`CourseWorld`, in MailCore). MailLabWorld builds and
+/// describes the running world from the same table (`CourseWorldSpec.spec`).
 public enum DefaultWorld {
-    public static let hostNames = spec.hosts.map(\.name)
-    public static let users = spec.users.flatMap { [$0.address, $0.login] }
-
-    /// The world `MailWorld.course(seed:)` builds, derived from its one definition
-    /// (`CourseWorld`, see `CourseWorldSpec`): mail1 the final MX of company.org, mail2 and
-    /// mail-backup.example.net backup MX hosts that queue and forward to it.
-    public static let spec: WorldSpec = CourseWorldSpec.make()
+    public static let hostNames = CourseWorld.servers.map(\.name)
+    public static let users = CourseWorld.users.flatMap { [$0.address, $0.login] }
 }
 
 /// One lesson or scenario as the index knows it: what listing it needs, and its file.

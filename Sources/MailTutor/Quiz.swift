@@ -1,4 +1,5 @@
 import Foundation
+import MailCore
 
 /// Text normalisation for short answers.
 ///

@@ -124,6 +124,12 @@ public struct ServiceSpec: Equatable, Sendable {
     public var kind: ServiceKind
     public var port: Int
     public var tls: TLSMode
+
+    public init(kind: ServiceKind, port: Int, tls: TLSMode) {
+        self.kind = kind
+        self.port = port
+        self.tls = tls
+    }
 }
 
 public enum RelayPolicy: String, CaseIterable, Sendable {
@@ -164,6 +170,8 @@ public struct MTASpec: Equatable, Sendable {
     /// The SASL mechanisms of AUTH, in the order EHLO lists them (`auth-mechanisms`, default
     /// PLAIN and LOGIN).
     public var authMechanisms: [AuthMechanism]?
+
+    public init() {}
 }
 
 /// Settings of a delivery agent (MDA) on a host.
@@ -173,6 +181,12 @@ public struct MDASpec: Equatable, Sendable {
     /// Refuse plaintext POP3/IMAP logins before STLS/STARTTLS (Dovecot `disable_plaintext_auth`);
     /// nil follows the host's `mta: {require-tls-auth}`, and true when neither says.
     public var requireTLSForAuth: Bool?
+
+    public init(domains: [String], quotaMessages: Int?, requireTLSForAuth: Bool?) {
+        self.domains = domains
+        self.quotaMessages = quotaMessages
+        self.requireTLSForAuth = requireTLSForAuth
+    }
 }
 
 public struct HostSpec: Equatable, Sendable {
@@ -185,6 +199,16 @@ public struct HostSpec: Equatable, Sendable {
     public var line: Int
 
     public func service(port: Int) -> ServiceSpec? { services.first { $0.port == port } }
+
+    public init(name: String, address: String, services: [ServiceSpec], mta: MTASpec?, mda: MDASpec?, up: Bool, line: Int) {
+        self.name = name
+        self.address = address
+        self.services = services
+        self.mta = mta
+        self.mda = mda
+        self.up = up
+        self.line = line
+    }
 }
 
 public enum DNSType: String, CaseIterable, Sendable {
@@ -197,6 +221,14 @@ public struct DNSRecordSpec: Equatable, Sendable {
     public var value: String
     public var preference: Int?
     public var line: Int
+
+    public init(name: String, type: DNSType, value: String, preference: Int?, line: Int) {
+        self.name = name
+        self.type = type
+        self.value = value
+        self.preference = preference
+        self.line = line
+    }
 }
 
 /// A message already in a mailbox when the world starts.
@@ -217,6 +249,17 @@ public struct UserSpec: Equatable, Sendable {
     public var folders: [String]
     public var messages: [SeedMessage]
     public var line: Int
+
+    public init(address: String, login: String, password: String, host: String, folders: [String],
+                messages: [SeedMessage], line: Int) {
+        self.address = address
+        self.login = login
+        self.password = password
+        self.host = host
+        self.folders = folders
+        self.messages = messages
+        self.line = line
+    }
 }
 
 /// What a POP3 client does with downloaded messages.
@@ -390,3 +433,4 @@ public struct ReplyAdvice: Equatable, Sendable {
     public var code: String
     public var text: LocalizedText
 }
+

@@ -1,5 +1,5 @@
 import Foundation
-import MailSim
+import MailCore
 import Yams
 
 /// Variants per learner (`vars:`): a lesson or scenario file declares values that differ from one

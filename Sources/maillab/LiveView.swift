@@ -3,6 +3,7 @@ import Foundation
 import MailAgents
 import MailBridge
 import MailSim
+import MailLabWorld
 import MailTutor
 
 /// The live view (`maillab serve --web PORT`, `maillab --web PORT`): a web page on loopback fed

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MailLabWorld
 import MailTutor
 #if canImport(Glibc)
 import Glibc

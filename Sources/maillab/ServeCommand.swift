@@ -4,6 +4,7 @@ import Foundation
 import MailAgents
 import MailBridge
 import MailSim
+import MailLabWorld
 import MailTutor
 
 extension MailLabCommand {

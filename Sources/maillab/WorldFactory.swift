@@ -1,3 +1,4 @@
+import MailLabWorld
 import MailTutor
 
 /// The world driver the executable uses: the real simulation (MailSim + MailAgents).

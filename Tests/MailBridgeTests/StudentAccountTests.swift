@@ -1,5 +1,6 @@
 import Foundation
 import MailAgents
+import MailCore
 import MailSim
 import Testing
 @testable import MailBridge

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import MailLabWorld
 @testable import MailTutor
 
 /// Issue 14 (capstone): a learner who administers lycee.test publishes its records with `dns` and

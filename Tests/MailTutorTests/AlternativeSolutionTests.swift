@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import MailLabWorld
 @testable import MailTutor
 
 /// Issue 12 item 5: `also-solutions:` (other valid ways, replayed by `check` like the solution),

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import MailLabWorld
 @testable import MailTutor
 
 /// `maillab check`: broken files give `file:line: message`.
@@ -135,7 +136,7 @@ import Testing
 
 @Suite struct DefaultWorldTests {
     @Test func defaultWorldMatchesTheDesign() {
-        let spec = DefaultWorld.spec
+        let spec = CourseWorldSpec.spec
         #expect(DefaultWorld.hostNames == ["mail.example.com", "mail1.company.org", "mail2.company.org", "mail-backup.example.net"])
         #expect(spec.hosts.map(\.address) == ["198.51.100.25", "203.0.113.10", "203.0.113.11", "198.51.100.50"])
         let mx = spec.dns.filter { $0.name == "company.org" && $0.type == .MX }.map { "\($0.preference ?? 0) \($0.value)" }
@@ -143,5 +144,9 @@ import Testing
         #expect(spec.user("alice")?.password == "mypassword")
         #expect(spec.user("bob@company.org")?.host == "mail1.company.org")
         #expect(spec.host(named: "mail.example.com")?.service(port: 465)?.tls == .implicit)
+        // What the tutor checks lessons against (MailTutor, from MailCore's table) is the running
+        // world's description (MailLabWorld, from the simulation).
+        #expect(DefaultWorld.hostNames == spec.hosts.map(\.name))
+        #expect(DefaultWorld.users == spec.users.flatMap { [$0.address, $0.login] })
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import MailLabWorld
 @testable import MailTutor
 
 /// An exercise marked `continues:` goes on in the network its predecessor leaves. When the learner

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import MailLabWorld
 @testable import MailTutor
 
 /// What every SMTP and POP3 port of the course's world announces before and after TLS, pinned

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import MailLabWorld
 @testable import MailTutor
 
 /// Issue 13: during IDLE the learner sees the server's push as it happens — here, right after the

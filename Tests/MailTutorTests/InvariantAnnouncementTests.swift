@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import MailLabWorld
 @testable import MailTutor
 
 /// An invariant (`keep:`) that already holds when the exercise opens is not announced as a goal

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import MailLabWorld
 @testable import MailTutor
 
 /// Issue 13: a dialogue a lesson section shows (`C:`/`S:` lines) with the course's world is what

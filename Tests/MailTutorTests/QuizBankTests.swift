@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import MailLabWorld
 @testable import MailTutor
 
 /// Issue 15, the bank itself: `also-accept:` for predict and short answers, `why:` per wrong

@@ -1,6 +1,7 @@
 import Foundation
 import MailSim
 import Testing
+@testable import MailLabWorld
 @testable import MailTutor
 
 /// The terminal replay fitted to 80–200 columns and the HTML export, on the shipped scenarios

@@ -1,6 +1,7 @@
 import Foundation
 import MailSim
 import Testing
+@testable import MailLabWorld
 @testable import MailTutor
 
 /// The replay page built from the fact journal and the tap, and the live view's feed.

@@ -2,6 +2,7 @@ import Foundation
 import MailCore
 
 import Testing
+@testable import MailLabWorld
 @testable import MailTutor
 
 /// The tutor against the real simulation: MailSim's network, DNS and TLS, MailAgents' MTAs.
@@ -579,7 +580,7 @@ import Testing
         let world = try SimulatedWorldDriver().makeWorld(scenario: nil, seed: 1)
         let running = world.hosts().filter { !$0.services.isEmpty }
         #expect(running.map(\.name) == DefaultWorld.hostNames)
-        for host in DefaultWorld.spec.hosts {
+        for host in CourseWorldSpec.spec.hosts {
             let live = try #require(running.first { $0.name == host.name })
             #expect(live.address == host.address)
             #expect(Set(live.services.map(\.port)) == Set(host.services.map(\.port)), "\(host.name)")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import MailLabWorld
 @testable import MailTutor
 
 /// A goal on the server's TLS fact ticks with the STARTTLS/STLS line itself. The client's side of

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import MailLabWorld
 @testable import MailTutor
 
 /// Issue 15 item 4: every REPL command, walked in both languages on the course's own content and

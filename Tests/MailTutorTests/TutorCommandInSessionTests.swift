@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import MailLabWorld
 @testable import MailTutor
 
 /// A tutor command typed at a server's prompt goes to the server (the learner is inside a

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import MailLabWorld
 @testable import MailTutor
 
 /// Issue 14 item 4: variants per learner. Two learners draw different values; each one's solution

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import MailLabWorld
 @testable import MailTutor
 
 /// Issue 13: while the learner waits at a session's prompt the REPL lets virtual time run

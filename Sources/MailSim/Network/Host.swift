@@ -1,3 +1,5 @@
+import MailCore
+
 /// What a listener does with a connection it accepts (a fault for tests and scenarios).
 public enum AcceptThenDrop: Equatable, Sendable {
     /// Accept, then close at once with a FIN (the service never sees the connection).

@@ -1,3 +1,5 @@
+import MailCore
+
 /// Writes the tap as a classic libpcap capture (LINKTYPE_ETHERNET), one TCP stream per
 /// connection, so Wireshark and tshark dissect SMTP, POP3 and IMAP on their standard ports.
 ///

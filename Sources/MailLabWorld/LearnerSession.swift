@@ -1,3 +1,4 @@
+import MailTutor
 import Foundation
 import MailCore
 import MailSim

@@ -2,6 +2,7 @@
 // zone and the settings of its MTA (the capstone's "open the mail of a domain"). The scenario's
 // `admin:` says which zones and hosts; everything else stays as the scenario built it.
 
+import MailTutor
 import Foundation
 import MailAgents
 import MailSim
@@ -9,7 +10,7 @@ import MailSim
 extension SimulatedWorld {
     public var administration: Administration { spec?.admin ?? Administration() }
 
-    public func records(zone: String) -> [DNSAnswer] {
+    public func records(zone: String) -> [MailTutor.DNSAnswer] {
         let apex = Self.dnsName(zone)
         return world.dns.records.compactMap { record -> DNSAnswer? in
             let owner = Self.dnsName(record.name)

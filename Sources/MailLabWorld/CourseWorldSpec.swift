@@ -1,10 +1,15 @@
+import MailTutor
+import MailCore
 import MailAgents
 import MailSim
 
 /// The course's world as a `WorldSpec`, derived from the one definition the simulation runs
-/// (`CourseWorld` and `World.defaultWorld` in the lower modules): `DefaultWorld.spec` is this, so
-/// what lessons are checked against is always what `MailWorld.course(seed:)` builds.
-enum CourseWorldSpec {
+/// (`CourseWorld` and `World.defaultWorld` in the lower modules): what the tutor's `DefaultWorld`
+/// names is always what `MailWorld.course(seed:)` builds.
+public enum CourseWorldSpec {
+    /// The whole course world: hosts with their services, MTA and mail store, the DNS zone, users.
+    public static let spec: WorldSpec = make()
+
     static func make() -> WorldSpec {
         func services(_ kinds: [ServiceKind]) -> [ServiceSpec] {
             kinds.map { ServiceSpec(kind: $0, port: $0.standardPort, tls: $0.defaultTLS) }

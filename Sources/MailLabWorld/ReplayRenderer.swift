@@ -1,3 +1,4 @@
+import MailTutor
 import Foundation
 import MailSim
 
@@ -184,7 +185,7 @@ public struct ReplayRenderer {
         return arrows
     }
 
-    public static func commandLabel(_ line: String, proto: MailProtocol) -> String {
+    public static func commandLabel(_ line: String, proto: MailTutor.MailProtocol) -> String {
         let words = line.split(separator: " ").map(String.init)
         let index = proto == .imap ? 1 : 0
         guard words.count > index else { return line.isEmpty ? "(empty line)" : String(line.prefix(12)) }

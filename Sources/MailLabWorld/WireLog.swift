@@ -1,3 +1,4 @@
+import MailTutor
 import MailCore
 import MailSim
 

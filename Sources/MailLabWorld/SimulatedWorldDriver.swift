@@ -1,3 +1,4 @@
+import MailTutor
 import Foundation
 import MailAgents
 import MailCore
@@ -481,7 +482,7 @@ public final class SimulatedWorld: TutorWorld {
         return store.mailboxes(user: account).map(\.name)
     }
 
-    public func queue(host: String?) throws -> [QueueEntry] {
+    public func queue(host: String?) throws -> [MailTutor.QueueEntry] {
         var hostsToShow = world.hosts.map(\.name).filter { mail.mtas[$0] != nil }
         if let host {
             guard let found = world.host(host) else {
@@ -503,7 +504,7 @@ public final class SimulatedWorld: TutorWorld {
 
     public func wireLog() -> [WireRecord] { wire.records(of: world.tap) }
 
-    public func explain(reply: String, protocolKind: MailProtocol) -> LocalizedText? {
+    public func explain(reply: String, protocolKind: MailTutor.MailProtocol) -> LocalizedText? {
         ReplyExplainer.explain(reply, protocolKind: protocolKind)
     }
 
