@@ -42,7 +42,7 @@ let package = Package(
         // The tutor (content, goals, REPL, quizzes, progress) knows the world only through the
         // TutorWorld/WorldDriver seam; MailLabWorld drives the simulation behind it.
         .target(name: "MailTutor", dependencies: [
-            "MailCore", crypto,
+            "MailCore",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: settings),

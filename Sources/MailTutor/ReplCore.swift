@@ -1,5 +1,5 @@
-import Crypto
 import Foundation
+import MailCore
 
 /// The REPL's logic, free of any terminal: one line in, the answer out.
 ///
@@ -779,11 +779,12 @@ public final class ReplCore {
     }
 
     /// RFC 2195: the response is base64("user " + hex(HMAC-MD5(password, challenge))).
+    /// The servers' own code (MailCore's `SASLCRAMMD5`) computes it, so the helper cannot disagree
+    /// with what they check.
     static func cramMD5Response(user: String, password: String, challenge: [UInt8]) -> (digest: String, response: String) {
-        let key = SymmetricKey(data: Array(password.utf8))
-        let mac = HMAC<Insecure.MD5>.authenticationCode(for: challenge, using: key)
-        let hex = mac.map { String(format: "%02x", $0) }.joined()
-        return (hex, Data("\(user) \(hex)".utf8).base64EncodedString())
+        let hex = String(decoding: SASLCRAMMD5.digest(password: password, challenge: challenge), as: UTF8.self)
+        let response = SASLCRAMMD5.response(user: user, password: password, challenge: challenge)
+        return (hex, Data(response).base64EncodedString())
     }
 
     private func cramMD5(_ args: [String]) -> String {
