@@ -376,12 +376,37 @@ final class LogSink: @unchecked Sendable {
         lock.withLock { writePending() }
     }
 
+    /// Writes what is buffered. With a size limit, it goes out in runs of whole lines, each into
+    /// the file it fits in, rotating between two lines: a file never passes `maxBytes` however
+    /// much was batched, but when one line alone is longer (it then gets a fresh file to itself).
     private func writePending() {
         guard !pending.isEmpty else { return }
-        if ownsHandle, maxBytes > 0, size > 0, size + pending.count > maxBytes { rotate() }
-        handle.write(Data(pending))
-        size += pending.count
-        pending.removeAll(keepingCapacity: pending.count <= Self.bufferLimit * 2)
+        defer { pending.removeAll(keepingCapacity: pending.count <= Self.bufferLimit * 2) }
+        guard ownsHandle, maxBytes > 0 else {
+            handle.write(Data(pending))
+            size += pending.count
+            return
+        }
+        var start = 0
+        while start < pending.count {
+            let room = maxBytes - size
+            var end = start
+            var scan = start
+            while scan < pending.count, let newline = pending[scan...].firstIndex(of: 0x0A), newline + 1 - start <= room {
+                end = newline + 1
+                scan = end
+            }
+            if end == start {
+                if size > 0 {
+                    rotate()
+                    continue
+                }
+                end = (pending[start...].firstIndex(of: 0x0A) ?? pending.count - 1) + 1
+            }
+            handle.write(Data(pending[start..<end]))
+            size += end - start
+            start = end
+        }
     }
 
     private func rotate() {
