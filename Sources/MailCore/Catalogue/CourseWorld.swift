@@ -20,17 +20,28 @@
 /// publish SPF, a DKIM key under the selector `2024` and a DMARC record (`p=reject`); the MTAs sign
 /// what their users submit and check what arrives on port 25.
 public enum CourseWorld {
-    /// One server host of the course's world (its address and DNS come from `World.defaultHosts`).
+    /// One server host of the course's world: MailSim's `World.defaultWorld` gives it its address,
+    /// its A record, the MX records it is named in and its domains' SPF (from `signs`).
     public struct Server: Sendable {
         public var name: String
+        public var address: String
+        /// The domains this host is an MX of, with the preference (lower is tried first).
+        public var mx: [(domain: String, preference: UInt16)]
         /// Final destination: mail for these domains goes into the host's mail store.
         public var localDomains: [String]
         /// Backup MX for these domains: accepted, queued, forwarded to a better MX.
         public var relayDomains: [String]
         /// The store this host serves over POP3 (110, 995) and IMAP (143, 993), nil for none.
         public var mailboxDomain: String?
-        /// The DKIM domains this MTA signs submitted mail and its own reports (bounces) for.
+        /// The domains this MTA sends for: it signs their mail (DKIM) and their SPF record lists
+        /// its address.
         public var signs: [String]
+    }
+
+    /// A client device of the course's world (no DNS records, like a laptop on a home network).
+    public struct Device: Sendable {
+        public var name: String
+        public var address: String
     }
 
     public struct User: Sendable {
@@ -46,15 +57,28 @@ public enum CourseWorld {
     }
 
     public static let servers: [Server] = [
-        Server(name: "mail.example.com", localDomains: ["example.com"], relayDomains: [],
-               mailboxDomain: "example.com", signs: ["example.com"]),
-        Server(name: "mail1.company.org", localDomains: ["company.org"], relayDomains: [],
-               mailboxDomain: "company.org", signs: ["company.org"]),
-        Server(name: "mail2.company.org", localDomains: [], relayDomains: ["company.org"],
-               mailboxDomain: nil, signs: ["company.org"]),
-        Server(name: "mail-backup.example.net", localDomains: ["example.net"], relayDomains: ["company.org"],
-               mailboxDomain: nil, signs: ["example.net"]),
+        Server(name: "mail.example.com", address: "198.51.100.25", mx: [("example.com", 10)],
+               localDomains: ["example.com"], relayDomains: [], mailboxDomain: "example.com", signs: ["example.com"]),
+        Server(name: "mail1.company.org", address: "203.0.113.10", mx: [("company.org", 10)],
+               localDomains: ["company.org"], relayDomains: [], mailboxDomain: "company.org", signs: ["company.org"]),
+        Server(name: "mail2.company.org", address: "203.0.113.11", mx: [("company.org", 20)],
+               localDomains: [], relayDomains: ["company.org"], mailboxDomain: nil, signs: ["company.org"]),
+        Server(name: "mail-backup.example.net", address: "198.51.100.50", mx: [("company.org", 30), ("example.net", 10)],
+               localDomains: ["example.net"], relayDomains: ["company.org"], mailboxDomain: nil, signs: ["example.net"]),
     ]
+
+    /// The users' devices, in the order the world adds them (after the servers).
+    public static let devices: [Device] = [
+        Device(name: "alice-laptop", address: "192.0.2.10"),
+        Device(name: "bob-pc", address: "192.0.2.20"),
+    ]
+
+    /// The SPF record of a domain: the addresses of the servers that send for it, then `-all`
+    /// (`example.com` → `v=spf1 ip4:198.51.100.25 -all`).
+    public static func spfRecord(_ domain: String) -> String {
+        let senders = servers.filter { $0.signs.contains(domain) }.map { "ip4:\($0.address)" }
+        return (["v=spf1"] + senders + ["-all"]).joined(separator: " ")
+    }
 
     public static let users: [User] = [
         User(address: "alice@example.com", login: "alice", password: "mypassword", displayName: "Alice",

@@ -1,15 +1,13 @@
-extension World {
-    /// Hosts of the course's world, in this order (MailTutor's `serve` numbers them so).
-    public static let defaultHosts: [(name: String, address: String)] = [
-        ("mail.example.com", "198.51.100.25"),
-        ("mail1.company.org", "203.0.113.10"),
-        ("mail2.company.org", "203.0.113.11"),
-        ("mail-backup.example.net", "198.51.100.50"),
-        ("alice-laptop", "192.0.2.10"),
-        ("bob-pc", "192.0.2.20"),
-    ]
+import MailCore
 
-    /// The world of DESIGN.md, with hosts, DNS and CA only (services are attached by MailAgents):
+extension World {
+    /// Hosts of the course's world, in this order (MailTutor's `serve` numbers them so): the
+    /// servers, then the users' devices, as MailCore's `CourseWorld` lists them.
+    public static let defaultHosts: [(name: String, address: String)] =
+        CourseWorld.servers.map { ($0.name, $0.address) } + CourseWorld.devices.map { ($0.name, $0.address) }
+
+    /// The world of DESIGN.md, with hosts, DNS and CA only (services are attached by MailAgents),
+    /// built from MailCore's `CourseWorld` table:
     ///
     /// | host | address | DNS |
     /// |---|---|---|
@@ -30,14 +28,10 @@ extension World {
             try world.addHost(name, address: address, addDNS: name.contains("."))
         }
         let dns = world.dns
-        dns.addMX("example.com", preference: 10, exchange: "mail.example.com")
-        dns.addMX("company.org", preference: 10, exchange: "mail1.company.org")
-        dns.addMX("company.org", preference: 20, exchange: "mail2.company.org")
-        dns.addMX("company.org", preference: 30, exchange: "mail-backup.example.net")
-        dns.addMX("example.net", preference: 10, exchange: "mail-backup.example.net")
-        dns.addTXT("example.com", "v=spf1 ip4:198.51.100.25 -all")
-        dns.addTXT("company.org", "v=spf1 ip4:203.0.113.10 ip4:203.0.113.11 -all")
-        dns.addTXT("example.net", "v=spf1 ip4:198.51.100.50 -all")
+        for server in CourseWorld.servers {
+            for (domain, preference) in server.mx { dns.addMX(domain, preference: preference, exchange: server.name) }
+        }
+        for domain in CourseWorld.authenticatedDomains { dns.addTXT(domain, CourseWorld.spfRecord(domain)) }
         return world
     }
 }
