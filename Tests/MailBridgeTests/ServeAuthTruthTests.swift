@@ -69,11 +69,11 @@ import MailAgents
         #expect(result.output.contains("pass +OK Logged in"), "\(result.output)")
     }
 
-    @Test(.enabled(if: RealClient.find("swaks") != nil, "swaks is not installed"))
+    @Test(.enabled(if: Programs.swaksWithTLS != nil, Comment(rawValue: Programs.swaksReason)))
     func swaksAuthCramMD5SendsThroughServe() throws {
         let fixture = try BridgeFixture()
         defer { fixture.stop() }
-        guard let swaks = RealClient.find("swaks") else { return }
+        guard let swaks = Programs.swaksWithTLS else { return }
         let result = try RealClient.run(swaks, [
             "--server", "127.0.0.1", "--port", "\(fixture.port(587))", "--tls", "--ehlo", "pc.example.com",
             "--from", "alice@example.com", "--to", "bob@company.org", "--auth", "CRAM-MD5",
