@@ -90,6 +90,22 @@ public struct CredentialRedactor: Sendable {
         }
     }
 
+    /// The fast path of ``clientLine(_:)`` for a line of printable ASCII, on its bytes: true when
+    /// the line is logged as it is (with the same change of state ``clientLine(_:)`` would make);
+    /// false, with nothing changed, when the line must go through ``clientLine(_:)``.
+    public mutating func passesUnchanged(_ line: ArraySlice<UInt8>) -> Bool {
+        guard let mailProtocol else { return true }
+        switch state {
+        case .saslExchange, .secretUntilReply:
+            return false
+        case .messageBody:
+            if line.count == 1 && line.first == 0x2E { state = .normal }
+            return true
+        case .normal:
+            return !Self.mayCarrySecret(line, mailProtocol)
+        }
+    }
+
     /// Follows the end of a server reply, as the server's engine reported it: what the server
     /// awaits now says whether the client's next lines are a SASL response, the rest of a command
     /// (a literal), the message, or commands again.
@@ -110,7 +126,11 @@ public struct CredentialRedactor: Sendable {
     /// Whether a client line may be a command carrying a secret: SMTP/POP3 lines starting with
     /// A or P, IMAP lines whose second word starts with L or A (checked on bytes, no copy).
     static func mayCarrySecret(_ line: String, _ mailProtocol: MailProtocol) -> Bool {
-        var bytes = line.utf8.makeIterator()
+        mayCarrySecret(line.utf8, mailProtocol)
+    }
+
+    static func mayCarrySecret<Bytes: Sequence<UInt8>>(_ line: Bytes, _ mailProtocol: MailProtocol) -> Bool {
+        var bytes = line.makeIterator()
         func isAL(_ b: UInt8?) -> Bool { b == 0x41 || b == 0x61 || b == 0x4C || b == 0x6C }
         switch mailProtocol {
         case .smtp, .pop3:

@@ -110,6 +110,8 @@ public final class LoopbackBridge: @unchecked Sendable {
     private let bridgeHost: MailSim.Host
     private let log: @Sendable (String) -> Void
     private let flushLog: (@Sendable () -> Void)?
+    /// Where the sessions' lines go as bytes (lines ended by line feeds), when set; else to `log`.
+    private let logBytes: (@Sendable ([UInt8]) -> Void)?
     private let listenerLock = NSLock()
     private var listenerChannels: [Channel] = []
 
@@ -135,15 +137,18 @@ public final class LoopbackBridge: @unchecked Sendable {
 
     /// Prepares the bridge for `world` (not yet listening). The world must not be used by the
     /// caller afterwards except through ``withWorld(_:)``. `flush` (optional) is called after
-    /// each batch of log lines.
+    /// each batch of log lines. `logBytes` (optional) takes the sessions' lines as one run of
+    /// bytes per pump, each line ended by a line feed, instead of one `log` call per line.
     /// - Throws: ``BridgeError`` for a bad offset or exposed host, or a world error when the
     ///   bridge host's name or address is taken.
     public init(world: MailWorld, configuration: BridgeConfiguration = .init(),
-                log: @escaping @Sendable (String) -> Void, flush: (@Sendable () -> Void)? = nil) throws {
+                log: @escaping @Sendable (String) -> Void, flush: (@Sendable () -> Void)? = nil,
+                logBytes: (@Sendable ([UInt8]) -> Void)? = nil) throws {
         self.configuration = configuration
         self.mailWorld = world
         self.log = log
         self.flushLog = flush
+        self.logBytes = logBytes
         let sim = world.world
         ports = try BridgePlan.make(servers: sim.hosts.map { ($0.name, $0.listeningPorts) },
                                     offset: configuration.portOffset, expose: configuration.expose)
@@ -412,6 +417,10 @@ public final class LoopbackBridge: @unchecked Sendable {
         }
     }
 
+    /// The lines of one ``renderLogs(final:)``; its capacity is kept up to 256 kB.
+    private var logBuffer: [UInt8] = []
+    static let logBufferKept = 256 * 1024
+
     /// Where ``renderLogs(final:)`` stopped reading the world's reply journal.
     private var replyCursor = 0
 
@@ -427,17 +436,23 @@ public final class LoopbackBridge: @unchecked Sendable {
             for session in sessions { if let id = session.virtual?.id, let log = session.log { logs[id] = log } }
             for record in records { logs[record.session]?.expect(record.reply) }
         }
+        // Every session's new lines go into one buffer, handed over once (in this order).
+        logBuffer.removeAll(keepingCapacity: logBuffer.capacity <= Self.logBufferKept)
         for session in sessions {
-            if let lines = session.log?.renderNew(), !lines.isEmpty {
-                for line in lines { log(line) }
-                wrote = true
-            }
+            session.log?.renderNew(into: &logBuffer)
             if session.isFinished || final {
-                for line in session.log?.flush() ?? [] { log(line) }
-                log("\(session.label) -- \(configuration.french ? "session terminée" : "session ended") --")
+                session.log?.flush(into: &logBuffer)
+                logBuffer.append(contentsOf: "\(session.label) -- \(configuration.french ? "session terminée" : "session ended") --\n".utf8)
                 session.logged = true
                 finished = true
-                wrote = true
+            }
+        }
+        if !logBuffer.isEmpty {
+            wrote = true
+            if let logBytes {
+                logBytes(logBuffer)
+            } else {
+                for line in SessionLog.lines(logBuffer) { log(line) }
             }
         }
         if finished {

@@ -36,45 +36,85 @@ public final class SessionLog {
 
     /// Lines for the tap events recorded since the previous call.
     public func renderNew() -> [String] {
-        var out: [String] = []
+        var out: [UInt8] = []
+        renderNew(into: &out)
+        return Self.lines(out)
+    }
+
+    /// Appends the lines for the tap events recorded since the previous call to `out`, each
+    /// ended by a line feed (the bridge's path: no string per line).
+    public func renderNew(into out: inout [UInt8]) {
         let events = tap.events
         while processed < events.count {
             render(events[processed].kind, into: &out)
             processed += 1
         }
-        return out
     }
 
     /// Lines still buffered without their line feed (at the end of a session).
     public func flush() -> [String] {
-        var out: [String] = []
+        var out: [UInt8] = []
+        flush(into: &out)
+        return Self.lines(out)
+    }
+
+    /// ``flush()`` appended to `out`, each line ended by a line feed.
+    public func flush(into out: inout [UInt8]) {
         flush(.clientToServer, into: &out)
         flush(.serverToClient, into: &out)
-        return out
+    }
+
+    /// Lines ended by line feeds, as strings without them.
+    static func lines(_ bytes: [UInt8]) -> [String] {
+        bytes.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast().map { String(decoding: $0, as: UTF8.self) }
     }
 
     private func text(_ fr: String, _ en: String) -> String { french ? fr : en }
 
-    private func emitLine(_ bytes: [UInt8], _ direction: FlowDirection, into out: inout [String]) {
-        let raw = WireTap.escapeLine(bytes)
-        if direction == .clientToServer {
-            out.append("\(label) C: \(redactor.clientLine(raw))")
-        } else {
-            out.append("\(label) S: \(raw)")
-        }
+    private lazy var labelBytes: [UInt8] = Array(label.utf8)
+
+    /// Appends `label text` and a line feed.
+    private func append(_ text: String, into out: inout [UInt8]) {
+        out.append(contentsOf: labelBytes)
+        out.append(0x20)
+        out.append(contentsOf: text.utf8)
+        out.append(0x0A)
     }
 
-    private func flush(_ direction: FlowDirection, into out: inout [String]) {
+    /// True when the bytes are printable ASCII or tabs: logged as they are.
+    private static func isPlainASCII(_ bytes: ArraySlice<UInt8>) -> Bool {
+        bytes.allSatisfy { $0 == 0x09 || ($0 >= 0x20 && $0 < 0x7F) }
+    }
+
+    private func emitLine(_ bytes: ArraySlice<UInt8>, _ direction: FlowDirection, into out: inout [UInt8]) {
+        out.append(contentsOf: labelBytes)
+        let client = direction == .clientToServer
+        out.append(contentsOf: client ? Self.clientMark : Self.serverMark)
+        // Most lines (every line of a message) are plain and pass the redactor unchanged: their
+        // bytes are copied as they are; the rest goes through the escaping and redaction of text.
+        if Self.isPlainASCII(bytes), !client || redactor.passesUnchanged(bytes) {
+            out.append(contentsOf: bytes)
+        } else {
+            let raw = WireTap.escapeLine(Array(bytes))
+            out.append(contentsOf: (client ? redactor.clientLine(raw) : raw).utf8)
+        }
+        out.append(0x0A)
+    }
+
+    private static let clientMark = Array(" C: ".utf8)
+    private static let serverMark = Array(" S: ".utf8)
+
+    private func flush(_ direction: FlowDirection, into out: inout [UInt8]) {
         let rest = direction == .clientToServer ? pendingClient : pendingServer
         if !rest.isEmpty {
-            emitLine(rest, direction, into: &out)
+            emitLine(rest[...], direction, into: &out)
             if direction == .clientToServer { pendingClient = [] } else { pendingServer = [] }
         }
     }
 
     /// Cuts application bytes into lines (LF, a CR before it removed); a line longer than
     /// ``maxLineBytes`` is emitted in pieces of that size.
-    private func take(_ bytes: [UInt8], _ direction: FlowDirection, into out: inout [String]) {
+    private func take(_ bytes: [UInt8], _ direction: FlowDirection, into out: inout [UInt8]) {
         var pending: [UInt8]
         if direction == .clientToServer {
             pending = pendingClient
@@ -87,16 +127,23 @@ public final class SessionLog {
         while index < bytes.endIndex {
             let limit = min(bytes.endIndex, index + (Self.maxLineBytes - pending.count))
             if let lf = bytes[index..<limit].firstIndex(of: 0x0A) {
-                pending.append(contentsOf: bytes[index..<lf])
-                if pending.last == 0x0D { pending.removeLast() }
-                emitLine(pending, direction, into: &out)
-                pending.removeAll(keepingCapacity: true)
+                if pending.isEmpty {
+                    // A whole line inside this segment: emitted from it, without a copy.
+                    var end = lf
+                    if end > index && bytes[end - 1] == 0x0D { end -= 1 }
+                    emitLine(bytes[index..<end], direction, into: &out)
+                } else {
+                    pending.append(contentsOf: bytes[index..<lf])
+                    if pending.last == 0x0D { pending.removeLast() }
+                    emitLine(pending[...], direction, into: &out)
+                    pending.removeAll(keepingCapacity: true)
+                }
                 index = lf + 1
             } else {
                 pending.append(contentsOf: bytes[index..<limit])
                 index = limit
                 if pending.count >= Self.maxLineBytes {
-                    emitLine(pending, direction, into: &out)
+                    emitLine(pending[...], direction, into: &out)
                     pending.removeAll(keepingCapacity: true)
                 }
             }
@@ -108,7 +155,7 @@ public final class SessionLog {
         direction == .clientToServer ? text("client", "client") : text("serveur", "server")
     }
 
-    private func render(_ kind: TapEvent.Kind, into out: inout [String]) {
+    private func render(_ kind: TapEvent.Kind, into out: inout [UInt8]) {
         switch kind {
         case let .appData(direction, bytes, _):
             take(bytes, direction, into: &out)
@@ -119,28 +166,28 @@ public final class SessionLog {
         case .tlsStarted:
             if !tlsShown {
                 tlsShown = true
-                out.append("\(label) -- \(text("TLS démarré", "TLS started")) --")
+                append("-- \(text("TLS démarré", "TLS started")) --", into: &out)
             }
         case .tlsEstablished(.server):
-            out.append("\(label) -- \(text("poignée de main TLS terminée", "TLS handshake done")) --")
+            append("-- \(text("poignée de main TLS terminée", "TLS handshake done")) --", into: &out)
         case let .tlsFailed(failedSide, message):
             let who = failedSide == .client ? text("client", "client") : text("serveur", "server")
-            out.append("\(label) -- \(text("échec TLS côté \(who)", "TLS failed on the \(who)")) : \(message) --")
+            append("-- \(text("échec TLS côté \(who)", "TLS failed on the \(who)")) : \(message) --", into: &out)
         case let .fin(direction):
             flush(direction, into: &out)
-            out.append("\(label) -- FIN \(text("du", "from")) \(side(direction)) --")
+            append("-- FIN \(text("du", "from")) \(side(direction)) --", into: &out)
         case let .rst(direction):
             flush(.clientToServer, into: &out)
             flush(.serverToClient, into: &out)
-            out.append("\(label) -- RST \(text("du", "from")) \(side(direction)) --")
+            append("-- RST \(text("du", "from")) \(side(direction)) --", into: &out)
         case .refused:
-            out.append("\(label) -- \(text("connexion refusée", "connection refused")) --")
+            append("-- \(text("connexion refusée", "connection refused")) --", into: &out)
         case .connectTimedOut:
-            out.append("\(label) -- \(text("délai de connexion dépassé", "connection timed out")) --")
+            append("-- \(text("délai de connexion dépassé", "connection timed out")) --", into: &out)
         case let .aborted(cause):
-            out.append("\(label) -- \(text("abandon", "aborted")) : \(cause.message(french ? .fr : .en)) --")
+            append("-- \(text("abandon", "aborted")) : \(cause.message(french ? .fr : .en)) --", into: &out)
         case .truncated:
-            out.append("\(label) -- \(text("limite de la capture atteinte : la suite n'est plus journalisée", "tap limit reached: the rest is not logged")) --")
+            append("-- \(text("limite de la capture atteinte : la suite n'est plus journalisée", "tap limit reached: the rest is not logged")) --", into: &out)
         case .syn, .synAck, .established, .segment, .tlsEstablished:
             break
         }

@@ -70,6 +70,27 @@ public struct HeaderField: Sendable, Equatable, Hashable {
 
     /// Folds `value` after `Name: ` at spaces, keeping lines at most 78 characters where a space allows it.
     public static func fold(name: String, value: String, limit: Int = 78) -> String {
+        // ASCII without CR (almost every field a server writes): lengths are octet counts, and
+        // the result is built as bytes. Anything else counts characters, as below.
+        if name.utf8.allSatisfy({ $0 < 0x80 && $0 != 0x0D }) && value.utf8.allSatisfy({ $0 < 0x80 && $0 != 0x0D }) {
+            var result: [UInt8] = []
+            result.reserveCapacity(value.utf8.count + value.utf8.count / 32 + 4)
+            var lineLength = name.utf8.count + 1
+            var index = 0
+            for word in value.utf8.split(separator: 0x20, omittingEmptySubsequences: false) {
+                let pieceLength = word.count + 1
+                if index > 0 && lineLength + pieceLength > limit && lineLength > 1 {
+                    result.append(0x0D)
+                    result.append(0x0A)
+                    lineLength = 0
+                }
+                result.append(0x20)
+                result.append(contentsOf: word)
+                lineLength += pieceLength
+                index += 1
+            }
+            return String(decoding: result, as: UTF8.self)
+        }
         let words = value.split(separator: " ", omittingEmptySubsequences: false)
         var result = ""
         var lineLength = name.count + 1

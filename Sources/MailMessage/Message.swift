@@ -30,6 +30,14 @@ public struct Message: Sendable, Equatable {
 
     public init(parsing text: String) { self.init(parsing: Array(text.utf8)) }
 
+    /// The top-level header block alone, and the offset where the body starts, without walking
+    /// the body's MIME structure: what a receiver's SPF/DKIM/DMARC checks read. The fields are
+    /// those of ``headers`` for the same bytes.
+    public static func headerBlock(of raw: [UInt8]) -> (headers: HeaderBlock, bodyStart: Int) {
+        let parsed = HeaderParser.parse(raw, from: 0, to: raw.count)
+        return (HeaderBlock(parsed.fields), parsed.bodyStart)
+    }
+
     public var headers: HeaderBlock { root.headers }
 
     // MARK: Common fields, decoded

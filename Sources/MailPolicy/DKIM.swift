@@ -280,9 +280,12 @@ public struct DKIMVerifier {
     /// ``verify(_:now:)`` on a message the caller has parsed already (the inbound checks parse it
     /// once for DKIM and DMARC).
     public func verify(parsed: Message, now: Int64? = nil) -> [DKIMVerification] {
-        let fields = parsed.headers.fields
-        let body = parsed.raw[parsed.root.bodyRange]
-        return fields.filter { $0.hasName("DKIM-Signature") }.map { verify(signature: $0, fields: fields, body: body, now: now) }
+        verify(fields: parsed.headers.fields, body: parsed.raw[parsed.root.bodyRange], now: now)
+    }
+
+    /// Every DKIM-Signature among a message's header fields, verified against its body.
+    public func verify(fields: [HeaderField], body: ArraySlice<UInt8>, now: Int64? = nil) -> [DKIMVerification] {
+        fields.filter { $0.hasName("DKIM-Signature") }.map { verify(signature: $0, fields: fields, body: body, now: now) }
     }
 
     func verify(signature field: HeaderField, fields: [HeaderField], body: ArraySlice<UInt8>, now: Int64?) -> DKIMVerification {

@@ -21,9 +21,11 @@ public struct InboundAuthentication: Sendable, Equatable {
                                 receiver: String, dns: any DNSLookup, now: Int64, draw: Double) -> InboundAuthentication {
         let request = SPFRequest(clientIP: clientIP, mailFrom: mailFrom, helo: helo)
         let spf = SPFEvaluator(dns: dns).check(request)
-        let parsed = Message(parsing: message)
-        let dkim = DKIMVerifier(dns: dns).verify(parsed: parsed, now: now)
-        let fromDomain = parsed.from.first?.domain.lowercased() ?? ""
+        // The checks read header fields and, for a DKIM signature, the body's bytes: no MIME walk.
+        let header = Message.headerBlock(of: message)
+        let body = message[header.bodyStart..<max(header.bodyStart, message.count)]
+        let dkim = DKIMVerifier(dns: dns).verify(fields: header.headers.fields, body: body, now: now)
+        let fromDomain = (header.headers["From"].map(AddressParser.mailboxes) ?? []).first?.domain.lowercased() ?? ""
         let dmarc = DMARCEvaluator(dns: dns).evaluate(
             fromDomain: fromDomain, spf: (spf.result, request.senderDomain),
             dkim: dkim.compactMap { verification in verification.domain.map { (result: verification.result, domain: $0) } },

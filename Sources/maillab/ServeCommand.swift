@@ -102,7 +102,7 @@ extension MailLabCommand {
             var students: [StudentAccount] = []
             do {
                 bridge = try LoopbackBridge(world: world, configuration: configuration, log: { sink.write($0) },
-                                            flush: { sink.flush() })
+                                            flush: { sink.flush() }, logBytes: { sink.write(lines: $0) })
                 let domains = ClassRoster.domains(of: world).filter { d in bridge.ports.contains { $0.hostName == d.mailboxHost } }
                 let taken = Set(bridge.accounts.map(\.login))
                 var random = SystemRandomNumberGenerator()
@@ -368,6 +368,14 @@ final class LogSink: @unchecked Sendable {
         lock.withLock {
             pending.append(contentsOf: line.utf8)
             pending.append(0x0A)
+            if pending.count >= Self.bufferLimit { writePending() }
+        }
+    }
+
+    /// Lines already ended by line feeds, as bytes (the bridge's sessions, one call per pump).
+    func write(lines: [UInt8]) {
+        lock.withLock {
+            pending.append(contentsOf: lines)
             if pending.count >= Self.bufferLimit { writePending() }
         }
     }
