@@ -148,3 +148,36 @@ extension ServerReply {
         #expect(host.listeningPorts.isEmpty)
     }
 }
+
+/// The session log copies a plain client line as it is when ``CredentialRedactor/passesUnchanged(_:)``
+/// says so, and sends the others through ``CredentialRedactor/clientLine(_:)``: both ways must
+/// log the same text and leave the redactor in the same state, whatever the dialogue.
+@Suite struct RedactorFastPathTests {
+    static let words = ["AUTH", "auth", "PLAIN", "LOGIN", "PASS", "pass", "APOP", "USER", "MAIL", "FROM:<a@b>",
+                        "a1", "a2", "LOGIN", "login", "AUTHENTICATE", "SELECT", "INBOX", "{5}", "{3+}", ".", "",
+                        "x", "AGFsaWNl", "\"bob\"", "DATA", "P", "A"]
+    static let replies: [ServerAwaits] = [.command, .saslResponse, .literal, .messageData, .idleDone, .nothing]
+
+    @Test(arguments: [MailProtocol.smtp, .pop3, .imap])
+    func fastPathLogsWhatTheSlowPathLogs(_ proto: MailProtocol) {
+        for seed in UInt64(1)...200 {
+            var random = SeededRandom(seed: seed)
+            var slow = CredentialRedactor(mailProtocol: proto)
+            var fast = CredentialRedactor(mailProtocol: proto)
+            for step in 0..<40 {
+                if random.next() % 3 == 0 {
+                    let reply = ServerReply.awaiting(Self.replies[Int(random.next() % UInt64(Self.replies.count))])
+                    slow.serverReplied(reply)
+                    fast.serverReplied(reply)
+                    continue
+                }
+                let count = Int(random.next() % 4)
+                let line = (0..<count).map { _ in Self.words[Int(random.next() % UInt64(Self.words.count))] }.joined(separator: " ")
+                let expected = slow.clientLine(line)
+                let got = fast.passesUnchanged(Array(line.utf8)[...]) ? line : fast.clientLine(line)
+                #expect(got == expected, "seed \(seed) step \(step): \(proto) line \"\(line)\"")
+                #expect(fast.state == slow.state, "seed \(seed) step \(step): \(proto) line \"\(line)\"")
+            }
+        }
+    }
+}
