@@ -31,7 +31,8 @@ final class LearnerSession: TutorSession {
     private var connected = false
     private var connectError: ConnectError?
     private var tlsUp = false
-    private var closeReason: String?
+    /// Why the connection ended, in both languages (it goes into the tutor's messages).
+    private var closeReason: (fr: String, en: String)?
 
     /// Journal position up to which this session's facts were read.
     private var factCursor = 0
@@ -89,8 +90,8 @@ final class LearnerSession: TutorSession {
             owner.run(until: { tlsUp || closeReason != nil }, patience: Self.patience)
             guard tlsUp else {
                 isClosed = true
-                throw TutorError(fr: "Échec de la négociation TLS avec \(host):\(port) (\(closeReason ?? "pas de réponse")).",
-                                 en: "TLS negotiation with \(host):\(port) failed (\(closeReason ?? "no answer")).")
+                throw TutorError(fr: "Échec de la négociation TLS avec \(host):\(port) (\(closeReason?.fr ?? "pas de réponse")).",
+                                 en: "TLS negotiation with \(host):\(port) failed (\(closeReason?.en ?? "no answer")).")
             }
         }
         owner.run(until: { replyArrived() || closeReason != nil }, patience: Self.patience)
@@ -123,12 +124,12 @@ final class LearnerSession: TutorSession {
         case .tlsEstablished:
             tlsUp = true
         case .endOfStream:
-            closeReason = "closed by the server"
+            closeReason = ("fermée par le serveur", "closed by the server")
             connection?.close()
         case .closed:
-            closeReason = closeReason ?? "closed"
+            closeReason = closeReason ?? ("fermée", "closed")
         case let .reset(reason):
-            closeReason = reason.description
+            closeReason = (reason.message(.fr), reason.message(.en))
         }
     }
 

@@ -120,6 +120,24 @@ import Testing
         #expect(session.send(line: "NOOP").events == [.closed])
     }
 
+    /// Implicit TLS to a port that speaks plain SMTP fails; the tutor's message gives the reason
+    /// in the learner's language (the reason used to be English inside the French message).
+    @Test func failedImplicitTLSExplainsWhyInBothLanguages() throws {
+        let world = try SimulatedWorldDriver().makeWorld(scenario: nil, seed: 4)
+        do {
+            _ = try world.openSession(host: "mail.example.com", port: 25, tls: true)
+            Issue.record("TLS to a plain SMTP port should fail")
+        } catch let error as TutorError {
+            #expect(error.message.fr.hasPrefix("Échec de la négociation TLS avec mail.example.com:25 ("), "\(error.message.fr)")
+            #expect(error.message.en.hasPrefix("TLS negotiation with mail.example.com:25 failed ("), "\(error.message.en)")
+            // A reason from the connection, not the fallback for no answer at all.
+            #expect(["échec TLS", "réinitialisée", "fermée"].contains { error.message.fr.contains($0) }, "\(error.message.fr)")
+            for english in ["closed by the server", "connection reset by peer", "TLS failure", "no answer"] {
+                #expect(!error.message.fr.contains(english), "\(error.message.fr)")
+            }
+        }
+    }
+
     @Test func acceptedFactCarriesTheEnvelopeAndQueueID() throws {
         let world = try SimulatedWorldDriver().makeWorld(scenario: nil, seed: 5)
         let session = try world.openSession(host: "mail1.company.org", port: 25, tls: false)
