@@ -54,6 +54,14 @@ extension MailLabCommand {
             func say(_ fr: String, _ en: String) -> String { french ? fr : en }
             // Ctrl-C (and SIGTERM) stop the bridge cleanly. The handlers are in place before
             // anything is printed, so a signal sent as soon as the table appears is not lost.
+            // Blocked in this thread before any other thread exists, so that every thread made
+            // later (the world's and the sockets' loops) inherits the mask: the signal then stays
+            // pending until the signal source reads it, whichever thread the kernel would pick.
+            var stopSignals = sigset_t()
+            sigemptyset(&stopSignals)
+            sigaddset(&stopSignals, SIGINT)
+            sigaddset(&stopSignals, SIGTERM)
+            pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
             let done = DispatchSemaphore(value: 0)
             let queue = DispatchQueue(label: "maillab.serve.signals")
             var sources: [DispatchSourceSignal] = []
