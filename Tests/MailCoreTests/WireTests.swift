@@ -197,3 +197,68 @@ import Testing
         }
     }
 }
+
+/// The stuffer and unstuffer copy whole stretches of ordinary lines at once. Fed one byte at a
+/// time they can only take the byte-by-byte path, so that is the reference: whole messages and
+/// random chunks must give the same bytes, the same end of body and the same counts.
+@Suite struct DotStuffingStretchTests {
+    struct Outcome: Equatable {
+        var body: [UInt8]
+        var consumed: Int?
+        var longestLine, contentLength, dotLines: Int
+        var sawBareLineEnding, exceeded: Bool
+    }
+
+    static func unstuff(_ message: [UInt8], cuts: [Int], limit: Int, normalize: Bool) -> Outcome {
+        var unstuffer = DotUnstuffer(storageLimit: limit, normalizeBareLineEndings: normalize)
+        var body: [UInt8] = []
+        var consumed: Int?
+        var start = 0
+        for end in cuts + [message.count] where end > start {
+            if let used = unstuffer.feed(message[start..<end], into: &body) {
+                consumed = start + used
+                break
+            }
+            start = end
+        }
+        return Outcome(body: body, consumed: consumed, longestLine: unstuffer.longestLine,
+                       contentLength: unstuffer.contentLength, dotLines: unstuffer.dotLines,
+                       sawBareLineEnding: unstuffer.sawBareLineEnding, exceeded: unstuffer.exceededStorageLimit)
+    }
+
+    static func stuff(_ message: [UInt8], cuts: [Int]) -> [UInt8] {
+        var stuffer = DotStuffer()
+        var output: [UInt8] = []
+        var start = 0
+        for end in cuts + [message.count] where end > start {
+            stuffer.feed(message[start..<end], into: &output)
+            start = end
+        }
+        stuffer.finish(into: &output)
+        return output
+    }
+
+    @Test(arguments: [UInt64(11), 12, 13, 14])
+    func stretchesAgreeWithBytes(seed: UInt64) {
+        var random = TestRandom(state: seed)
+        let pieces: [[UInt8]] = [".", "\r\n", "\r", "\n", "a", "bc def", "..", "\r\n.", "\r\n.\r\n", "\r\n\r\n",
+                                 String(repeating: "x", count: 70)].map { Array($0.utf8) }
+        for round in 0..<300 {
+            var message: [UInt8] = []
+            for _ in 0..<Int.random(in: 0...40, using: &random) { message += pieces.randomElement(using: &random)! }
+            let everyByte = Array(message.indices.dropFirst())
+            let randomCuts = message.isEmpty ? [] : (0..<Int.random(in: 0...6, using: &random))
+                .map { _ in Int.random(in: 0...message.count, using: &random) }.sorted()
+            let limit = Bool.random(using: &random) ? Int.max : Int.random(in: 0...200, using: &random)
+            let normalize = Bool.random(using: &random)
+            let reference = Self.unstuff(message, cuts: everyByte, limit: limit, normalize: normalize)
+            #expect(Self.unstuff(message, cuts: [], limit: limit, normalize: normalize) == reference,
+                    "seed \(seed) round \(round): \(String(decoding: message, as: UTF8.self).debugDescription)")
+            #expect(Self.unstuff(message, cuts: randomCuts, limit: limit, normalize: normalize) == reference,
+                    "seed \(seed) round \(round) cuts \(randomCuts)")
+            let stuffed = Self.stuff(message, cuts: everyByte)
+            #expect(Self.stuff(message, cuts: []) == stuffed, "seed \(seed) round \(round)")
+            #expect(Self.stuff(message, cuts: randomCuts) == stuffed, "seed \(seed) round \(round) cuts \(randomCuts)")
+        }
+    }
+}

@@ -86,11 +86,19 @@ public struct DotUnstuffer: Sendable {
             let byte = chunk[index]
             switch position {
             case .inLine:
-                // Fast path: copy the run of ordinary bytes in one go.
-                let runEnd = lineRunEnd(chunk, from: index)
+                // Fast path: copy the run of ordinary content in one go, ordinary line breaks
+                // included (a CRLF followed by a byte that is not `.`, CR or LF).
+                let (runEnd, lineStart, longest) = chunk.withUnsafeBufferPointer { buffer -> (Int, Int, Int) in
+                    let from = index - chunk.startIndex
+                    var lineStart = from - lineLength
+                    var longest = longestLine
+                    let end = contentRunEnd(UnsafeRawBufferPointer(buffer), from: from, lineStart: &lineStart, longestLine: &longest)
+                    return (chunk.startIndex + end, chunk.startIndex + lineStart, longest)
+                }
                 if runEnd > index {
                     emit(chunk[index..<runEnd], into: &body)
-                    lineLength &+= runEnd - index
+                    longestLine = longest
+                    lineLength = runEnd - lineStart
                     index = runEnd
                     continue
                 }
@@ -189,7 +197,11 @@ public struct DotStuffer: Sendable {
         output.reserveCapacity(output.count + chunk.count + 16)
         while index < end {
             if !atLineStart && !afterCR {
-                let runEnd = lineRunEnd(chunk, from: index)
+                let runEnd = chunk.withUnsafeBufferPointer { buffer -> Int in
+                    var lineStart = 0, longest = 0
+                    return chunk.startIndex + contentRunEnd(UnsafeRawBufferPointer(buffer), from: index - chunk.startIndex,
+                                                            lineStart: &lineStart, longestLine: &longest)
+                }
                 if runEnd > index {
                     empty = false
                     output.append(contentsOf: chunk[index..<runEnd])
@@ -249,13 +261,40 @@ public struct DotStuffer: Sendable {
     }
 }
 
+/// From `start` inside a line, where the stretch of content that both the unstuffer and the
+/// stuffer pass on unchanged ends: bytes other than CR and LF, and CRLF pairs followed by a byte
+/// that is not `.`, CR or LF (a line that needs no (un)stuffing). For each line that ends inside
+/// the stretch, `longestLine` takes its length (from `lineStart`, which moves past the CRLF).
+@inline(__always)
+func contentRunEnd(_ raw: UnsafeRawBufferPointer, from start: Int, lineStart: inout Int, longestLine: inout Int) -> Int {
+    var offset = start
+    while true {
+        offset = lineRunEnd(raw, from: offset)
+        guard offset + 2 < raw.count, raw[offset] == UInt8(ascii: "\r"), raw[offset + 1] == UInt8(ascii: "\n") else {
+            return offset
+        }
+        let next = raw[offset + 2]
+        guard next != UInt8(ascii: "."), next != UInt8(ascii: "\r"), next != UInt8(ascii: "\n") else { return offset }
+        if offset - lineStart > longestLine { longestLine = offset - lineStart }
+        offset += 2
+        lineStart = offset
+    }
+}
+
 /// Where the run of ordinary bytes starting at `index` ends: at the first CR or LF, or at the end
-/// of the chunk (the fast path of both the unstuffer and the stuffer).
+/// of the chunk.
 @inline(__always)
 func lineRunEnd(_ chunk: ArraySlice<UInt8>, from index: Int) -> Int {
     chunk.withUnsafeBufferPointer { buffer -> Int in
-        let raw = UnsafeRawBufferPointer(buffer)
-        var offset = index - chunk.startIndex
+        chunk.startIndex + lineRunEnd(UnsafeRawBufferPointer(buffer), from: index - chunk.startIndex)
+    }
+}
+
+/// ``lineRunEnd(_:from:)`` on raw bytes, by offset.
+@inline(__always)
+func lineRunEnd(_ raw: UnsafeRawBufferPointer, from start: Int) -> Int {
+    do {
+        var offset = start
         // Eight bytes at a time while none of them is CR or LF: a byte equal to c makes
         // (w ^ c…c) have a zero byte, found with (x - 0x01…01) & ~x & 0x80…80.
         let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
@@ -271,6 +310,6 @@ func lineRunEnd(_ chunk: ArraySlice<UInt8>, from index: Int) -> Int {
             if byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\n") { break }
             offset += 1
         }
-        return chunk.startIndex + offset
+        return offset
     }
 }
