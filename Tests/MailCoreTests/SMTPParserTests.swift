@@ -144,3 +144,32 @@ import Testing
         #expect(server.policy.queued.first?.data == bytes("Subject: hi\r\n\r\n.dot\r\nline\r\n"))
     }
 }
+
+@Suite struct EHLOCapabilityTests {
+    /// The EHLO reply is read in place as bytes: keywords in any case, `AUTH=` of old clients,
+    /// repeated and lower-case mechanisms, SIZE with and without a number, unknown extensions.
+    @Test func readsEveryKnownExtension() {
+        let reply = SMTPReply(code: 250, lines: [
+            "mail.example.com", "pipelining", "SIZE 10240000", "Vrfy", "ETRN", "auth plain LOGIN  cram-md5",
+            "AUTH=LOGIN PLAIN", "StartTLS", "8BITMIME", "ENHANCEDSTATUSCODES", "DSN", "X-UNKNOWN 1 2", "CHUNKING",
+        ])
+        let capabilities = SMTPServerCapabilities(ehloReply: reply)
+        #expect(capabilities.esmtp)
+        #expect(capabilities.extensions == [.pipelining, .size, .vrfy, .etrn, .auth, .starttls, .eightBitMIME,
+                                            .enhancedStatusCodes, .dsn])
+        #expect(capabilities.sizeLimit == 10_240_000)
+        #expect(capabilities.authMechanisms == ["PLAIN", "LOGIN", "CRAM-MD5"])
+        #expect(capabilities.has("chunking") && capabilities.has("X-UNKNOWN") && !capabilities.has("SMTPUTF8"))
+        #expect(capabilities.lines.first == "pipelining")
+    }
+
+    @Test func keywordsThatOnlyLookLikeKnownOnes() {
+        let reply = SMTPReply(code: 250, lines: ["mx", "SIZE", "AUTHX PLAIN", "STARTTLSX", "PIPELININ", "DSNX", "8BITMIMEX"])
+        let capabilities = SMTPServerCapabilities(ehloReply: reply)
+        #expect(capabilities.extensions == [.size])
+        #expect(capabilities.sizeLimit == nil)
+        #expect(capabilities.authMechanisms.isEmpty)
+        // Only the server's name: no extension at all.
+        #expect(SMTPServerCapabilities(ehloReply: SMTPReply(code: 250, lines: ["mx.example.org"])).extensions.isEmpty)
+    }
+}

@@ -136,55 +136,52 @@ public struct SMTPServerCapabilities: Hashable, Sendable {
     public init(ehloReply reply: SMTPReply) {
         esmtp = true
         ehlo = reply
-        let storage = reply.storage.utf8
+        var storage = reply.storage
         let ends = reply.ends
-        // The lines after the first, read in place in the reply's text.
-        for lineIndex in ends.indices.dropFirst() {
-            let utf8 = storage[storage.index(storage.startIndex, offsetBy: ends[lineIndex - 1])
-                               ..< storage.index(storage.startIndex, offsetBy: ends[lineIndex])]
-            let keywordEnd = utf8.firstIndex(where: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "=") }) ?? utf8.endIndex
-            let keyword = utf8[..<keywordEnd]
-            let arguments = keywordEnd < utf8.endIndex ? utf8[utf8.index(after: keywordEnd)...] : utf8[utf8.endIndex...]
-            switch keyword.count {
-            case 3 where Self.matches(keyword, "DSN"): extensions.insert(.dsn)
-            case 4 where Self.matches(keyword, "SIZE"):
-                extensions.insert(.size)
-                if keywordEnd < utf8.endIndex { sizeLimit = SMTPCommandParser.decimal(ArraySlice(arguments)) }
-            case 4 where Self.matches(keyword, "VRFY"): extensions.insert(.vrfy)
-            case 4 where Self.matches(keyword, "ETRN"): extensions.insert(.etrn)
-            case 4 where Self.matches(keyword, "AUTH"):
-                extensions.insert(.auth)
-                var wordStart = arguments.startIndex
-                var index = arguments.startIndex
-                while true {
-                    let atEnd = index == arguments.endIndex
-                    if atEnd || arguments[index] == UInt8(ascii: " ") {
-                        if wordStart < index {
-                            let word = arguments[wordStart..<index]
-                            let name = word.contains(where: { $0 >= 0x61 && $0 <= 0x7A })
-                                ? String(decoding: word.map(SMTPCommandParser.upper), as: UTF8.self)
-                                : String(decoding: word, as: UTF8.self)
-                            if !authMechanisms.contains(name) { authMechanisms.append(name) }
-                        }
-                        if atEnd { break }
-                        wordStart = arguments.index(after: index)
+        var found: SMTPExtensions = []
+        var size: Int?
+        var mechanisms: [String] = []
+        // The lines after the first, read in place in the reply's text, as bytes.
+        storage.withUTF8 { utf8 in
+            for lineIndex in ends.indices.dropFirst() {
+                let line = UnsafeBufferPointer(rebasing: utf8[ends[lineIndex - 1]..<ends[lineIndex]])
+                let keywordEnd = line.firstIndex(where: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "=") }) ?? line.endIndex
+                let keyword = UnsafeBufferPointer(rebasing: line[..<keywordEnd])
+                let arguments = UnsafeBufferPointer(rebasing: line[min(keywordEnd + 1, line.endIndex)...])
+                switch keyword.count {
+                case 3 where Self.matches(keyword, "DSN"): found.insert(.dsn)
+                case 4 where Self.matches(keyword, "SIZE"):
+                    found.insert(.size)
+                    if keywordEnd < line.endIndex { size = SMTPCommandParser.decimal(ArraySlice(arguments)) }
+                case 4 where Self.matches(keyword, "VRFY"): found.insert(.vrfy)
+                case 4 where Self.matches(keyword, "ETRN"): found.insert(.etrn)
+                case 4 where Self.matches(keyword, "AUTH"):
+                    found.insert(.auth)
+                    for word in arguments.split(separator: UInt8(ascii: " ")) {
+                        let name = word.contains(where: { $0 >= 0x61 && $0 <= 0x7A })
+                            ? String(decoding: word.map(SMTPCommandParser.upper), as: UTF8.self)
+                            : String(decoding: word, as: UTF8.self)
+                        if !mechanisms.contains(name) { mechanisms.append(name) }
                     }
-                    index = arguments.index(after: index)
+                case 8 where Self.matches(keyword, "STARTTLS"): found.insert(.starttls)
+                case 8 where Self.matches(keyword, "8BITMIME"): found.insert(.eightBitMIME)
+                case 10 where Self.matches(keyword, "PIPELINING"): found.insert(.pipelining)
+                case 19 where Self.matches(keyword, "ENHANCEDSTATUSCODES"): found.insert(.enhancedStatusCodes)
+                default: break
                 }
-            case 8 where Self.matches(keyword, "STARTTLS"): extensions.insert(.starttls)
-            case 8 where Self.matches(keyword, "8BITMIME"): extensions.insert(.eightBitMIME)
-            case 10 where Self.matches(keyword, "PIPELINING"): extensions.insert(.pipelining)
-            case 19 where Self.matches(keyword, "ENHANCEDSTATUSCODES"): extensions.insert(.enhancedStatusCodes)
-            default: break
             }
         }
+        extensions = found
+        sizeLimit = size
+        authMechanisms = mechanisms
     }
 
     /// Whether `keyword` is `upper` in any case (`upper` is ASCII upper case).
-    private static func matches(_ keyword: Substring.UTF8View, _ upper: StaticString) -> Bool {
-        upper.withUTF8Buffer { expected in
-            keyword.lazy.map(SMTPCommandParser.upper).elementsEqual(expected)
-        }
+    private static func matches(_ keyword: UnsafeBufferPointer<UInt8>, _ upper: StaticString) -> Bool {
+        guard keyword.count == upper.utf8CodeUnitCount else { return false }
+        let expected = upper.utf8Start
+        for index in 0..<keyword.count where SMTPCommandParser.upper(keyword[index]) != expected[index] { return false }
+        return true
     }
 }
 

@@ -30,8 +30,21 @@ public struct SMTPMailbox: Hashable, Sendable, CustomStringConvertible {
         var text = ""
         if SMTPPathParser.isDotString(localPart.utf8) {
             if domain.isEmpty { return localPart }
-            text.reserveCapacity(localPart.utf8.count + 1 + domain.utf8.count)
-            text += localPart
+            // The common case, made in one go: `local@domain` (one allocation, no appends).
+            var local = localPart, name = domain
+            let count = local.utf8.count + 1 + name.utf8.count
+            return String(unsafeUninitializedCapacity: count) { buffer in
+                var offset = 0
+                local.withUTF8 { bytes in
+                    for byte in bytes { buffer[offset] = byte; offset += 1 }
+                }
+                buffer[offset] = UInt8(ascii: "@")
+                offset += 1
+                name.withUTF8 { bytes in
+                    for byte in bytes { buffer[offset] = byte; offset += 1 }
+                }
+                return offset
+            }
         } else {
             text = "\""
             for character in localPart {
