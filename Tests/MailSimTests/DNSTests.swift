@@ -62,6 +62,11 @@ struct DNSTests {
         // An empty non-terminal exists (RFC 8020).
         world.dns.addTXT("sel._domainkey.company.org", "v=DKIM1; p=")
         #expect(resolver.txt("_domainkey.company.org") == .noData)
+        // Names above a removed record stop existing with it (the zone's name cache follows).
+        world.dns.remove("sel._domainkey.company.org")
+        #expect(resolver.txt("_domainkey.company.org") == .nxdomain)
+        #expect(resolver.txt("sel._domainkey.company.org") == .nxdomain)
+        #expect(resolver.mx("company.org") != .nxdomain)
     }
 
     @Test("a DNS blocklist is A records under the reversed address")

@@ -97,9 +97,15 @@ public final class DNSZone {
 
     public init() {}
 
+    /// Every owner name and every name above one (the empty non-terminals), made when first
+    /// asked and dropped by every change of the zone: SPF and DMARC ask for names that do not
+    /// exist with every message received.
+    private var existingNames: Set<String>?
+
     private func zoneChanged() {
         if !mxAnswers.isEmpty { mxAnswers = [:] }
         if !aAnswers.isEmpty { aAnswers = [:] }
+        existingNames = nil
     }
 
     static func normalize(_ name: String) -> String {
@@ -157,7 +163,19 @@ public final class DNSZone {
     /// True if `name` or any name below it owns a record (an empty non-terminal exists, RFC 8020).
     public func nameExists(_ name: String) -> Bool {
         let n = Self.normalize(name)
-        return records.contains { $0.name == n || $0.name.hasSuffix("." + n) }
+        if recordsByName[n] != nil { return true }
+        if let existingNames { return existingNames.contains(n) }
+        var names = Set<String>()
+        for owner in recordsByName.keys {
+            var rest = Substring(owner)
+            names.insert(owner)
+            while let dot = rest.firstIndex(of: ".") {
+                rest = rest[rest.index(after: dot)...]
+                names.insert(String(rest))
+            }
+        }
+        existingNames = names
+        return names.contains(n)
     }
 
     /// Records at `name` of `type`, in insertion order.
