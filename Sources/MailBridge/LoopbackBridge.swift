@@ -421,6 +421,10 @@ public final class LoopbackBridge: @unchecked Sendable {
     private var logBuffer: [UInt8] = []
     static let logBufferKept = 256 * 1024
 
+    /// The session log of each bridged connection not yet logged to its end, by virtual
+    /// connection id (the world's reply journal names connections by id).
+    private var sessionLogs: [Int: SessionLog] = [:]
+
     /// Where ``renderLogs(final:)`` stopped reading the world's reply journal.
     private var replyCursor = 0
 
@@ -431,11 +435,7 @@ public final class LoopbackBridge: @unchecked Sendable {
         let journal = mailWorld.world.replies
         let records = journal.records(since: replyCursor)
         replyCursor = journal.nextSequence
-        if !records.isEmpty {
-            var logs: [Int: SessionLog] = [:]
-            for session in sessions { if let id = session.virtual?.id, let log = session.log { logs[id] = log } }
-            for record in records { logs[record.session]?.expect(record.reply) }
-        }
+        for record in records { sessionLogs[record.session]?.expect(record.reply) }
         // Every session's new lines go into one buffer, handed over once (in this order).
         logBuffer.removeAll(keepingCapacity: logBuffer.capacity <= Self.logBufferKept)
         for session in sessions {
@@ -456,6 +456,9 @@ public final class LoopbackBridge: @unchecked Sendable {
             }
         }
         if finished {
+            for session in sessions where session.logged {
+                if let id = session.virtual?.id { sessionLogs[id] = nil }
+            }
             sessions.removeAll { $0.logged }
             // Logged connections leave the world's tables but a window of recent ones.
             mailWorld.world.forgetFinishedConnections(keepingLast: configuration.finishedConnectionsKept)
@@ -582,8 +585,10 @@ public final class LoopbackBridge: @unchecked Sendable {
         session.virtual = virtual
         session.label = "#\(virtual.id)"
         if let tap = mailWorld.world.tap.connections.last, tap.id == virtual.id {
-            session.log = SessionLog(label: session.label, tap: tap, mailProtocol: port.service.mailProtocol,
-                                     french: configuration.french)
+            let log = SessionLog(label: session.label, tap: tap, mailProtocol: port.service.mailProtocol,
+                                 french: configuration.french)
+            session.log = log
+            sessionLogs[virtual.id] = log
         }
         log("\(session.label) == \(peer) → \(port.hostName):\(port.virtualPort) "
             + "(\(configuration.listenHostForURL):\(port.realPort), \(port.service.name)) ==")

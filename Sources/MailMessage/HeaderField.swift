@@ -71,25 +71,36 @@ public struct HeaderField: Sendable, Equatable, Hashable {
     /// Folds `value` after `Name: ` at spaces, keeping lines at most 78 characters where a space allows it.
     public static func fold(name: String, value: String, limit: Int = 78) -> String {
         // ASCII without CR (almost every field a server writes): lengths are octet counts, and
-        // the result is built as bytes. Anything else counts characters, as below.
-        if name.utf8.allSatisfy({ $0 < 0x80 && $0 != 0x0D }) && value.utf8.allSatisfy({ $0 < 0x80 && $0 != 0x0D }) {
-            var result: [UInt8] = []
-            result.reserveCapacity(value.utf8.count + value.utf8.count / 32 + 4)
-            var lineLength = name.utf8.count + 1
-            var index = 0
-            for word in value.utf8.split(separator: 0x20, omittingEmptySubsequences: false) {
-                let pieceLength = word.count + 1
-                if index > 0 && lineLength + pieceLength > limit && lineLength > 1 {
-                    result.append(0x0D)
-                    result.append(0x0A)
-                    lineLength = 0
+        // the result is built from the bytes. Anything else counts characters, as below.
+        if name.utf8.allSatisfy({ $0 < 0x80 && $0 != 0x0D }) {
+            let nameLength = name.utf8.count
+            var text = value
+            let folded = text.withUTF8 { bytes -> [UInt8]? in
+                for byte in bytes where byte >= 0x80 || byte == 0x0D { return nil }
+                var result: [UInt8] = []
+                result.reserveCapacity(bytes.count + bytes.count / 32 + 4)
+                var lineLength = nameLength + 1
+                var wordStart = 0
+                var first = true
+                // The words between spaces, empty ones included (as split(omittingEmptySubsequences: false)).
+                while wordStart <= bytes.count {
+                    var wordEnd = wordStart
+                    while wordEnd < bytes.count && bytes[wordEnd] != 0x20 { wordEnd += 1 }
+                    let pieceLength = wordEnd - wordStart + 1
+                    if !first && lineLength + pieceLength > limit && lineLength > 1 {
+                        result.append(0x0D)
+                        result.append(0x0A)
+                        lineLength = 0
+                    }
+                    result.append(0x20)
+                    result.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[wordStart..<wordEnd]))
+                    lineLength += pieceLength
+                    first = false
+                    wordStart = wordEnd + 1
                 }
-                result.append(0x20)
-                result.append(contentsOf: word)
-                lineLength += pieceLength
-                index += 1
+                return result
             }
-            return String(decoding: result, as: UTF8.self)
+            if let folded { return String(decoding: folded, as: UTF8.self) }
         }
         let words = value.split(separator: " ", omittingEmptySubsequences: false)
         var result = ""

@@ -36,12 +36,13 @@ public struct SPFRequest: Sendable, Equatable {
         self.helo = helo
     }
 
+    // The last `@`, found on the bytes (an ASCII byte is always where a character starts).
     public var senderDomain: String {
-        guard let at = mailFrom.lastIndex(of: "@") else { return mailFrom }
-        return String(mailFrom[mailFrom.index(after: at)...])
+        guard let at = mailFrom.utf8.lastIndex(of: UInt8(ascii: "@")) else { return mailFrom }
+        return String(mailFrom[mailFrom.utf8.index(after: at)...])
     }
     public var localPart: String {
-        guard let at = mailFrom.lastIndex(of: "@") else { return "postmaster" }
+        guard let at = mailFrom.utf8.lastIndex(of: UInt8(ascii: "@")) else { return "postmaster" }
         let local = String(mailFrom[..<at])
         return local.isEmpty ? "postmaster" : local
     }

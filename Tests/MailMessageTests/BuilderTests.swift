@@ -163,3 +163,51 @@ import Testing
         #expect(message.part(number: "2")?.filename == "notes.txt")
     }
 }
+
+@Suite struct HeaderFoldTests {
+    /// The rule of ``HeaderField/fold(name:value:limit:)`` written plainly: words between single
+    /// spaces (empty ones kept), each after a space; a break before a word that would pass the
+    /// limit, unless the line is still empty.
+    static func reference(name: String, value: String, limit: Int) -> String {
+        var result = ""
+        var lineLength = name.count + 1
+        for (index, word) in value.split(separator: " ", omittingEmptySubsequences: false).enumerated() {
+            if index > 0 && lineLength + word.count + 1 > limit && lineLength > 1 {
+                result += "\r\n"
+                lineLength = 0
+            }
+            result += " " + word
+            lineLength += word.count + 1
+        }
+        return result
+    }
+
+    /// ASCII fields take the byte path: it must fold exactly as the rule says, for empty values,
+    /// runs of spaces, words longer than the limit and small limits.
+    @Test(arguments: [UInt64(1), 2, 3])
+    func asciiFoldingFollowsTheRule(seed: UInt64) {
+        var random = SplitMix(state: seed)
+        let words = ["", "a", "spf=pass", "smtp.mailfrom=alice@example.com", String(repeating: "x", count: 90), "(comment)", ";"]
+        for round in 0..<400 {
+            let value = (0..<Int.random(in: 0...12, using: &random)).map { _ in words.randomElement(using: &random)! }
+                .joined(separator: " ")
+            let name = ["Received-SPF", "Authentication-Results", "X"].randomElement(using: &random)!
+            let limit = [78, 40, 10, 1].randomElement(using: &random)!
+            #expect(HeaderField.fold(name: name, value: value, limit: limit) == Self.reference(name: name, value: value, limit: limit),
+                    "seed \(seed) round \(round): \(name): \(value.debugDescription) limit \(limit)")
+        }
+        // Outside ASCII the same rule counts characters.
+        #expect(HeaderField.fold(name: "Subject", value: "héllo wörld", limit: 12) == " héllo\r\n wörld")
+    }
+
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+}
