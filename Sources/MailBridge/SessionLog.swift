@@ -1,3 +1,4 @@
+import Foundation
 import MailCore
 import MailSim
 
@@ -81,10 +82,32 @@ public final class SessionLog {
         out.append(0x0A)
     }
 
-    /// True when the bytes are printable ASCII or tabs: logged as they are.
-    private static func isPlainASCII(_ bytes: ArraySlice<UInt8>) -> Bool {
-        bytes.allSatisfy { $0 == 0x09 || ($0 >= 0x20 && $0 < 0x7F) }
+    /// True when the bytes are printable ASCII or tabs: logged as they are. Eight bytes at a
+    /// time: a word passes when no byte is below 0x20, at 0x7F or above (a word that does not
+    /// is looked at byte by byte, for its tabs).
+    static func isPlainASCII(_ bytes: ArraySlice<UInt8>) -> Bool {
+        bytes.withUnsafeBytes { raw -> Bool in
+            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+            var offset = 0
+            while offset + 8 <= raw.count {
+                let word = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                let below = (word &- ones &* 0x20) & ~word & highs        // a byte < 0x20 (when no high bit)
+                let del = (word ^ (ones &* 0x7F)), isDel = (del &- ones) & ~del & highs  // a byte == 0x7F
+                if (word & highs) | below | isDel != 0 {
+                    for index in offset..<offset + 8 where !Self.isPlain(raw[index]) { return false }
+                }
+                offset += 8
+            }
+            while offset < raw.count {
+                if !Self.isPlain(raw[offset]) { return false }
+                offset += 1
+            }
+            return true
+        }
     }
+
+    @inline(__always)
+    private static func isPlain(_ byte: UInt8) -> Bool { byte == 0x09 || (byte >= 0x20 && byte < 0x7F) }
 
     private func emitLine(_ bytes: ArraySlice<UInt8>, _ direction: FlowDirection, into out: inout [UInt8]) {
         out.append(contentsOf: labelBytes)
@@ -126,7 +149,7 @@ public final class SessionLog {
         var index = bytes.startIndex
         while index < bytes.endIndex {
             let limit = min(bytes.endIndex, index + (Self.maxLineBytes - pending.count))
-            if let lf = bytes[index..<limit].firstIndex(of: 0x0A) {
+            if let lf = Self.firstLineFeed(bytes, index..<limit) {
                 if pending.isEmpty {
                     // A whole line inside this segment: emitted from it, without a copy.
                     var end = lf
@@ -149,6 +172,15 @@ public final class SessionLog {
             }
         }
         if direction == .clientToServer { pendingClient = pending } else { pendingServer = pending }
+    }
+
+    /// The first LF in `range` of `bytes` (memchr).
+    static func firstLineFeed(_ bytes: [UInt8], _ range: Range<Int>) -> Int? {
+        guard !range.isEmpty else { return nil }
+        return bytes.withUnsafeBytes { raw -> Int? in
+            guard let found = memchr(raw.baseAddress! + range.lowerBound, 0x0A, range.count) else { return nil }
+            return raw.baseAddress!.distance(to: UnsafeRawPointer(found))
+        }
     }
 
     private func side(_ direction: FlowDirection) -> String {

@@ -181,3 +181,25 @@ extension ServerReply {
         }
     }
 }
+
+/// The session log's word-at-a-time checks agree with a byte loop, at every length and offset.
+@Suite struct SessionLogScanTests {
+    @Test func plainASCIIAndLineFeedAgreeWithByteLoops() {
+        var random = SeededRandom(seed: 7)
+        let alphabet: [UInt8] = [0x09, 0x0A, 0x0D, 0x1F, 0x20, 0x41, 0x7E, 0x7F, 0x80, 0xC3, 0xFF, 0x00]
+        for length in 0...40 {
+            for round in 0..<60 {
+                let bytes = (0..<length + 3).map { _ in
+                    random.next() % 3 == 0 ? alphabet[Int(random.next() % UInt64(alphabet.count))] : UInt8(ascii: "x")
+                }
+                let slice = bytes[3...]
+                let plain = slice.allSatisfy { $0 == 0x09 || ($0 >= 0x20 && $0 < 0x7F) }
+                #expect(SessionLog.isPlainASCII(slice) == plain, "length \(length) round \(round): \(Array(slice))")
+                for start in 3...bytes.count {
+                    let expected = bytes[start...].firstIndex(of: 0x0A)
+                    #expect(SessionLog.firstLineFeed(bytes, start..<bytes.count) == expected, "\(bytes) from \(start)")
+                }
+            }
+        }
+    }
+}
