@@ -34,16 +34,10 @@ public struct SMTPMailbox: Hashable, Sendable, CustomStringConvertible {
             var local = localPart, name = domain
             let count = local.utf8.count + 1 + name.utf8.count
             return String(unsafeUninitializedCapacity: count) { buffer in
-                var offset = 0
-                local.withUTF8 { bytes in
-                    for byte in bytes { buffer[offset] = byte; offset += 1 }
-                }
-                buffer[offset] = UInt8(ascii: "@")
-                offset += 1
-                name.withUTF8 { bytes in
-                    for byte in bytes { buffer[offset] = byte; offset += 1 }
-                }
-                return offset
+                let at = local.withUTF8 { UnsafeMutableBufferPointer(rebasing: buffer[...]).initialize(from: $0).1 }
+                buffer[at] = UInt8(ascii: "@")
+                let end = name.withUTF8 { UnsafeMutableBufferPointer(rebasing: buffer[(at + 1)...]).initialize(from: $0).1 }
+                return at + 1 + end
             }
         } else {
             text = "\""

@@ -293,23 +293,21 @@ func lineRunEnd(_ chunk: ArraySlice<UInt8>, from index: Int) -> Int {
 /// ``lineRunEnd(_:from:)`` on raw bytes, by offset.
 @inline(__always)
 func lineRunEnd(_ raw: UnsafeRawBufferPointer, from start: Int) -> Int {
-    do {
-        var offset = start
-        // Eight bytes at a time while none of them is CR or LF: a byte equal to c makes
-        // (w ^ c…c) have a zero byte, found with (x - 0x01…01) & ~x & 0x80…80.
-        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
-        let crs = ones &* 0x0D, lfs = ones &* 0x0A
-        while offset + 8 <= raw.count {
-            let word = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-            let cr = word ^ crs, lf = word ^ lfs
-            if ((cr &- ones) & ~cr | (lf &- ones) & ~lf) & highs != 0 { break }
-            offset += 8
-        }
-        while offset < raw.count {
-            let byte = raw[offset]
-            if byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\n") { break }
-            offset += 1
-        }
-        return offset
+    var offset = start
+    // Eight bytes at a time while none of them is CR or LF: a byte equal to c makes
+    // (w ^ c…c) have a zero byte, found with (x - 0x01…01) & ~x & 0x80…80.
+    let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+    let crs = ones &* 0x0D, lfs = ones &* 0x0A
+    while offset + 8 <= raw.count {
+        let word = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+        let cr = word ^ crs, lf = word ^ lfs
+        if ((cr &- ones) & ~cr | (lf &- ones) & ~lf) & highs != 0 { break }
+        offset += 8
     }
+    while offset < raw.count {
+        let byte = raw[offset]
+        if byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\n") { break }
+        offset += 1
+    }
+    return offset
 }
