@@ -203,57 +203,68 @@ public enum AddressParser {
         case comment(String)
     }
 
+    /// Splits a header value into atoms, quoted strings, specials and comments. Works on the UTF-8
+    /// bytes: every delimiter is ASCII, and a multi-byte character only ever sits inside a token.
     static func tokenize(_ value: String) -> [Token] {
+        var value = value
+        return value.withUTF8 { tokenize(bytes: $0) }
+    }
+
+    static func tokenize(bytes chars: UnsafeBufferPointer<UInt8>) -> [Token] {
         var tokens: [Token] = []
-        var chars = Array(value)
+        let count = chars.count
         var i = 0
-        var atom = ""
-        func flushAtom() { if !atom.isEmpty { tokens.append(.atom(atom)); atom = "" } }
-        while i < chars.count {
+        var atomStart = -1
+        func flushAtom(_ end: Int) {
+            if atomStart >= 0 {
+                tokens.append(.atom(String(decoding: UnsafeBufferPointer(rebasing: chars[atomStart..<end]), as: UTF8.self)))
+                atomStart = -1
+            }
+        }
+        while i < count {
             let c = chars[i]
             switch c {
-            case " ", "\t", "\r", "\n":
-                flushAtom()
+            case UInt8(ascii: " "), 0x09, 0x0D, 0x0A:
+                flushAtom(i)
                 i += 1
-            case "(":
-                flushAtom()
+            case UInt8(ascii: "("):
+                flushAtom(i)
                 var depth = 0
-                var text = ""
-                while i < chars.count {
-                    if chars[i] == "\\" {
-                        if i + 1 < chars.count { text.append(chars[i + 1]) }
+                var text: [UInt8] = []
+                while i < count {
+                    if chars[i] == UInt8(ascii: "\\") {
+                        if i + 1 < count { text.append(chars[i + 1]) }
                         i += 2
                         continue
                     }
-                    if chars[i] == "(" { depth += 1; if depth == 1 { i += 1; continue } }
-                    if chars[i] == ")" { depth -= 1; if depth == 0 { i += 1; break } }
-                    if chars[i] != "\r" && chars[i] != "\n" { text.append(chars[i]) }
+                    if chars[i] == UInt8(ascii: "(") { depth += 1; if depth == 1 { i += 1; continue } }
+                    if chars[i] == UInt8(ascii: ")") { depth -= 1; if depth == 0 { i += 1; break } }
+                    if chars[i] != 0x0D && chars[i] != 0x0A { text.append(chars[i]) }
                     i += 1
                 }
-                let trimmed = Bytes.trimWSP(text)
+                let trimmed = Bytes.trimWSP(String(decoding: text, as: UTF8.self))
                 if !trimmed.isEmpty { tokens.append(.comment(trimmed)) }
-            case "\"":
-                flushAtom()
-                var text = ""
+            case UInt8(ascii: "\""):
+                flushAtom(i)
+                var text: [UInt8] = []
                 i += 1
-                while i < chars.count && chars[i] != "\"" {
-                    if chars[i] == "\\" && i + 1 < chars.count { i += 1 }
-                    if chars[i] != "\r" && chars[i] != "\n" { text.append(chars[i]) }
+                while i < count && chars[i] != UInt8(ascii: "\"") {
+                    if chars[i] == UInt8(ascii: "\\") && i + 1 < count { i += 1 }
+                    if chars[i] != 0x0D && chars[i] != 0x0A { text.append(chars[i]) }
                     i += 1
                 }
                 i += 1
-                tokens.append(.quoted(text))
-            case "<", ">", ",", ":", ";", "@":
-                flushAtom()
-                tokens.append(.special(c))
+                tokens.append(.quoted(String(decoding: text, as: UTF8.self)))
+            case UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: ","), UInt8(ascii: ":"), UInt8(ascii: ";"), UInt8(ascii: "@"):
+                flushAtom(i)
+                tokens.append(.special(Character(Unicode.Scalar(c))))
                 i += 1
             default:
-                atom.append(c)
+                if atomStart < 0 { atomStart = i }
                 i += 1
             }
         }
-        flushAtom()
-        chars = []
+        flushAtom(count)
         return tokens
     }
 
@@ -293,8 +304,8 @@ public enum AddressParser {
             if parts.isEmpty { return (phrase ?? []).isEmpty ? nil : mailbox("", "") }
             return mailbox(parts.map(tokenText).joined(), "")
         }
-        let local = parts[..<at].map(tokenText).joined()
-        let domain = parts[(at + 1)...].map(tokenText).joined()
+        let local = at == 1 ? tokenText(parts[0]) : parts[..<at].map(tokenText).joined()
+        let domain = at == parts.count - 2 ? tokenText(parts[at + 1]) : parts[(at + 1)...].map(tokenText).joined()
         guard !local.isEmpty, !domain.isEmpty else { return nil }
         return mailbox(local, domain)
     }

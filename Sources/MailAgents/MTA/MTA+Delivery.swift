@@ -78,7 +78,7 @@ extension MTA {
         for recipient in entry.recipients where recipient.state == .pending {
             let address = recipient.address
             // Queued recipients passed RCPT: the domain follows the last "@".
-            let domain = address.lastIndex(of: "@").map { address[address.index(after: $0)...].lowercased() } ?? ""
+            let domain = Self.lowercasedDomain(of: address)
             if isLocal(domain: domain) {
                 outcomes.append((address, deliverLocally(address, entry: entry)))
             } else {
@@ -98,6 +98,18 @@ extension MTA {
                 if remaining == 0 { self?.finishAttempt(id, outcomes) }
             }
         }
+    }
+
+    /// The part after the last "@", in lower case ("" without one); found on the UTF-8 bytes, and
+    /// copied as it is when it holds no upper-case or non-ASCII byte.
+    static func lowercasedDomain(of address: String) -> String {
+        let utf8 = address.utf8
+        guard let at = utf8.lastIndex(of: UInt8(ascii: "@")) else { return "" }
+        let domain = address[utf8.index(after: at)...]
+        if domain.utf8.contains(where: { ($0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z")) || $0 >= 0x80 }) {
+            return domain.lowercased()
+        }
+        return String(domain)
     }
 
     private func finishAttempt(_ id: QueueID, _ outcomes: [(String, DeliveryOutcome)]) {

@@ -105,7 +105,8 @@ public final class MailStore {
     final class Account {
         let name: String
         let password: String?
-        var addresses: [String]
+        /// Fixed at creation: ``MailStore/addressIndex`` is built from them.
+        let addresses: [String]
         var quotaBytes: Int?
         /// The most messages the account may hold, all folders together (Dovecot's
         /// `quota_rule = *:messages=N`).
@@ -132,6 +133,8 @@ public final class MailStore {
     public var now: IMAPDate
     var accounts: [String: Account] = [:]
     private var accountOrder: [String] = []
+    /// Lower-cased address → the first account, in creation order, that lists it.
+    private var addressIndex: [String: String] = [:]
     private var lastUIDValidity: UInt32 = 0
     private var observers: [(UInt64, (MailboxChange) -> Void)] = []
     private var nextObserver: UInt64 = 1
@@ -166,17 +169,16 @@ public final class MailStore {
         guard accounts[account.name.lowercased()] == nil else { throw MailStoreError.mailboxExists(account.name) }
         accounts[account.name.lowercased()] = account
         accountOrder.append(account.name.lowercased())
+        for address in account.addresses where addressIndex[address.lowercased()] == nil {
+            addressIndex[address.lowercased()] = account.name
+        }
         account.folders.append(Folder(name: "INBOX", uidValidity: newUIDValidity()))
         account.subscriptions.insert("INBOX")
     }
 
     /// The account (user or team) that receives mail for `address` (case-insensitive), if any.
     public func account(forAddress address: String) -> String? {
-        let a = address.lowercased()
-        for key in accountOrder {
-            if let acc = accounts[key], acc.addresses.contains(where: { $0.lowercased() == a }) { return acc.name }
-        }
-        return nil
+        addressIndex[address.lowercased()]
     }
 
     public func hasAccount(_ name: String) -> Bool { accounts[name.lowercased()] != nil }

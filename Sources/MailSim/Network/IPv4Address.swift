@@ -40,8 +40,19 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
         [UInt8(value >> 24), UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 8), UInt8(truncatingIfNeeded: value)]
     }
 
+    /// `a.b.c.d`, written straight into the string's storage (at most 15 bytes: no allocation).
     public var description: String {
-        "\(value >> 24).\((value >> 16) & 0xFF).\((value >> 8) & 0xFF).\(value & 0xFF)"
+        String(unsafeUninitializedCapacity: 15) { buffer in
+            var count = 0
+            for position in 0..<4 {
+                let octet = Int(value >> UInt32(24 - position * 8) & 0xFF)
+                if position > 0 { buffer[count] = UInt8(ascii: "."); count += 1 }
+                if octet >= 100 { buffer[count] = UInt8(48 + octet / 100); count += 1 }
+                if octet >= 10 { buffer[count] = UInt8(48 + octet / 10 % 10); count += 1 }
+                buffer[count] = UInt8(48 + octet % 10); count += 1
+            }
+            return count
+        }
     }
 
     /// The DNSBL query name for this address under `zone` (RFC 5782 §2.1): octets reversed,
