@@ -557,8 +557,9 @@ public final class LoopbackBridge: @unchecked Sendable {
     /// A real client connected on `port`: opens the virtual connection, or returns nil (and
     /// logs why) when the port or the client's address already has its maximum of connections.
     func open(port: BridgedPort, channel: Channel) -> BridgeSession? {
-        let address = channel.remoteAddress?.ipAddress ?? "?"
-        let peer = channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
+        let remote = channel.remoteAddress
+        let address = remote?.ipAddress ?? "?"
+        let peer = remote.map { "\(address):\($0.port ?? 0)" } ?? "?"
         guard !stopped else { return nil }
         let addressKey = "\(port.realPort) \(address)"
         let fromAddress = openPerAddress[addressKey, default: 0]

@@ -45,6 +45,7 @@ public final class SessionLog {
     /// Appends the lines for the tap events recorded since the previous call to `out`, each
     /// ended by a line feed (the bridge's path: no string per line).
     public func renderNew(into out: inout [UInt8]) {
+        guard processed < tap.eventCount else { return }
         let events = tap.events
         while processed < events.count {
             render(events[processed].kind, into: &out)

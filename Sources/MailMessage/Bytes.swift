@@ -47,6 +47,12 @@ enum Bytes {
 
     /// Decodes header or text bytes: UTF-8 when valid, otherwise ISO-8859-1 (never fails, never loses bytes).
     static func string(_ bytes: some Collection<UInt8>) -> String {
+        // Contiguous bytes (arrays and their slices) are read in place: ASCII decodes as it is.
+        let inPlace: String?? = bytes.withContiguousStorageIfAvailable { buffer in
+            if buffer.allSatisfy({ $0 < 0x80 }) { return String(decoding: buffer, as: UTF8.self) }
+            return String(validating: buffer, as: UTF8.self)
+        }
+        if let inPlace, let text = inPlace { return text }
         if let text = String(validating: Array(bytes), as: UTF8.self) { return text }
         return String(String.UnicodeScalarView(bytes.map { Unicode.Scalar($0) }))
     }

@@ -154,7 +154,8 @@ enum HeaderParser {
         var i = start
         var sawBareLF = false
         var foundSeparator = false
-        var current: (name: String, raw: [UInt8])?
+        // The value's bytes stay a slice of `bytes` until a continuation line is added to them.
+        var current: (name: String, raw: ArraySlice<UInt8>)?
         func finish() {
             if let field = current {
                 fields.append(HeaderField(name: field.name, rawValue: Bytes.string(field.raw)))
@@ -193,7 +194,7 @@ enum HeaderParser {
             let colon = nameEnd
             while nameEnd > i && Bytes.isWSP(bytes[nameEnd - 1]) { nameEnd -= 1 }
             if colon > i, nameEnd > i, bytes[i..<nameEnd].allSatisfy({ $0 > 32 && $0 < 127 }) {
-                current = (Bytes.string(bytes[i..<nameEnd]), Array(bytes[(colon + 1)..<contentEnd]))
+                current = (Bytes.string(bytes[i..<nameEnd]), bytes[(colon + 1)..<contentEnd])
             } else {
                 defects.append(.headerWithoutColon(Bytes.string(bytes[i..<min(contentEnd, i + 60)])))
             }

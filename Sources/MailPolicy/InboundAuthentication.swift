@@ -46,6 +46,12 @@ public struct InboundAuthentication: Sendable, Equatable {
     /// The message with `Authentication-Results:` and `Received-SPF:` prepended (RFC 8601 §5: the
     /// receiver adds them at the top, above the fields already present).
     public func prepend(to message: [UInt8]) -> [UInt8] {
-        Array((authenticationResults.field.wireFormat + receivedSPF.wireFormat).utf8) + message
+        let results = authenticationResults.field.wireFormat, spf = receivedSPF.wireFormat
+        var out: [UInt8] = []
+        out.reserveCapacity(results.utf8.count + spf.utf8.count + message.count)
+        out.append(contentsOf: results.utf8)
+        out.append(contentsOf: spf.utf8)
+        out.append(contentsOf: message)
+        return out
     }
 }

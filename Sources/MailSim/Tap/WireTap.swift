@@ -45,6 +45,8 @@ public final class TapConnection {
     public let serverHostName: String?
     public let openedAt: VirtualTime
     public private(set) var events: [TapEvent] = []
+    /// `events.count`, read without taking hold of the array (the bridge asks at every pump).
+    public var eventCount: Int { events.count }
     /// Bytes kept so far (application data plus wire segments).
     public private(set) var recordedBytes = 0
     let maximumBytes: Int
