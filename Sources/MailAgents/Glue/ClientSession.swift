@@ -98,10 +98,10 @@ final class ClientSession<Engine: ProtocolEngine, Value, Result> where Engine.Ev
 
     private func perform() {
         if let connection {
-            let facts = engine.takeFacts()
-            if !facts.isEmpty {
+            if !engine.facts.isEmpty {
+                let world = world
                 let context = world.factContext(for: connection, role: .client)
-                for fact in facts { world.record(fact, context: context) }
+                engine.drainFacts { world.record($0, context: context) }
             }
         }
         var index = 0

@@ -87,11 +87,11 @@ final class ServerSession<Engine: ProtocolEngine & ReplyReporting>: DetachableSe
     /// Moves the engine's facts to the world's journal, with where and when they happened, and the
     /// ends of its replies to the world's reply journal.
     private func journalFacts() {
-        for reply in engine.takeReplies() { world.record(reply, session: connection.id) }
-        let facts = engine.takeFacts()
-        guard !facts.isEmpty else { return }
+        let world = world, connection = connection
+        engine.drainReplies { world.record($0, session: connection.id) }
+        guard !engine.facts.isEmpty else { return }
         let context = world.factContext(for: connection, role: .server)
-        for fact in facts { world.record(fact, context: context) }
+        engine.drainFacts { world.record($0, context: context) }
     }
 
     private func perform() {

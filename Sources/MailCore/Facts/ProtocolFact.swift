@@ -221,4 +221,12 @@ extension FactReporting {
         facts = []
         return taken
     }
+
+    /// Hands each fact reported since the last call to `body`, in order, and empties the list
+    /// while keeping its buffer (the runner's path: no array is made or freed per turn).
+    public mutating func drainFacts(_ body: (ProtocolFact) -> Void) {
+        guard !facts.isEmpty else { return }
+        for fact in facts { body(fact) }
+        facts.removeAll(keepingCapacity: true)
+    }
 }

@@ -81,6 +81,14 @@ extension ReplyReporting {
         replies = []
         return taken
     }
+
+    /// Hands each reply completed since the last call to `body`, in order, and empties the list
+    /// while keeping its buffer.
+    public mutating func drainReplies(_ body: (ServerReply) -> Void) {
+        guard !replies.isEmpty else { return }
+        for reply in replies { body(reply) }
+        replies.removeAll(keepingCapacity: true)
+    }
 }
 
 /// One `ServerReply` in the world's ``ReplyJournal``: which connection, and when.
