@@ -150,6 +150,7 @@ public final class LoopbackBridge: @unchecked Sendable {
         self.flushLog = flush
         self.logBytes = logBytes
         let sim = world.world
+        sim.tap.tracksChanges = true  // the session logs read only the connections that changed
         ports = try BridgePlan.make(servers: sim.hosts.map { ($0.name, $0.listeningPorts) },
                                     offset: configuration.portOffset, expose: configuration.expose)
         if ports.isEmpty {
@@ -424,6 +425,11 @@ public final class LoopbackBridge: @unchecked Sendable {
     /// The session log of each bridged connection not yet logged to its end, by virtual
     /// connection id (the world's reply journal names connections by id).
     private var sessionLogs: [Int: SessionLog] = [:]
+    /// Sessions whose real connection is closed and whose end is not logged yet.
+    private var closedSessions: [BridgeSession] = []
+
+    /// The real connection of `session` closed: its end is logged once the virtual one ends too.
+    func noteChannelClosed(_ session: BridgeSession) { closedSessions.append(session) }
 
     /// Where ``renderLogs(final:)`` stopped reading the world's reply journal.
     private var replyCursor = 0
@@ -438,13 +444,20 @@ public final class LoopbackBridge: @unchecked Sendable {
         for record in records { sessionLogs[record.session]?.expect(record.reply) }
         // Every session's new lines go into one buffer, handed over once (in this order).
         logBuffer.removeAll(keepingCapacity: logBuffer.capacity <= Self.logBufferKept)
-        for session in sessions {
-            session.log?.renderNew(into: &logBuffer)
+        // Only the connections that recorded something since the last pump have new lines.
+        for tap in mailWorld.world.tap.takeChanged() { sessionLogs[tap.id]?.renderNew(into: &logBuffer) }
+        // A session can end only once its real connection is closed.
+        let ending = final ? sessions : closedSessions
+        closedSessions.removeAll(keepingCapacity: true)
+        for session in ending where !session.logged {
             if session.isFinished || final {
+                session.log?.renderNew(into: &logBuffer)
                 session.log?.flush(into: &logBuffer)
                 logBuffer.append(contentsOf: "\(session.label) -- \(configuration.french ? "session terminée" : "session ended") --\n".utf8)
                 session.logged = true
                 finished = true
+            } else {
+                closedSessions.append(session)
             }
         }
         if !logBuffer.isEmpty {
@@ -632,7 +645,6 @@ final class BridgeSession {
     private var windowStart = NIODeadline.now()
     private var readingPaused = false
     private(set) var isReleased = false
-    private var pendingOutput = 0
     /// Data written to the channel and not flushed yet (``LoopbackBridge/flushSockets()``).
     var flushQueued = false
 
@@ -655,19 +667,18 @@ final class BridgeSession {
             break
         case let .data(bytes):
             guard !channelClosed, !isReleased else { return }
+            // What the socket has not taken yet, written or still to flush (NIO counts it; the
+            // bridge and the channels share one event loop, so the option is read in place).
+            let pendingOutput = (try? channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes)) ?? 0
             if pendingOutput + bytes.count > bridge.configuration.maxPendingOutputBytes {
                 closeForLimit(bridge.configuration.french
                     ? "réinitialisée : le client ne lit pas ce que le serveur lui envoie (\(pendingOutput) octets en attente)"
                     : "reset: the client does not read what the server sends (\(pendingOutput) bytes waiting)")
                 return
             }
-            pendingOutput += bytes.count
-            let promise = channel.eventLoop.makePromise(of: Void.self)
-            let count = bytes.count
-            promise.futureResult.whenComplete { [weak self] _ in self?.pendingOutput -= count }
             // Written now, flushed once at the end of the pump that produced it (with whatever
             // else this connection got in the same pump): one system call, not one per reply.
-            channel.write(channel.allocator.buffer(bytes: bytes), promise: promise)
+            channel.write(channel.allocator.buffer(bytes: bytes), promise: nil)
             if !flushQueued {
                 flushQueued = true
                 bridge.queueFlush(self)
@@ -763,6 +774,7 @@ final class BridgeSession {
     }
 
     func channelInactive() {
+        if !channelClosed { bridge.noteChannelClosed(self) }
         channelClosed = true
         if let virtual, virtual.state != .closed { virtual.close() }
         release()

@@ -74,6 +74,9 @@ public final class SessionLog {
     private func text(_ fr: String, _ en: String) -> String { french ? fr : en }
 
     private lazy var labelBytes: [UInt8] = Array(label.utf8)
+    /// `label C: ` and `label S: `, the start of every line of data (made once per session).
+    private lazy var clientPrefix: [UInt8] = Array((label + " C: ").utf8)
+    private lazy var serverPrefix: [UInt8] = Array((label + " S: ").utf8)
 
     /// Appends `label text` and a line feed.
     private func append(_ text: String, into out: inout [UInt8]) {
@@ -111,9 +114,8 @@ public final class SessionLog {
     private static func isPlain(_ byte: UInt8) -> Bool { byte == 0x09 || (byte >= 0x20 && byte < 0x7F) }
 
     private func emitLine(_ bytes: ArraySlice<UInt8>, _ direction: FlowDirection, into out: inout [UInt8]) {
-        out.append(contentsOf: labelBytes)
         let client = direction == .clientToServer
-        out.append(contentsOf: client ? Self.clientMark : Self.serverMark)
+        out.append(contentsOf: client ? clientPrefix : serverPrefix)
         // Most lines (every line of a message) are plain and pass the redactor unchanged: their
         // bytes are copied as they are; the rest goes through the escaping and redaction of text.
         if Self.isPlainASCII(bytes), !client || redactor.passesUnchanged(bytes) {
@@ -125,8 +127,6 @@ public final class SessionLog {
         out.append(0x0A)
     }
 
-    private static let clientMark = Array(" C: ".utf8)
-    private static let serverMark = Array(" S: ".utf8)
 
     private func flush(_ direction: FlowDirection, into out: inout [UInt8]) {
         let rest = direction == .clientToServer ? pendingClient : pendingServer

@@ -65,8 +65,17 @@ public final class TapConnection {
     /// False for connections opened while the tap was paused: nothing is kept.
     var isRecording = true
 
+    /// The tap that lists this connection among its changed ones (``WireTap/tracksChanges``).
+    weak var changeList: WireTap?
+    /// True while this connection is on its tap's list of changed connections.
+    var isListedAsChanged = false
+
     func record(_ kind: TapEvent.Kind, at time: VirtualTime) {
         guard isRecording else { return }
+        if !isListedAsChanged, let changeList {
+            isListedAsChanged = true
+            changeList.changed.append(self)
+        }
         switch kind {
         case let .appData(_, bytes, _), let .segment(_, bytes, _):
             if isTruncated { return }
@@ -113,6 +122,22 @@ public final class WireTap {
     /// transcript and pcap then show only the connections opened while it was true.
     public var isRecording = true
 
+    /// When true, the tap lists the connections that recorded an event since the last
+    /// ``takeChanged()``, so that a reader of every connection (the bridge's session log) looks
+    /// only at those. Off by default: nobody would empty the list.
+    public var tracksChanges = false
+    fileprivate var changed: [TapConnection] = []
+
+    /// The connections with events recorded since the previous call, in the order of their first
+    /// new event.
+    public func takeChanged() -> [TapConnection] {
+        guard !changed.isEmpty else { return [] }
+        let list = changed
+        changed.removeAll(keepingCapacity: true)
+        for connection in list { connection.isListedAsChanged = false }
+        return list
+    }
+
     public init() {}
 
     /// Drops the records of these connections (a long real-time run keeps a bounded window).
@@ -126,6 +151,7 @@ public final class WireTap {
             connection.isRecording = false
             return
         }
+        if tracksChanges { connection.changeList = self }
         connections.append(connection)
     }
 
