@@ -23,6 +23,28 @@ import MailCore
         #expect(try store.uidState(user: "alice", mailbox: "Much.Later").uidValidity == 1_800_000_001)
     }
 
+    @Test func anAddressFindsTheFirstAccountThatListsItWhateverItsCase() throws {
+        let store = MailStore(now: t0)
+        try store.addUser("Alice", password: "pw", addresses: ["Alice@Example.COM", "a.smith@example.com"])
+        try store.addUser("bob", password: "pw", addresses: ["bob@company.org", "ALICE@example.com"])
+        try store.addTeam("support", members: ["bob"], addresses: ["Support@Company.org"])
+        #expect(store.account(forAddress: "alice@example.com") == "Alice")  // first in creation order
+        #expect(store.account(forAddress: "A.SMITH@EXAMPLE.COM") == "Alice")
+        #expect(store.account(forAddress: "Bob@Company.Org") == "bob")
+        #expect(store.account(forAddress: "support@company.org") == "support")
+        #expect(store.account(forAddress: "carol@example.com") == nil)
+        #expect(store.account(forAddress: "alice") == nil)  // a login is not an address
+    }
+
+    @Test func theQueueFindsARecipientsDomainAfterTheLastAt() {
+        #expect(MTA.lowercasedDomain(of: "bob@company.org") == "company.org")
+        #expect(MTA.lowercasedDomain(of: "Bob@Company.ORG") == "company.org")
+        #expect(MTA.lowercasedDomain(of: "\"a@b\"@x.org") == "x.org")
+        #expect(MTA.lowercasedDomain(of: "zoé@EXÄMPLE.org") == "exämple.org")
+        #expect(MTA.lowercasedDomain(of: "postmaster") == "")
+        #expect(MTA.lowercasedDomain(of: "a@") == "")
+    }
+
     @Test func quotaGivesTemporaryOrPermanentErrors() throws {
         let store = MailStore(now: t0)
         try store.addUser("bob", password: "pw", quotaBytes: 100)

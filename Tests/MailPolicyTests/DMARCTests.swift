@@ -176,3 +176,23 @@ import MailMessage
         #expect(outcome.explanation(.fr).contains("quarantaine"))
     }
 }
+
+
+@Suite struct PolicyAddressTextTests {
+    @Test func dottedQuadsParseOnTheirBytesAndPrintBack() {
+        var random = UInt64(0x9E37_79B9_7F4A_7C15)
+        for _ in 0..<2_000 {
+            random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let value = UInt32(truncatingIfNeeded: random >> 17)
+            let address = IPv4Address(value: value)
+            let expected = "\(value >> 24).\((value >> 16) & 0xFF).\((value >> 8) & 0xFF).\(value & 0xFF)"
+            #expect(address.description == expected)
+            #expect(IPv4Address(expected) == address)
+            #expect(address.reversedDotted == "\(value & 0xFF).\((value >> 8) & 0xFF).\((value >> 16) & 0xFF).\(value >> 24)")
+        }
+        #expect(IPv4Address("192.0.2.007") == IPv4Address(192, 0, 2, 7))  // leading zeros, as before
+        for bad in ["", "1.2.3", "1.2.3.4.5", "256.0.0.1", "1..2.3", ".1.2.3", "1.2.3.", "+1.2.3.4", "1.2.3.4 ", "1234.1.1.1", "a.b.c.d", "１.2.3.4"] {
+            #expect(IPv4Address(bad) == nil, "\(bad)")
+        }
+    }
+}

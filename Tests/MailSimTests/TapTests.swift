@@ -92,6 +92,40 @@ struct TapTests {
         #expect(!world.transcript().contains("C: QUIT"))
     }
 
+    @Test("with change tracking on, the tap lists each connection that recorded events once per take, in order")
+    func changedConnections() throws {
+        let world = try World.defaultWorld(seed: 1)
+        #expect(!world.tap.tracksChanges)
+        world.tap.tracksChanges = true
+        _ = try EchoService(world: world, host: "mail.example.com", port: 25)
+        #expect(world.tap.takeChanged().isEmpty)
+        let first = try ScriptClient(world: world, from: "alice-laptop", to: "mail.example.com", port: 25, script: ["A", "QUIT"])
+        let second = try ScriptClient(world: world, from: "alice-laptop", to: "mail.example.com", port: 25, script: ["B", "QUIT"])
+        try world.runUntilIdle()
+        #expect(first.replies.last == "221 bye" && second.replies.last == "221 bye")
+        let changed = world.tap.takeChanged().map(\.id)
+        #expect(changed == world.tap.connections.map(\.id))  // both, once each, in the order they first recorded
+        #expect(changed.count == 2)
+        #expect(world.tap.takeChanged().isEmpty)  // nothing new since
+        // Without tracking, nothing is listed (nobody would empty the list).
+        let quiet = try World.defaultWorld(seed: 1)
+        _ = try EchoService(world: quiet, host: "mail.example.com", port: 25)
+        _ = try ScriptClient(world: quiet, from: "alice-laptop", to: "mail.example.com", port: 25, script: ["QUIT"])
+        try quiet.runUntilIdle()
+        #expect(quiet.tap.takeChanged().isEmpty)
+    }
+
+    @Test("an address prints as the dotted quad it parses from, for octets of one, two and three digits")
+    func addressText() {
+        for value: UInt32 in [0, 1, 9, 10, 99, 100, 255, 0x0A00_0001, 0xC000_020A, 0x7F00_0001, 0xFFFF_FFFF, 0x0102_0304, 0x6463_0A09] {
+            let address = IPv4Address(value)
+            let text = address.description
+            let expected = "\(value >> 24).\((value >> 16) & 0xFF).\((value >> 8) & 0xFF).\(value & 0xFF)"
+            #expect(text == expected)
+            #expect(IPv4Address(text) == address)
+        }
+    }
+
     @Test("transcript markers in French")
     func frenchTranscript() throws {
         let world = try runSMTPLikeExchange(seed: 1)
