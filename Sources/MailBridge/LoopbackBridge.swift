@@ -56,7 +56,7 @@ public struct BridgeConfiguration: Sendable {
 
     /// The listen address as it is written before `:port` (IPv6 in brackets, RFC 3986 §3.2.2).
     public var listenHostForURL: String {
-        listenAddress.contains(":") ? "[\(listenAddress)]" : listenAddress
+        listenAddress.utf8.contains(UInt8(ascii: ":")) ? "[\(listenAddress)]" : listenAddress
     }
     /// Bytes a real client may push into the world per ``inputWindow``; beyond, its socket is
     /// not read until the window ends (bounds what waits inside the simulation).

@@ -68,10 +68,12 @@ public enum OrganizationalDomain {
     public static func of(_ domain: String) -> String {
         var name = domain.lowercased()
         if name.hasSuffix(".") { name.removeLast() }
-        let labels = name.split(separator: ".")
+        // The labels are the non-empty runs between dots, found on the bytes (dots are ASCII).
+        let labels = name.utf8.split(separator: UInt8(ascii: "."))
         guard labels.count > 2 else { return name }
-        let lastTwo = labels.suffix(2).joined(separator: ".")
-        if twoLevelSuffixes.contains(lastTwo) { return labels.suffix(3).joined(separator: ".") }
+        func joined(_ count: Int) -> String { labels.suffix(count).map { String(Substring($0)) }.joined(separator: ".") }
+        let lastTwo = joined(2)
+        if twoLevelSuffixes.contains(lastTwo) { return joined(3) }
         return lastTwo
     }
 
@@ -228,7 +230,7 @@ public struct AuthenticationResults: Sendable, Equatable {
     }
 
     public mutating func addSPF(_ evaluation: SPFEvaluation, mailFrom: String) {
-        let domain = mailFrom.split(separator: "@").last.map(String.init) ?? mailFrom
+        let domain = AuthenticationResults.lastPiece(of: mailFrom, after: UInt8(ascii: "@")).map(String.init) ?? mailFrom
         entries.append(Entry(method: "spf", result: evaluation.result.rawValue, properties: [("smtp.mailfrom", domain)]))
     }
 
@@ -241,6 +243,19 @@ public struct AuthenticationResults: Sendable, Equatable {
 
     public mutating func addDMARC(_ outcome: DMARCOutcome) {
         entries.append(Entry(method: "dmarc", result: outcome.result.rawValue, properties: [("header.from", outcome.fromDomain)]))
+    }
+
+    /// The last non-empty run of `text` between `separator` bytes (what
+    /// `split(separator:).last` gives for an ASCII separator), found from the end; nil when
+    /// there is none.
+    static func lastPiece(of text: String, after separator: UInt8) -> Substring? {
+        let bytes = text.utf8
+        var end = bytes.endIndex
+        while end > bytes.startIndex, bytes[bytes.index(before: end)] == separator { end = bytes.index(before: end) }
+        guard end > bytes.startIndex else { return nil }
+        var start = end
+        while start > bytes.startIndex, bytes[bytes.index(before: start)] != separator { start = bytes.index(before: start) }
+        return text[start..<end]
     }
 
     /// The value on one line (`none` when there is no result, RFC 8601 §2.2).

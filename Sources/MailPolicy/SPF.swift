@@ -168,8 +168,11 @@ public struct SPFEvaluator {
     }
 
     static func isValidDomain(_ domain: String) -> Bool {
-        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
-        return labels.count >= 2 && labels.allSatisfy { !$0.isEmpty && $0.count <= 63 } && domain.count <= 253
+        // Limits in octets (RFC 1035 §2.3.4), labels found on the bytes.
+        let bytes = domain.utf8
+        guard bytes.count <= 253 else { return false }
+        let labels = bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        return labels.count >= 2 && labels.allSatisfy { !$0.isEmpty && $0.count <= 63 }
     }
 
     // MARK: check_host

@@ -31,7 +31,8 @@ public final class Host {
     /// This host's own generator, derived from the world seed with label `host:<name>`.
     public var random: SeededRandom
 
-    unowned let world: World
+    /// The world owns this object and outlives it (see ``Connection``): no reference counting.
+    unowned(unsafe) let world: World
     var listeners: [UInt16: Listener] = [:]
     var nextEphemeralPort: UInt16 = Host.firstEphemeralPort
     /// Open connection ends on this host, in the order they were made.

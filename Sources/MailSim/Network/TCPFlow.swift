@@ -64,7 +64,8 @@ final class TCPFlow {
     }
 
     let id: Int
-    unowned let world: World
+    /// The world owns this object and outlives it (see ``Connection``): no reference counting.
+    unowned(unsafe) let world: World
     let clientHost: Host
     let serverHost: Host?
     let tap: TapConnection
@@ -241,23 +242,27 @@ final class TCPFlow {
         }
         let arrival = world.now + delay
         if direction == .clientToServer {
-            enqueue(segment, arriving: arrival, in: &toServer) { [self] in deliverBatch(.clientToServer) }
-        } else {
-            enqueue(segment, arriving: arrival, in: &toClient) { [self] in deliverBatch(.serverToClient) }
+            if enqueue(segment, arriving: arrival, in: &toServer) {
+                world.scheduler.post(at: toServer.lastArrival) { [self] in deliverBatch(.clientToServer) }
+            }
+        } else if enqueue(segment, arriving: arrival, in: &toClient) {
+            world.scheduler.post(at: toClient.lastArrival) { [self] in deliverBatch(.serverToClient) }
         }
     }
 
-    private func enqueue(_ segment: Segment, arriving earliest: VirtualTime, in pipe: inout Pipe,
-                         event: @escaping () -> Void) {
+    /// Puts `segment` in flight; true when it starts a new batch, whose delivery the caller
+    /// schedules at `pipe.lastArrival` (the closure is made only then, not for every segment).
+    private func enqueue(_ segment: Segment, arriving earliest: VirtualTime, in pipe: inout Pipe) -> Bool {
         let arrival = max(earliest, pipe.lastArrival)
         pipe.inFlight.append(segment)
-        if !pipe.batches.isEmpty, arrival == pipe.lastArrival {
-            pipe.batches.incrementLast()
-        } else {
-            pipe.batches.append(1)
-            world.scheduler.post(at: arrival, event)
-        }
+        let joinsLastBatch = !pipe.batches.isEmpty && arrival == pipe.lastArrival
         pipe.lastArrival = arrival
+        if joinsLastBatch {
+            pipe.batches.incrementLast()
+            return false
+        }
+        pipe.batches.append(1)
+        return true
     }
 
     private func deliverBatch(_ direction: FlowDirection) {
