@@ -267,8 +267,18 @@ enum HeaderScan {
                 if end == lineStart { break }  // blank line: end of the header
                 let first = message[lineStart]
                 if first != 0x20 && first != 0x09, let colon = message[lineStart..<end].firstIndex(of: 0x3A) {
-                    let name = message[lineStart..<colon].lazy.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }
-                    if let match = wanted.first(where: { $0.utf8.elementsEqual(name) }) { present.insert(match) }
+                    // Compared on the bytes, lengths first, A-Z folded (`wanted` is lower case).
+                    let length = colon - lineStart
+                    for candidate in wanted where candidate.utf8.count == length {
+                        var position = lineStart
+                        var same = true
+                        for byte in candidate.utf8 {
+                            let folded = message[position] >= 0x41 && message[position] <= 0x5A ? message[position] + 0x20 : message[position]
+                            if folded != byte { same = false; break }
+                            position += 1
+                        }
+                        if same { present.insert(candidate); break }
+                    }
                 }
                 lineStart = index + 1
             }
