@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "MailCore", dependencies: [crypto], swiftSettings: settings),
         .target(name: "MailMessage", swiftSettings: settings),
         .target(name: "MailPolicy", dependencies: [
-            "MailMessage", crypto, .product(name: "_CryptoExtras", package: "swift-crypto"),
+            "MailCore", "MailMessage", crypto, .product(name: "_CryptoExtras", package: "swift-crypto"),
         ], swiftSettings: settings),
         .target(name: "MailSim", dependencies: [
             "MailCore", nioCore, crypto,

@@ -381,19 +381,19 @@ public final class LoopbackBridge: @unchecked Sendable {
     }
 
     /// Connections that got data from their simulated server during this pump.
-    private var toFlush: [BridgeSession] = []
+    private var toFlush = BatchList<BridgeSession>()
 
     func queueFlush(_ session: BridgeSession) { toFlush.append(session) }
 
     /// Hands each connection's data of this pump to its socket, one flush per connection.
     private func flushSockets() {
         guard !toFlush.isEmpty else { return }
-        let sessions = toFlush
-        toFlush.removeAll(keepingCapacity: true)
+        var sessions = toFlush.take()
         for session in sessions where session.flushQueued {
             session.flushQueued = false
             session.channel.flush()
         }
+        toFlush.recycle(&sessions)
     }
 
     /// Sets the one timer that wakes the loop when the next simulated event falls due (at once
@@ -426,7 +426,7 @@ public final class LoopbackBridge: @unchecked Sendable {
     /// connection id (the world's reply journal names connections by id).
     private var sessionLogs: [Int: SessionLog] = [:]
     /// Sessions whose real connection is closed and whose end is not logged yet.
-    private var closedSessions: [BridgeSession] = []
+    private var closedSessions = BatchList<BridgeSession>()
 
     /// The real connection of `session` closed: its end is logged once the virtual one ends too.
     func noteChannelClosed(_ session: BridgeSession) { closedSessions.append(session) }
@@ -445,11 +445,11 @@ public final class LoopbackBridge: @unchecked Sendable {
         // Every session's new lines go into one buffer, handed over once (in this order).
         logBuffer.removeAll(keepingCapacity: logBuffer.capacity <= Self.logBufferKept)
         // Only the connections that recorded something since the last pump have new lines.
-        for tap in mailWorld.world.tap.takeChanged() { sessionLogs[tap.id]?.renderNew(into: &logBuffer) }
+        mailWorld.world.tap.forEachChanged { sessionLogs[$0.id]?.renderNew(into: &logBuffer) }
         // A session can end only once its real connection is closed.
-        let ending = final ? sessions : closedSessions
-        closedSessions.removeAll(keepingCapacity: true)
-        for session in ending where !session.logged {
+        var closed = closedSessions.take()
+        defer { closedSessions.recycle(&closed) }
+        for session in final ? sessions : closed where !session.logged {
             if session.isFinished || final {
                 session.log?.renderNew(into: &logBuffer)
                 session.log?.flush(into: &logBuffer)

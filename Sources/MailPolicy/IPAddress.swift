@@ -1,5 +1,7 @@
 // IPv4 and IPv6 addresses and CIDR matching, as SPF (RFC 7208 §5.6) and DNSBL queries need them.
 
+import enum MailCore.IPv4Text
+
 /// An IPv4 address.
 public struct IPv4Address: Sendable, Equatable, Hashable, Comparable, CustomStringConvertible {
     public var value: UInt32
@@ -10,50 +12,14 @@ public struct IPv4Address: Sendable, Equatable, Hashable, Comparable, CustomStri
         value = UInt32(a) << 24 | UInt32(b) << 16 | UInt32(c) << 8 | UInt32(d)
     }
 
-    /// Dotted-quad text (four decimal fields of one to three digits, 0...255); nil when malformed.
+    /// Dotted-quad text (``IPv4Text/parse(_:)``); nil when malformed.
     public init?(_ text: String) {
-        var result: UInt32 = 0
-        var fields = 0
-        var field: UInt32 = 0
-        var digits = 0
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"):
-                digits += 1
-                guard digits <= 3 else { return nil }
-                field = field * 10 + UInt32(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "."):
-                guard digits > 0, field <= 255, fields < 3 else { return nil }
-                result = result << 8 | field
-                fields += 1
-                field = 0
-                digits = 0
-            default:
-                return nil
-            }
-        }
-        guard digits > 0, field <= 255, fields == 3 else { return nil }
-        value = result << 8 | field
+        guard let value = IPv4Text.parse(text) else { return nil }
+        self.value = value
     }
 
     public var octets: [UInt8] { [UInt8(value >> 24), UInt8(value >> 16 & 0xff), UInt8(value >> 8 & 0xff), UInt8(value & 0xff)] }
-    public var description: String { Self.dotted(value, reversed: false) }
-
-    /// `a.b.c.d` written straight into the string's storage (at most 15 bytes: no allocation).
-    static func dotted(_ value: UInt32, reversed: Bool) -> String {
-        String(unsafeUninitializedCapacity: 15) { buffer in
-            var count = 0
-            for position in 0..<4 {
-                let shift = UInt32(reversed ? position * 8 : 24 - position * 8)
-                let octet = Int(value >> shift & 0xff)
-                if position > 0 { buffer[count] = UInt8(ascii: "."); count += 1 }
-                if octet >= 100 { buffer[count] = UInt8(48 + octet / 100); count += 1 }
-                if octet >= 10 { buffer[count] = UInt8(48 + octet / 10 % 10); count += 1 }
-                buffer[count] = UInt8(48 + octet % 10); count += 1
-            }
-            return count
-        }
-    }
+    public var description: String { IPv4Text.format(value) }
 
     /// True when the first `prefix` bits equal those of `network`.
     public func isIn(_ network: IPv4Address, prefix: Int) -> Bool {
@@ -63,7 +29,7 @@ public struct IPv4Address: Sendable, Equatable, Hashable, Comparable, CustomStri
     }
 
     /// `4.3.2.1` for 1.2.3.4: the label order of in-addr.arpa and DNSBL queries.
-    public var reversedDotted: String { Self.dotted(value, reversed: true) }
+    public var reversedDotted: String { IPv4Text.format(value, reversed: true) }
 
     public static func < (lhs: IPv4Address, rhs: IPv4Address) -> Bool { lhs.value < rhs.value }
 }

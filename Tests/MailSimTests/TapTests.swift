@@ -115,6 +115,30 @@ struct TapTests {
         #expect(quiet.tap.takeChanged().isEmpty)
     }
 
+    @Test("a batch list hands over what was appended, keeps what is appended meanwhile, and reuses its buffers")
+    func batchList() {
+        var list = BatchList<Int>()
+        #expect(list.isEmpty && list.take().isEmpty)
+        for round in 0..<5 {
+            for item in 0..<100 { list.append(round * 1_000 + item) }
+            var batch = list.take()
+            #expect(batch == (0..<100).map { round * 1_000 + $0 })
+            #expect(list.isEmpty)
+            list.append(-1)  // appended while the batch is handled: kept for the next one
+            list.recycle(&batch)
+            #expect(batch.isEmpty)
+            var late = list.take()
+            #expect(late == [-1])
+            list.recycle(&late)
+            // The buffer of the 100 items was given back: the next batch is filled in it.
+            list.append(7)
+            var next = list.take()
+            #expect(next == [7])
+            #expect(next.capacity >= 100)
+            list.recycle(&next)
+        }
+    }
+
     @Test("an address prints as the dotted quad it parses from, for octets of one, two and three digits")
     func addressText() {
         for value: UInt32 in [0, 1, 9, 10, 99, 100, 255, 0x0A00_0001, 0xC000_020A, 0x7F00_0001, 0xFFFF_FFFF, 0x0102_0304, 0x6463_0A09] {

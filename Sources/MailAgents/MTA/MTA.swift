@@ -273,8 +273,8 @@ enum HeaderScan {
                         var position = lineStart
                         var same = true
                         for byte in candidate.utf8 {
-                            let folded = message[position] >= 0x41 && message[position] <= 0x5A ? message[position] + 0x20 : message[position]
-                            if folded != byte { same = false; break }
+                            let raw = message[position]
+                            if (raw >= 0x41 && raw <= 0x5A ? raw + 0x20 : raw) != byte { same = false; break }
                             position += 1
                         }
                         if same { present.insert(candidate); break }

@@ -126,16 +126,26 @@ public final class WireTap {
     /// ``takeChanged()``, so that a reader of every connection (the bridge's session log) looks
     /// only at those. Off by default: nobody would empty the list.
     public var tracksChanges = false
-    fileprivate var changed: [TapConnection] = []
+    fileprivate var changed = BatchList<TapConnection>()
 
     /// The connections with events recorded since the previous call, in the order of their first
     /// new event.
     public func takeChanged() -> [TapConnection] {
-        guard !changed.isEmpty else { return [] }
-        let list = changed
-        changed.removeAll(keepingCapacity: true)
-        for connection in list { connection.isListedAsChanged = false }
+        var list: [TapConnection] = []
+        forEachChanged { list.append($0) }
         return list
+    }
+
+    /// Hands each connection with events recorded since the previous call to `body`, in the
+    /// order of their first new event (events recorded meanwhile list it for the next call).
+    public func forEachChanged(_ body: (TapConnection) -> Void) {
+        guard !changed.isEmpty else { return }
+        var batch = changed.take()
+        for connection in batch {
+            connection.isListedAsChanged = false
+            body(connection)
+        }
+        changed.recycle(&batch)
     }
 
     public init() {}
