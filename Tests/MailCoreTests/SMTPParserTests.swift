@@ -173,3 +173,50 @@ import Testing
         #expect(SMTPServerCapabilities(ehloReply: SMTPReply(code: 250, lines: ["mx.example.org"])).extensions.isEmpty)
     }
 }
+
+/// A mailbox's text is made once, when the mailbox is; an address parsed on its quick path
+/// (`dot-string@domain`) is the same mailbox as the full path parser gives.
+@Suite struct SMTPMailboxTextTests {
+    static let addresses = [
+        "alice@example.com", "Bob.Smith@Company.ORG", "a@b", "x+tag@sub.example.com", "user@[192.0.2.1]",
+        "user@[IPv6:2001:db8::1]", "\"john doe\"@example.com", "\"a\\\"b\"@x.test", ".dot@x.test", "dot.@x.test",
+        "a..b@x.test", "a@b@c.test", "@x.test", "user@", "user@-bad.test", "user@bad-.test", "user@x..test",
+        "postmaster", "Postmaster", "no-at-sign", "", "ü@x.test", "a@ü.test", "a b@x.test",
+        String(repeating: "l", count: 64) + "@x.test", String(repeating: "l", count: 65) + "@x.test",
+        "a@" + String(repeating: "d", count: 60) + ".test", "a@" + [String](repeating: "label", count: 60).joined(separator: "."),
+    ]
+
+    @Test func quickPathAgreesWithTheParser() {
+        for address in Self.addresses {
+            let bytes = Array("<\(address)>".utf8)
+            let parsed: SMTPMailbox?
+            if case .success(let path) = SMTPPathParser.parse(bytes[...], allowNull: false, allowPostmaster: false) {
+                parsed = path.mailbox
+            } else {
+                parsed = nil
+            }
+            let quick = SMTPMailbox(address)
+            #expect(quick == parsed, "\(address)")
+            #expect(quick?.description == parsed?.description, "\(address)")
+            #expect(quick?.localPartWasQuoted == parsed?.localPartWasQuoted, "\(address)")
+        }
+    }
+
+    @Test func textIsTheAddressQuotedWhereNeeded() {
+        #expect(SMTPMailbox(localPart: "alice", domain: "example.com").description == "alice@example.com")
+        #expect(SMTPMailbox(localPart: "john doe", domain: "x.test", localPartWasQuoted: true).description == "\"john doe\"@x.test")
+        #expect(SMTPMailbox(localPart: "a\"b", domain: "x.test").description == "\"a\\\"b\"@x.test")
+        #expect(SMTPMailbox(localPart: "postmaster", domain: "").description == "postmaster")
+        // The parser keeps the text as it came for an unquoted local part.
+        let path = SMTPPathParser.parse(Array("<Alice@Example.COM>".utf8)[...], allowNull: false, allowPostmaster: false)
+        guard case .success(let parsed) = path else { Issue.record("not parsed"); return }
+        #expect(parsed.mailbox?.description == "Alice@Example.COM")
+        var bytes: [UInt8] = []
+        parsed.encode(into: &bytes)
+        #expect(String(decoding: bytes, as: UTF8.self) == "<Alice@Example.COM>")
+        // Equal mailboxes hash alike whatever made them.
+        let made = SMTPMailbox(localPart: "Alice", domain: "Example.COM")
+        #expect(made == parsed.mailbox)
+        #expect(Set([made, parsed.mailbox!]).count == 1)
+    }
+}

@@ -113,8 +113,7 @@ extension MTA {
     }
 
     private func finishAttempt(_ id: QueueID, _ outcomes: [(String, DeliveryOutcome)]) {
-        guard queue.contains(id) else { return }
-        let folder = queue.entry(id)?.folder ?? "INBOX"
+        guard let folder = queue.folder(of: id) else { return }
         let context = FactContext(time: world.now.engineTime, host: host.name, port: 0, session: 0, peer: "", role: .agent, tls: false)
         for (address, outcome) in outcomes {
             switch outcome {

@@ -76,7 +76,13 @@ public struct MailQueue: Sendable {
     public func entry(_ id: QueueID) -> QueueEntry? { byID[id] }
 
     /// Whether `id` is still queued.
-    public func contains(_ id: QueueID) -> Bool { byID[id] != nil }
+    public func contains(_ id: QueueID) -> Bool { byID.index(forKey: id) != nil }
+
+    /// The folder of a queued entry, without copying the entry out.
+    func folder(of id: QueueID) -> String? {
+        guard let index = byID.index(forKey: id) else { return nil }
+        return byID.values[index].folder
+    }
 
     mutating func add(id: QueueID, sender: String, recipients: [String], data: [UInt8], now: VirtualTime,
                       folder: String = "INBOX") {

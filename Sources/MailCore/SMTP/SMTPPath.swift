@@ -1,16 +1,22 @@
 /// A mailbox `local-part@domain` (RFC 5321 §4.1.2).
+///
+/// Its text (`description`) is made once, when the mailbox is: a mailbox is read far more often
+/// than it is made (every fact, log line, `Received:` header and queue entry names it).
 public struct SMTPMailbox: Hashable, Sendable, CustomStringConvertible {
     /// The local part with quoting removed (`"x@ext"` gives `x@ext`).
-    public var localPart: String
+    public let localPart: String
     /// The domain or address literal (`[192.0.2.1]`); empty only for the bare `<postmaster>`.
-    public var domain: String
+    public let domain: String
     /// The local part was a quoted string on the wire.
-    public var localPartWasQuoted: Bool
+    public let localPartWasQuoted: Bool
+    /// `local@domain`, the local part quoted again when it needs it.
+    public let description: String
 
     public init(localPart: String, domain: String, localPartWasQuoted: Bool = false) {
         self.localPart = localPart
         self.domain = domain
         self.localPartWasQuoted = localPartWasQuoted
+        self.description = Self.text(localPart: localPart, domain: domain)
     }
 
     /// Parses `local@domain` (no angle brackets), e.g. for building a job; `nil` if invalid.
@@ -20,13 +26,41 @@ public struct SMTPMailbox: Hashable, Sendable, CustomStringConvertible {
         bytes.append(UInt8(ascii: "<"))
         bytes.append(contentsOf: address.utf8)
         bytes.append(UInt8(ascii: ">"))
+        // The common case, `dot-string@domain` well within the limits, is the address itself:
+        // the parser below would give the same local part, domain and text.
+        if bytes.count <= SMTPLimits.localPart, let at = bytes.firstIndex(of: UInt8(ascii: "@")), at > 1,
+           SMTPPathParser.isDotString(bytes[1..<at]), SMTPPathParser.isDomain(bytes[(at + 1)..<(bytes.count - 1)]) {
+            self.localPart = String(decoding: bytes[1..<at], as: UTF8.self)
+            self.domain = String(decoding: bytes[(at + 1)..<(bytes.count - 1)], as: UTF8.self)
+            self.localPartWasQuoted = false
+            self.description = address
+            return
+        }
         guard case .success(let path) = SMTPPathParser.parse(bytes[...], allowNull: false, allowPostmaster: false),
               let mailbox = path.mailbox else { return nil }
         self = mailbox
     }
 
+    /// A mailbox whose text is already known (the parser's unquoted `local@domain`).
+    init(localPart: String, domain: String, text: String) {
+        self.localPart = localPart
+        self.domain = domain
+        self.localPartWasQuoted = false
+        self.description = text
+    }
+
+    public static func == (lhs: SMTPMailbox, rhs: SMTPMailbox) -> Bool {
+        lhs.localPart == rhs.localPart && lhs.domain == rhs.domain && lhs.localPartWasQuoted == rhs.localPartWasQuoted
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(localPart)
+        hasher.combine(domain)
+        hasher.combine(localPartWasQuoted)
+    }
+
     /// `local@domain`, quoting the local part again when it needs it.
-    public var description: String {
+    static func text(localPart: String, domain: String) -> String {
         var text = ""
         if SMTPPathParser.isDotString(localPart.utf8) {
             if domain.isEmpty { return localPart }
@@ -56,20 +90,7 @@ public struct SMTPMailbox: Hashable, Sendable, CustomStringConvertible {
 
     /// Writes `local@domain`, quoting the local part when it needs it.
     public func encode(into bytes: inout [UInt8]) {
-        if SMTPPathParser.isDotString(localPart.utf8) {
-            bytes.append(contentsOf: localPart.utf8)
-        } else {
-            bytes.append(UInt8(ascii: "\""))
-            for byte in localPart.utf8 {
-                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { bytes.append(UInt8(ascii: "\\")) }
-                bytes.append(byte)
-            }
-            bytes.append(UInt8(ascii: "\""))
-        }
-        if !domain.isEmpty {
-            bytes.append(UInt8(ascii: "@"))
-            bytes.append(contentsOf: domain.utf8)
-        }
+        bytes.append(contentsOf: description.utf8)
     }
 
     /// The domain in lower case, for comparisons.
@@ -283,8 +304,11 @@ public enum SMTPPathParser {
         let domain = inner[(index + 1)...]
         guard domain.count <= maxDomainLength else { return .failure(.tooLong) }
         guard isDomain(domain) else { return .failure(.syntax) }
-        return .success(SMTPPath(mailbox: SMTPMailbox(localPart: local, domain: String(decoding: domain, as: UTF8.self),
-                                                      localPartWasQuoted: quoted),
-                                 sourceRoute: route))
+        let domainText = String(decoding: domain, as: UTF8.self)
+        let mailbox = quoted
+            ? SMTPMailbox(localPart: local, domain: domainText, localPartWasQuoted: true)
+            // Unquoted, the text is the bytes as they came: dot-string `@` domain.
+            : SMTPMailbox(localPart: local, domain: domainText, text: String(decoding: inner[inner.startIndex...], as: UTF8.self))
+        return .success(SMTPPath(mailbox: mailbox, sourceRoute: route))
     }
 }

@@ -22,7 +22,7 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting, ReplyReportin
         /// Greeting refused with 554: everything but QUIT gets 503 (RFC 5321 §3.1).
         case refusing
         /// Commands; `transaction` once MAIL was accepted.
-        case commands(Transaction?)
+        case commands
         /// AUTH LOGIN, waiting for the user name.
         case authLoginUser
         /// AUTH LOGIN, waiting for the password.
@@ -34,25 +34,21 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting, ReplyReportin
         case authXOAuth2
         /// XOAUTH2 token refused: the error challenge was sent, waiting for the client's empty line.
         case authXOAuth2Failed
-        /// DATA answered 354: the message's octets until the final dot.
-        case data(Transaction, DataReception)
+        /// DATA answered 354: the message's octets until the final dot (`transaction`,
+        /// `unstuffer` and `body`).
+        case data
         case awaitingTLS
         case closed
     }
 
     /// The mail transaction in progress (RFC 5321 §3.3): from an accepted MAIL to the end of the
-    /// message, RSET, HELO/EHLO or STARTTLS. It lives only in `.commands` and `.data`, so a
-    /// transaction in an AUTH exchange or during the TLS handshake cannot be represented.
+    /// message, RSET, HELO/EHLO or STARTTLS. It lives only in `.commands` and `.data`: entering
+    /// any other state drops it (`state`'s observer), so a transaction in an AUTH exchange or
+    /// during the TLS handshake cannot survive.
     struct Transaction {
         var envelope: SMTPEnvelope
         /// RCPT commands refused in this transaction.
         var refusedRecipients = 0
-    }
-
-    /// The message being received after DATA.
-    struct DataReception {
-        var unstuffer: DotUnstuffer
-        var body: [UInt8]
     }
 
     public private(set) var configuration: SMTPServerConfiguration
@@ -60,32 +56,31 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting, ReplyReportin
     /// What the MTA needs for `Received:` and its decisions.
     public private(set) var session: SMTPSessionInfo
 
-    var state: State = .notStarted
-    var framer: LineFramer
-    var output: [UInt8] = []
-    /// The transaction of the current state (`.commands` or `.data`); setting it elsewhere is a
-    /// programming error, except `nil`, which leaves such a state as it is.
-    var transaction: Transaction? {
-        get {
+    /// The session's state. The transaction and the message being received are kept beside it,
+    /// not in its cases, so that each turn mutates them in place instead of copying them out of
+    /// the enum and back; leaving `.commands` and `.data` drops them, leaving `.data` drops the
+    /// message.
+    var state: State = .notStarted {
+        didSet {
             switch state {
-            case .commands(let transaction): return transaction
-            case .data(let transaction, _): return transaction
+            case .commands:
+                if !body.isEmpty || body.capacity > 0 { body = [] }
+            case .data:
+                break
             case .notStarted, .refusing, .authLoginUser, .authLoginPassword, .authPlain, .authCramMD5, .authXOAuth2,
                  .authXOAuth2Failed, .awaitingTLS, .closed:
-                return nil
-            }
-        }
-        set {
-            switch state {
-            case .commands: state = .commands(newValue)
-            case .data(_, let reception):
-                if let newValue { state = .data(newValue, reception) } else { state = .commands(nil) }
-            case .notStarted, .refusing, .authLoginUser, .authLoginPassword, .authPlain, .authCramMD5, .authXOAuth2,
-                 .authXOAuth2Failed, .awaitingTLS, .closed:
-                assert(newValue == nil, "SMTPServer: a transaction outside the command and data states")
+                if transaction != nil { transaction = nil }
+                if !body.isEmpty || body.capacity > 0 { body = [] }
             }
         }
     }
+    var framer: LineFramer
+    var output: [UInt8] = []
+    /// The transaction in progress (`.commands` after MAIL, and `.data`).
+    var transaction: Transaction?
+    /// In `.data`: the unstuffer of the message and the octets received so far.
+    var unstuffer = DotUnstuffer()
+    var body: [UInt8] = []
     /// The envelope of the transaction in progress, if MAIL was accepted.
     var envelope: SMTPEnvelope? { transaction?.envelope }
     var unknownCommands = 0
@@ -165,11 +160,11 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting, ReplyReportin
             output.append(UInt8(ascii: " "))
             output.append(contentsOf: configuration.greetingText.utf8)
             output.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
-            state = .commands(nil)
+            enterCommands()
             facts.append(.session(.greeting))
         case .acceptWith(let reply):
             send(reply)
-            state = .commands(nil)
+            enterCommands()
             facts.append(.session(.greeting))
         case .reject(let reply):
             send(reply)
@@ -219,7 +214,7 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting, ReplyReportin
         session.usedEHLO = false
         session.authenticatedUser = nil
         session.authenticationMechanism = nil
-        state = .commands(nil)  // no transaction survives the handshake
+        enterCommands()  // no transaction survives the handshake
         facts.append(.session(.tlsEstablished))
     }
 
@@ -350,13 +345,10 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting, ReplyReportin
                 // RFC 3207 §4: anything pipelined after STARTTLS is thrown away.
                 framer.discardBuffered()
                 break loop
-            case .data(let transaction, var reception):
+            case .data:
                 let chunk = framer.buffered
                 if chunk.isEmpty { break loop }
-                // The state lets go of the buffer while it grows, so that appending never copies it.
-                state = .closed
-                let consumed = reception.unstuffer.feed(chunk, into: &reception.body)
-                state = .data(transaction, reception)
+                let consumed = unstuffer.feed(chunk, into: &body)
                 if let consumed {
                     framer.consume(consumed)
                     finishData()
@@ -380,7 +372,7 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting, ReplyReportin
                 guard let event = framer.nextLine() else { break loop }
                 switch event {
                 case .tooLong:
-                    if isInAuthExchange { state = .commands(nil) }
+                    if isInAuthExchange { enterCommands() }
                     reply(500, "5.5.2", "Error: line too long")
                     endOfTurn()
                 case .line(let line, _):
@@ -469,6 +461,12 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting, ReplyReportin
         transaction = nil
     }
 
+    /// Back to commands, without a transaction.
+    mutating func enterCommands() {
+        state = .commands
+        transaction = nil
+    }
+
     mutating func handle(_ command: SMTPCommand, now: Duration, into actions: inout [SMTPServerAction]) {
         switch command {
         case .helo(let name):
@@ -510,7 +508,9 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting, ReplyReportin
             // still grows past it for a client that announced too little.
             var body: [UInt8] = []
             body.reserveCapacity(min(envelope.mailParameters.size ?? 4096, 1 << 20) + 64)
-            state = .data(transaction, DataReception(unstuffer: unstuffer, body: body))
+            self.unstuffer = unstuffer
+            self.body = body
+            state = .data
         case .rset:
             facts.append(.smtp(.reset(hadTransaction: envelope != nil)))
             resetTransaction()
@@ -684,13 +684,15 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting, ReplyReportin
     }
 
     mutating func finishData() {
-        guard case .data(let transaction, let reception) = state else {
+        guard case .data = state, let transaction else {
             assertionFailure("SMTPServer.finishData outside the data state")
             return
         }
-        state = .commands(nil)  // the transaction ends with the message, whatever the reply
         let envelope = transaction.envelope
-        let (unstuffer, body) = (reception.unstuffer, reception.body)
+        let unstuffer = self.unstuffer
+        var body: [UInt8] = []
+        swap(&body, &self.body)
+        enterCommands()  // the transaction ends with the message, whatever the reply
         if unstuffer.exceededStorageLimit, unstuffer.contentLength <= configuration.maxMessageSize {
             // The message alone would fit; its copies for every recipient would not.
             reply(552, "5.3.4", "Error: message too big for this many recipients")
@@ -801,7 +803,7 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting, ReplyReportin
 
     mutating func handleSASLResponse(_ line: ArraySlice<UInt8>) {
         let current = state
-        state = .commands(nil)  // AUTH is refused during a transaction (RFC 4954 §4)
+        enterCommands()  // AUTH is refused during a transaction (RFC 4954 §4)
         if case .authXOAuth2Failed = current {
             authenticationFailed()
             return

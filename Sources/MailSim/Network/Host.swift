@@ -83,11 +83,11 @@ public final class Host {
     public var openConnections: [Connection] { endpoints }
 
     func allocateEphemeralPort() -> UInt16 {
-        let inUse = Set(endpoints.map(\.localAddress.port))
+        // A host has a few open ends: looking through them beats building a set of their ports.
         for _ in 0..<(65536 - Int(Host.firstEphemeralPort)) {
             let port = nextEphemeralPort
             nextEphemeralPort = port == UInt16.max ? Host.firstEphemeralPort : port + 1
-            if !inUse.contains(port) { return port }
+            if !endpoints.contains(where: { $0.localAddress.port == port }) { return port }
         }
         // Every ephemeral port is busy: reuse the next one (cannot happen with bounded runs).
         return nextEphemeralPort
