@@ -262,3 +262,51 @@ import Testing
         }
     }
 }
+
+/// The framer's bounds (the SMTP paths) and its lines (the other protocols) agree, whatever
+/// the chunks: the same lines, the same CRLF flags, the same over-long lines dropped.
+@Suite struct LineFramerBoundsTests {
+    @Test func boundsAndLinesAgreeOnRandomChunks() {
+        let seed = UInt64.random(in: 1...UInt64.max)
+        var random = SplitMix64(seed: seed)
+        let alphabet: [UInt8] = Array("ab .\r\n".utf8) + [0x00, 0xC3, 0xA9]
+        for round in 0..<200 {
+            var byLine = LineFramer(maxLineLength: 16)
+            var byBounds = LineFramer(maxLineLength: 16)
+            var lines: [String] = [], bounded: [String] = []
+            var stream: [UInt8] = []
+            for _ in 0..<20 {
+                let count = Int(random.next() % 24)
+                let chunk = (0..<count).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] }
+                stream += chunk
+                byLine.append(chunk)
+                byBounds.append(chunk)
+                while let event = byLine.nextLine() {
+                    switch event {
+                    case .line(let line, let crlf): lines.append("\(Array(line)) \(crlf)")
+                    case .tooLong: lines.append("too long")
+                    }
+                }
+                while let bounds = byBounds.nextBounds() {
+                    switch bounds {
+                    case .line(let range, let crlf): bounded.append("\(Array(byBounds.line(at: range))) \(crlf)")
+                    case .tooLong: bounded.append("too long")
+                    }
+                }
+            }
+            // The model: every complete line of the stream, dropped when it is longer than the
+            // limit with its LF, its CR before the LF removed.
+            var expected: [String] = []
+            var pieces = stream.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+            pieces.removeLast()  // the unfinished line, if any
+            for piece in pieces {
+                if piece.count + 1 > 16 { expected.append("too long"); continue }
+                let crlf = piece.last == UInt8(ascii: "\r")
+                expected.append("\(Array(crlf ? piece.dropLast() : piece)) \(crlf)")
+            }
+            #expect(lines == bounded, "seed \(seed), round \(round)")
+            #expect(bounded == expected, "seed \(seed), round \(round)")
+            if lines != bounded || bounded != expected { return }
+        }
+    }
+}

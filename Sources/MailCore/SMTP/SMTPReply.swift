@@ -208,8 +208,9 @@ public struct SMTPReplyParser: Sendable {
     /// The next complete reply, `nil` if more bytes are needed, or an error (the peer is broken;
     /// the caller should close).
     public mutating func next() throws(Error) -> SMTPReply? {
-        while let event = framer.nextLine() {
-            guard case .line(let line, _) = event else { throw .tooLong }
+        while let bounds = framer.nextBounds() {
+            guard case .line(let range, _) = bounds else { throw .tooLong }
+            let line = framer.line(at: range)
             guard line.count >= 3 else { throw .malformedLine }
             var lineCode = 0
             for byte in line.prefix(3) {

@@ -369,14 +369,14 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting, ReplyReportin
                     close(into: &actions)
                     return
                 }
-                guard let event = framer.nextLine() else { break loop }
-                switch event {
+                guard let bounds = framer.nextBounds() else { break loop }
+                switch bounds {
                 case .tooLong:
                     if isInAuthExchange { enterCommands() }
                     reply(500, "5.5.2", "Error: line too long")
                     endOfTurn()
-                case .line(let line, _):
-                    handleLine(line, now: now, into: &actions)
+                case .line(let range, _):
+                    handleLine(framer.line(at: range), now: now, into: &actions)
                     endOfTurn()
                     if let start = heldReplyStart {
                         heldReplyStart = nil

@@ -47,9 +47,30 @@ public struct LineFramer: Sendable {
         buffer.append(contentsOf: bytes)
     }
 
+    /// Where a line lies in the framer's buffer (``line(at:)``): plain values, so that the hot
+    /// paths (SMTP commands and replies) neither copy nor destroy a slice per line.
+    public enum Bounds: Equatable, Sendable {
+        /// A complete line at `range` of the buffer, without its line ending.
+        case line(Range<Int>, endedWithCRLF: Bool)
+        /// A line exceeded the limit; its bytes were discarded up to its LF.
+        case tooLong
+    }
+
+    /// The bytes of a line ``nextBounds()`` gave, valid until the next `append`.
+    @inline(__always)
+    public func line(at range: Range<Int>) -> ArraySlice<UInt8> { buffer[range] }
+
     /// The next complete line, `.tooLong` for a dropped line, or `nil` when more bytes are needed.
-    
     public mutating func nextLine() -> Event? {
+        switch nextBounds() {
+        case .line(let range, let crlf)?: return .line(buffer[range], endedWithCRLF: crlf)
+        case .tooLong?: return .tooLong
+        case nil: return nil
+        }
+    }
+
+    /// ``nextLine()`` as bounds in the buffer.
+    public mutating func nextBounds() -> Bounds? {
         let end = buffer.count
         var index = scanIndex
         while index < end {
@@ -65,9 +86,9 @@ public struct LineFramer: Sendable {
                     return .tooLong
                 }
                 if index > start && buffer[index - 1] == UInt8(ascii: "\r") {
-                    return .line(buffer[start..<(index - 1)], endedWithCRLF: true)
+                    return .line(start..<(index - 1), endedWithCRLF: true)
                 }
-                return .line(buffer[start..<index], endedWithCRLF: false)
+                return .line(start..<index, endedWithCRLF: false)
             }
             index += 1
         }
