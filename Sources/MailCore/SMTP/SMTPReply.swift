@@ -210,19 +210,23 @@ public struct SMTPReplyParser: Sendable {
     public mutating func next() throws(Error) -> SMTPReply? {
         while let bounds = framer.nextBounds() {
             guard case .line(let range, _) = bounds else { throw .tooLong }
-            let line = framer.line(at: range)
-            guard line.count >= 3 else { throw .malformedLine }
+            guard range.count >= 3 else { throw .malformedLine }
+            // Read by index in the framer's buffer (one reference held), sliced once for the text.
+            let buffer = framer.buffer
             var lineCode = 0
-            for byte in line.prefix(3) {
+            for index in range.lowerBound..<(range.lowerBound + 3) {
+                let byte = buffer[index]
                 guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { throw .malformedLine }
                 lineCode = lineCode * 10 + Int(byte - UInt8(ascii: "0"))
             }
             var last = true
-            var text = line.dropFirst(3)
-            if let separator = text.first {
+            var textStart = range.lowerBound + 3
+            if textStart < range.upperBound {
+                let separator = buffer[textStart]
                 if separator == UInt8(ascii: "-") { last = false } else if separator != UInt8(ascii: " ") { throw .malformedLine }
-                text = text.dropFirst()
+                textStart += 1
             }
+            let text = buffer[textStart..<range.upperBound]
             if lineEnds.isEmpty {
                 // A one-line reply (most of them) is built from the framer's line: no copy.
                 if last { return SMTPReplyParser.makeReply(code: lineCode, line: text) }

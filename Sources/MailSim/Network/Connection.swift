@@ -97,7 +97,7 @@ public final class Connection: CustomStringConvertible {
             pendingWrites.append(bytes)
             return
         }
-        if !relaysExternalBytes {
+        if !relaysExternalBytes, flow.tap.isRecording {
             flow.tap.record(.appData(outbound, bytes, encrypted: tls != nil), at: world.now)
         }
         if let tls {

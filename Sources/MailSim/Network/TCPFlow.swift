@@ -96,8 +96,27 @@ final class TCPFlow {
     }
 
     func pathIsUp(_ direction: FlowDirection) -> Bool {
-        guard let serverHost, let link = cachedLink else { return false }
-        return clientHost.isUp && serverHost.isUp && !link.isPartitioned
+        guard let path = path else { return false }
+        return path.client._withUnsafeGuaranteedRef { $0.isUp } && path.server._withUnsafeGuaranteedRef { $0.isUp }
+            && !path.link._withUnsafeGuaranteedRef { $0.isPartitioned }
+    }
+
+    /// The two hosts and the link, read without reference counting on the per-segment paths:
+    /// this flow holds them strongly (`clientHost`, `serverHost`, `linkStorage`), so they live
+    /// at least as long as it does.
+    private struct PathRefs {
+        let client: Unmanaged<Host>
+        let server: Unmanaged<Host>
+        let link: Unmanaged<Link>
+    }
+
+    private var pathStorage: PathRefs?
+    private var path: PathRefs? {
+        if let pathStorage { return pathStorage }
+        guard let serverHost, let link = cachedLink else { return nil }
+        let refs = PathRefs(client: .passUnretained(clientHost), server: .passUnretained(serverHost), link: .passUnretained(link))
+        pathStorage = refs
+        return refs
     }
 
     /// The link between the two hosts (the same object in both directions), looked up once.
@@ -197,6 +216,17 @@ final class TCPFlow {
     /// Sends a segment from the end on the `direction`'s sending side; records it on the tap.
     func send(_ segment: Segment, _ direction: FlowDirection) {
         let now = world.now
+        // A paused tap records nothing: the event is not even made.
+        if tap.isRecording { record(segment, direction, at: now) }
+        let pipeStalled = direction == .clientToServer ? !toServer.stalled.isEmpty : !toClient.stalled.isEmpty
+        if pipeStalled || !pathIsUp(direction) {
+            stall(segment, direction)
+        } else {
+            transmit(segment, direction)
+        }
+    }
+
+    private func record(_ segment: Segment, _ direction: FlowDirection, at now: VirtualTime) {
         switch segment {
         case .synAck: tap.record(.synAck, at: now)
         case .ack: tap.record(.established, at: now)
@@ -210,12 +240,6 @@ final class TCPFlow {
         case .fin: tap.record(.fin(direction), at: now)
         case .rst: tap.record(.rst(direction), at: now)
         }
-        let pipeStalled = direction == .clientToServer ? !toServer.stalled.isEmpty : !toClient.stalled.isEmpty
-        if pipeStalled || !pathIsUp(direction) {
-            stall(segment, direction)
-        } else {
-            transmit(segment, direction)
-        }
     }
 
     private func drawJitter(_ link: Link) -> VirtualDuration {
@@ -225,20 +249,25 @@ final class TCPFlow {
     }
 
     private func transmit(_ segment: Segment, _ direction: FlowDirection) {
-        guard let link = cachedLink else { return }
-        var delay = link.latency + drawJitter(link)
-        if link.lossRate > 0 {
-            var rto = world.retransmissionTimeout
-            var losses = 0
-            while link.random.chance(link.lossRate) {
-                losses += 1
-                if losses > world.maxRetransmissions {
-                    world.scheduler.post(after: delay) { [self] in abort(.timedOut, cause: .retransmissionLimit) }
-                    return
+        guard let path else { return }
+        let (delay, givenUp) = path.link._withUnsafeGuaranteedRef { link -> (VirtualDuration, Bool) in
+            var delay = link.latency + drawJitter(link)
+            if link.lossRate > 0 {
+                var rto = world.retransmissionTimeout
+                var losses = 0
+                while link.random.chance(link.lossRate) {
+                    losses += 1
+                    if losses > world.maxRetransmissions { return (delay, true) }
+                    delay = delay + rto
+                    rto = rto * 2
                 }
-                delay = delay + rto
-                rto = rto * 2
             }
+            return (delay, false)
+        }
+        if givenUp {
+            // Lost more often than the stack retransmits: the connection is given up.
+            world.scheduler.post(after: delay) { [self] in abort(.timedOut, cause: .retransmissionLimit) }
+            return
         }
         let arrival = world.now + delay
         if direction == .clientToServer {
