@@ -512,7 +512,7 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting, ReplyReportin
             self.body = body
             state = .data
         case .rset:
-            facts.append(.smtp(.reset(hadTransaction: envelope != nil)))
+            facts.append(.smtp(.reset(hadTransaction: transaction != nil)))
             resetTransaction()
             reply(250, "2.0.0", "Ok")
         case .noop:
@@ -537,7 +537,7 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting, ReplyReportin
                 reply(503, "5.5.1", "Error: send HELO/EHLO first")
                 return
             }
-            guard envelope == nil else {
+            guard transaction == nil else {
                 reply(503, "5.5.1", "Error: MAIL transaction in progress")
                 return
             }
@@ -618,7 +618,7 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting, ReplyReportin
             reply(503, "5.5.1", "Error: send HELO/EHLO first")
             return
         }
-        guard envelope == nil else {
+        guard transaction == nil else {
             reply(503, "5.5.1", "Error: nested MAIL command")
             return
         }
@@ -650,22 +650,29 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting, ReplyReportin
     }
 
     mutating func handleRcpt(_ path: SMTPPath, _ parameters: SMTPRecipientParameters) {
-        guard let current = envelope else {
+        // The envelope is read in place, never copied out: a copy alive when the recipient is
+        // appended below would make the append copy the whole list.
+        guard transaction != nil else {
             reply(503, "5.5.1", "Error: need MAIL command")
             return
         }
-        guard current.recipients.count < configuration.maxRecipients else {
+        let count = transaction!.envelope.recipients.count
+        guard count < configuration.maxRecipients else {
             reply(452, "4.5.3", "Error: too many recipients")
             return
         }
-        let duplicate = current.recipients.contains { $0.path.address.lowercased() == path.address.lowercased() }
-        if !duplicate, let size = current.mailParameters.size,
-           size > 0, size > configuration.maxTransactionOctets / (current.recipients.count + 1) {
+        var duplicate = false
+        if count > 0 {
+            let wanted = path.address.lowercased()
+            duplicate = transaction!.envelope.recipients.contains { $0.path.address.lowercased() == wanted }
+        }
+        if !duplicate, let size = transaction!.envelope.mailParameters.size,
+           size > 0, size > configuration.maxTransactionOctets / (count + 1) {
             // Each distinct recipient may cost a stored copy: the announced size decides.
             reply(452, "4.5.3", "Error: too many recipients for a message of this size")
             return
         }
-        switch policy.checkRecipient(path, parameters: parameters, envelope: current, session: session) {
+        switch policy.checkRecipient(path, parameters: parameters, envelope: transaction!.envelope, session: session) {
         case .accept:
             reply(250, "2.1.5", "Ok")
         case .acceptWith(let positive):
@@ -740,7 +747,7 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting, ReplyReportin
             reply(503, "5.5.1", "Error: already authenticated")
             return
         }
-        guard envelope == nil else {
+        guard transaction == nil else {
             reply(503, "5.5.1", "Error: MAIL transaction in progress")
             return
         }
