@@ -15,19 +15,44 @@ import Testing
 
     /// Runs the copy from `root` with only PATH, HOME and LANG set (plus `environment`).
     static func run(_ root: URL, _ arguments: [String], environment: [String: String] = [:]) throws -> CommandLineTests.Result {
-        let process = Process()
-        process.executableURL = root.appendingPathComponent("bin/maillab")
-        process.arguments = arguments
-        process.currentDirectoryURL = root
-        process.environment = ["PATH": "/usr/bin:/bin", "HOME": root.path, "LANG": "C", "NO_COLOR": "1"]
-            .merging(environment) { $1 }
-        let output = Pipe(), error = Pipe()
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
+        var attempt = 0
+        while true {
+            let process = Process()
+            process.executableURL = root.appendingPathComponent("bin/maillab")
+            process.arguments = arguments
+            process.currentDirectoryURL = root
+            process.environment = ["PATH": "/usr/bin:/bin", "HOME": root.path, "LANG": "C", "NO_COLOR": "1"]
+                .merging(environment) { $1 }
+            let output = Pipe(), errors = Pipe()
+            process.standardInput = FileHandle.nullDevice
+            process.standardOutput = output
+            process.standardError = errors
+            do {
+                try process.run()
+            } catch let failure where attempt < 50 && isTextFileBusy(failure) {
+                // Tests run in parallel: a process another test forks in the instant the copy's
+                // file is still open for writing holds that descriptor until it execs, and exec
+                // of the copy then fails with ETXTBSY. The descriptor goes with that exec.
+                attempt += 1
+                Thread.sleep(forTimeInterval: 0.1)
+                continue
+            }
+            return finish(process, output, errors)
+        }
+    }
+
+    static func isTextFileBusy(_ error: Error) -> Bool {
+        let error = error as NSError
+        if error.domain == NSPOSIXErrorDomain && error.code == Int(ETXTBSY) { return true }
+        if let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError {
+            return underlying.domain == NSPOSIXErrorDomain && underlying.code == Int(ETXTBSY)
+        }
+        return false
+    }
+
+    static func finish(_ process: Process, _ output: Pipe, _ errors: Pipe) -> CommandLineTests.Result {
         let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = error.fileHandleForReading.readDataToEndOfFile()
+        let err = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return .init(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
                      stderr: String(decoding: err, as: UTF8.self))
@@ -38,6 +63,22 @@ import Testing
         for name in ["Lessons", "Scenarios"] {
             try FileManager.default.copyItem(atPath: content + "/" + name, toPath: folder.appendingPathComponent(name).path)
         }
+    }
+
+    /// The race the retry is for, made on purpose: the copy is held open for writing (as a
+    /// process forked meanwhile would hold it) and closed a moment later; the run waits for it.
+    @Test func aCopyStillOpenForWritingRunsOnceClosed() throws {
+        let root = try Self.prefix()
+        let program = root.appendingPathComponent("bin/maillab")
+        let handle = try FileHandle(forWritingTo: program)
+        let busy = Process()
+        busy.executableURL = program
+        #expect(throws: (any Error).self) { try busy.run() }
+        do { try busy.run() } catch { #expect(Self.isTextFileBusy(error), "\(error)") }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { try? handle.close() }
+        let result = try Self.run(root, ["--version"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(!result.stdout.isEmpty)
     }
 
     @Test func withoutContentEveryCommandSaysWhereItLookedAndExitsTwo() throws {
