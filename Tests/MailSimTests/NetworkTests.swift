@@ -1,5 +1,6 @@
 import Testing
 @testable import MailSim
+import MailCore
 
 @Suite("Virtual sockets and faults")
 struct NetworkTests {
@@ -248,5 +249,34 @@ struct NetworkTests {
             }
             #expect(world.now > .at(.seconds(1)), "seed=\(seed): with 30 % loss some segment must have waited")
         }
+    }
+}
+
+/// The facts of one connection's end share what does not change (host, port, session, peer,
+/// role); contexts compare and hash by value whichever origin they hold.
+@Suite struct FactContextOriginTests {
+    @Test func contextsOfOneEndShareTheirOriginAndCompareByValue() throws {
+        let world = try World.defaultWorld(seed: 1)
+        _ = try EchoService(world: world, host: "mail.example.com", port: 25)
+        let connection = try world.connect(from: "alice-laptop", to: "mail.example.com", port: 25) { _ in }
+        try world.runUntilIdle()
+        let first = world.factContext(for: connection, role: .client)
+        let second = world.factContext(for: connection, role: .client)
+        #expect(first.origin === second.origin)
+        #expect(first.host == "alice-laptop" && first.peer == "mail.example.com" && first.port == 25)
+        #expect(first.session == connection.id && first.role == .client)
+        // Another role is another origin, with the same names.
+        let asServer = world.factContext(for: connection, role: .server)
+        #expect(asServer.role == .server && asServer.host == "alice-laptop")
+        #expect(asServer != first)
+        // Made elsewhere with the same values: equal, same hash.
+        let made = FactContext(time: first.time, host: first.host, port: first.port, session: first.session,
+                               peer: first.peer, role: .client, tls: first.tls)
+        #expect(made.origin !== first.origin)
+        #expect(made == first)
+        #expect(Set([made, first]).count == 1)
+        var later = made
+        later.time = made.time + .seconds(1)
+        #expect(later != made)
     }
 }

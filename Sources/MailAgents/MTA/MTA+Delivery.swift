@@ -114,7 +114,7 @@ extension MTA {
 
     private func finishAttempt(_ id: QueueID, _ outcomes: [(String, DeliveryOutcome)]) {
         guard let folder = queue.folder(of: id) else { return }
-        let context = FactContext(time: world.now.engineTime, host: host.name, port: 0, session: 0, peer: "", role: .agent, tls: false)
+        let context = FactContext(time: world.now.engineTime, origin: agentFactOrigin, tls: false)
         for (address, outcome) in outcomes {
             switch outcome {
             case .delivered(let via, let reply):

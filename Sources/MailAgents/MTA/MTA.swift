@@ -29,6 +29,8 @@ public final class MTA {
     /// older half.
     public var historyLimit = 4000
     private var dateText: (seconds: Int64, text: String)?
+    /// Where this MTA's own facts (deliveries, relays, bounces) come from: made once.
+    lazy var agentFactOrigin = FactContext.Origin(host: host.name, port: 0, session: 0, peer: "", role: .agent)
     /// The SPF/DKIM/DMARC verdicts on messages received on port 25, in order (with `inboundChecks`),
     /// bounded as ``log`` is.
     public internal(set) var inboundVerdicts: [InboundVerdict] = []

@@ -124,30 +124,72 @@ public enum MTAFact: Hashable, Sendable {
 }
 
 /// Where and when a fact happened.
+///
+/// What is fixed for one end of a connection (its host, port, session, peer and role) lives in
+/// an ``Origin`` that the facts of that end share: copying a context into the journal counts one
+/// reference, not one per name.
 public struct FactContext: Hashable, Sendable {
     public enum Role: String, Hashable, Sendable { case server, client, agent }
+
+    /// The part of a context that does not change from one fact of a session to the next.
+    public final class Origin: Sendable {
+        public let host: String
+        public let port: UInt16
+        public let session: Int
+        public let peer: String
+        public let role: Role
+
+        public init(host: String, port: UInt16, session: Int, peer: String, role: Role) {
+            self.host = host
+            self.port = port
+            self.session = session
+            self.peer = peer
+            self.role = role
+        }
+    }
+
     /// Time since the world started.
     public var time: Duration
-    /// The host whose engine reported the fact.
-    public var host: String
-    /// The server's port of the connection (the listening port), 0 for agent facts.
-    public var port: UInt16
-    /// The connection's id in the world, 0 for agent facts.
-    public var session: Int
-    /// The host at the other end (the client for a server fact).
-    public var peer: String
-    public var role: Role
+    /// Host, port, session, peer and role.
+    public let origin: Origin
     /// Whether TLS was up when the fact happened.
     public var tls: Bool
 
+    /// The host whose engine reported the fact.
+    public var host: String { origin.host }
+    /// The server's port of the connection (the listening port), 0 for agent facts.
+    public var port: UInt16 { origin.port }
+    /// The connection's id in the world, 0 for agent facts.
+    public var session: Int { origin.session }
+    /// The host at the other end (the client for a server fact).
+    public var peer: String { origin.peer }
+    public var role: Role { origin.role }
+
     public init(time: Duration, host: String, port: UInt16, session: Int, peer: String, role: Role, tls: Bool) {
+        self.init(time: time, origin: Origin(host: host, port: port, session: session, peer: peer, role: role), tls: tls)
+    }
+
+    public init(time: Duration, origin: Origin, tls: Bool) {
         self.time = time
-        self.host = host
-        self.port = port
-        self.session = session
-        self.peer = peer
-        self.role = role
+        self.origin = origin
         self.tls = tls
+    }
+
+    public static func == (lhs: FactContext, rhs: FactContext) -> Bool {
+        guard lhs.time == rhs.time, lhs.tls == rhs.tls else { return false }
+        if lhs.origin === rhs.origin { return true }
+        return lhs.host == rhs.host && lhs.port == rhs.port && lhs.session == rhs.session && lhs.peer == rhs.peer
+            && lhs.role == rhs.role
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(time)
+        hasher.combine(tls)
+        hasher.combine(host)
+        hasher.combine(port)
+        hasher.combine(session)
+        hasher.combine(peer)
+        hasher.combine(role)
     }
 }
 

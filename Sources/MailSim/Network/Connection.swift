@@ -1,3 +1,5 @@
+import MailCore
+
 /// One end of a simulated TCP connection (a virtual socket).
 ///
 /// A client end comes from ``World/connect(from:to:port:onEvent:)``; a server end is handed to the
@@ -27,6 +29,8 @@ public final class Connection: CustomStringConvertible {
     public let remoteAddress: SocketAddressV4
     /// The peer's host name when the peer is a known host.
     public let remoteHostName: String?
+    /// What the world's facts of this end share (``World/factContext(for:role:)``), once made.
+    var factOrigin: FactContext.Origin?
     public internal(set) var state: State = .connecting
     /// True once this end has shut its writing side (`shutdownWrite()` or `close()`).
     public private(set) var isWriteShut = false

@@ -110,11 +110,17 @@ public final class World {
 
     /// Where a fact reported by the engine on `connection` happened, now.
     public func factContext(for connection: Connection, role: FactContext.Role) -> FactContext {
+        // Host, port, session and peer are fixed for a connection's end: made once per role.
+        if let origin = connection.factOrigin, origin.role == role {
+            return FactContext(time: .microseconds(now.microseconds), origin: origin, tls: connection.isTLSEstablished)
+        }
         let port = connection.side == .server ? connection.localAddress.port : connection.remoteAddress.port
-        let peer = connection.remoteHostName ?? host(at: connection.remoteAddress.address)?.name
-            ?? connection.remoteAddress.address.description
-        return FactContext(time: .microseconds(now.microseconds), host: connection.host.name, port: port, session: connection.id,
-                           peer: peer, role: role, tls: connection.isTLSEstablished)
+        let known = connection.remoteHostName ?? host(at: connection.remoteAddress.address)?.name
+        let peer = known ?? connection.remoteAddress.address.description
+        let origin = FactContext.Origin(host: connection.host.name, port: port, session: connection.id, peer: peer, role: role)
+        // A peer known only by its address may get a host later: that one is looked up each time.
+        if known != nil { connection.factOrigin = origin }
+        return FactContext(time: .microseconds(now.microseconds), origin: origin, tls: connection.isTLSEstablished)
     }
 
     /// Unix time in whole seconds of `time` (default: now), for `Date:` headers and logs.
