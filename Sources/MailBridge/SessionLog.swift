@@ -127,7 +127,6 @@ public final class SessionLog {
         out.append(0x0A)
     }
 
-
     private func flush(_ direction: FlowDirection, into out: inout [UInt8]) {
         let rest = direction == .clientToServer ? pendingClient : pendingServer
         if !rest.isEmpty {

@@ -78,7 +78,7 @@ public struct MailQueue: Sendable {
     /// Whether `id` is still queued.
     public func contains(_ id: QueueID) -> Bool { byID.index(forKey: id) != nil }
 
-    /// The folder of a queued entry, without copying the entry out.
+    /// The folder of a queued entry (`nil` once it left the queue), in one lookup.
     func folder(of id: QueueID) -> String? {
         guard let index = byID.index(forKey: id) else { return nil }
         return byID.values[index].folder

@@ -26,14 +26,13 @@ public struct SMTPMailbox: Hashable, Sendable, CustomStringConvertible {
         bytes.append(UInt8(ascii: "<"))
         bytes.append(contentsOf: address.utf8)
         bytes.append(UInt8(ascii: ">"))
-        // The common case, `dot-string@domain` well within the limits, is the address itself:
-        // the parser below would give the same local part, domain and text.
+        // The common case, `dot-string@domain`, is the address itself: the parser below would
+        // give the same local part, domain and text. At most 64 octets with the brackets, it is
+        // within every limit (local part 64, domain 255, path 256: RFC 5321 §4.5.3.1).
         if bytes.count <= SMTPLimits.localPart, let at = bytes.firstIndex(of: UInt8(ascii: "@")), at > 1,
            SMTPPathParser.isDotString(bytes[1..<at]), SMTPPathParser.isDomain(bytes[(at + 1)..<(bytes.count - 1)]) {
-            self.localPart = String(decoding: bytes[1..<at], as: UTF8.self)
-            self.domain = String(decoding: bytes[(at + 1)..<(bytes.count - 1)], as: UTF8.self)
-            self.localPartWasQuoted = false
-            self.description = address
+            self.init(localPart: String(decoding: bytes[1..<at], as: UTF8.self),
+                      domain: String(decoding: bytes[(at + 1)..<(bytes.count - 1)], as: UTF8.self), text: address)
             return
         }
         guard case .success(let path) = SMTPPathParser.parse(bytes[...], allowNull: false, allowPostmaster: false),

@@ -652,11 +652,10 @@ public struct SMTPServer<Policy: SMTPServerPolicy>: FactReporting, ReplyReportin
     mutating func handleRcpt(_ path: SMTPPath, _ parameters: SMTPRecipientParameters) {
         // The envelope is read in place, never copied out: a copy alive when the recipient is
         // appended below would make the append copy the whole list.
-        guard transaction != nil else {
+        guard let count = transaction?.envelope.recipients.count else {
             reply(503, "5.5.1", "Error: need MAIL command")
             return
         }
-        let count = transaction!.envelope.recipients.count
         guard count < configuration.maxRecipients else {
             reply(452, "4.5.3", "Error: too many recipients")
             return

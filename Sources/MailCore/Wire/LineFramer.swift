@@ -56,7 +56,8 @@ public struct LineFramer: Sendable {
         case tooLong
     }
 
-    /// The bytes of a line ``nextBounds()`` gave, valid until the next `append`.
+    /// The bytes of a line ``nextBounds()`` gave. Read them before the next `append`, which may
+    /// move the buffered bytes (the range then points elsewhere).
     @inline(__always)
     public func line(at range: Range<Int>) -> ArraySlice<UInt8> { buffer[range] }
 

@@ -83,7 +83,8 @@ public final class Host {
     public var openConnections: [Connection] { endpoints }
 
     func allocateEphemeralPort() -> UInt16 {
-        // A host has a few open ends: looking through them beats building a set of their ports.
+        // The next port is nearly always free: one look through the open ends, rather than a
+        // set of all their ports built for every connection.
         for _ in 0..<(65536 - Int(Host.firstEphemeralPort)) {
             let port = nextEphemeralPort
             nextEphemeralPort = port == UInt16.max ? Host.firstEphemeralPort : port + 1

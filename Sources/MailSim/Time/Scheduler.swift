@@ -21,7 +21,7 @@ public final class ScheduledEvent {
     /// The scheduler's count of cancelled events still in its heap.
     private let cancelled: Scheduler.CancelledCount
 
-    init(time: VirtualTime, sequence: UInt64, cancelled: Scheduler.CancelledCount, action: consuming @escaping () -> Void) {
+    init(time: VirtualTime, sequence: UInt64, cancelled: Scheduler.CancelledCount, action: @escaping () -> Void) {
         self.time = time
         self.sequence = sequence
         self.cancelled = cancelled
@@ -79,7 +79,7 @@ public final class Scheduler {
     /// Schedules `action` at an absolute instant (an instant in the past runs "now", after the
     /// events already due).
     @discardableResult
-    public func schedule(at time: VirtualTime, _ action: consuming @escaping () -> Void) -> ScheduledEvent {
+    public func schedule(at time: VirtualTime, _ action: @escaping () -> Void) -> ScheduledEvent {
         let event = ScheduledEvent(time: max(time, now), sequence: nextSequence, cancelled: cancelled, action: action)
         nextSequence += 1
         if cancelled.value >= 64, cancelled.value * 2 > heap.count { compact() }
@@ -95,7 +95,7 @@ public final class Scheduler {
     }
 
     /// ``post(after:_:)`` at an absolute instant.
-    public func post(at time: VirtualTime, _ action: consuming @escaping () -> Void) {
+    public func post(at time: VirtualTime, _ action: @escaping () -> Void) {
         let entry = Entry(time: max(time, now).microseconds, sequence: nextSequence, event: nil, action: action)
         nextSequence += 1
         push(entry)
